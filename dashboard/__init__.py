@@ -1,0 +1,1 @@
+"""The unrest-map Dash application."""
