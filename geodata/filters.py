@@ -96,7 +96,7 @@ def filter_mask(frame: pd.DataFrame, view: ViewFilter) -> np.ndarray:
 def _municipality_mask(frame: pd.DataFrame, wanted: tuple[str, ...]) -> np.ndarray:
     mask = frame["municipality"].isin([w for w in wanted if w != NORTH_KOSOVO_GROUP]).to_numpy()
     if NORTH_KOSOVO_GROUP in wanted:
-        mask |= frame["north_kosovo"].to_numpy(dtype=bool)
+        mask = mask | frame["north_kosovo"].to_numpy(dtype=bool)  # not in place: pandas arrays are read-only
     return mask
 
 

@@ -1,0 +1,648 @@
+"""Build the Dash app for one dataset: layout plus thin callbacks over pure functions.
+
+Data flows one way: controls -> :class:`ViewFilter` -> filtered frame -> figures.
+The dataset is read-only and captured by the callbacks; there is no per-user state
+on the server: everything a user has chosen lives in the browser (component values
+and the URL).
+
+Update strategy, so scrubbing stays smooth:
+- The map and the timeline are built once; later changes go out as ``Patch``
+  objects carrying only the dynamic traces (markers, shading), never the boundaries.
+- The slider uses ``updatemode="drag"``: the map follows while the handle moves.
+- Play, the URL bar and the keyboard shortcuts are clientside callbacks
+  (``assets/unrest_map.js``): no server round trip per tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+
+from dashboard import figures, style
+from dashboard.details import details_panel
+from dashboard.viewstate import Choices, ViewState, parse_query, to_query
+from geodata.dataset import Dataset
+from geodata.filters import FACETS, NORTH_KOSOVO_GROUP, ViewFilter, apply_filter, facet_counts
+from geodata.schema import EVENT_TYPES, PLACE_KINDS
+
+TABLE_LIMIT = 500
+SPEEDS = {"Slow": 1200, "Normal": 600, "Fast": 250}
+
+
+def assets_folder() -> str:
+    """Top-level ``assets/`` in a checkout; ``dashboard/assets`` inside an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "assets", here / "assets"):
+        if candidate.is_dir():
+            return str(candidate)
+    raise FileNotFoundError("Dash assets folder not found next to the dashboard package")
+
+
+def days_of(dataset: Dataset) -> pd.DatetimeIndex:
+    incidents = dataset.incidents
+    return pd.date_range(incidents["date_start"].min().normalize(), incidents["date_end"].max().normalize())
+
+
+def choices_of(dataset: Dataset) -> Choices:
+    incidents = dataset.incidents
+    days = days_of(dataset)
+    municipalities = set(incidents["municipality"].dropna().astype(str))
+    if dataset.boundaries is not None:
+        municipalities |= set(dataset.boundaries.municipalities["name"])
+        if dataset.boundaries.municipalities["north_kosovo"].any():
+            municipalities.add(NORTH_KOSOVO_GROUP)
+    return Choices(
+        first_day=days[0].date(),
+        last_day=days[-1].date(),
+        event_types=frozenset(EVENT_TYPES),
+        sides=frozenset(_all_sides(incidents)),
+        municipalities=frozenset(municipalities),
+        place_kinds=frozenset(PLACE_KINDS),
+        ids=frozenset(incidents["id"].astype(str)),
+    )
+
+
+def _all_sides(incidents: pd.DataFrame) -> list[str]:
+    sides = incidents["sides"].astype("string").str.split(";").explode().dropna()
+    return sorted(set(sides[sides != ""]))
+
+
+def view_from_controls(
+    days: pd.DatetimeIndex, window, event_types, sides, municipalities, place_kinds, casualties, text
+) -> ViewFilter:
+    """The filter the controls describe. Slider values are day offsets from the first day."""
+    low, high = _window(days, window)
+    return ViewFilter(
+        start=None if low == 0 else days[low].date(),
+        end=None if high == len(days) - 1 else days[high].date(),
+        event_types=tuple(event_types or ()),
+        sides=tuple(sides or ()),
+        municipalities=tuple(municipalities or ()),
+        place_kinds=tuple(place_kinds or ()),
+        casualties_only=bool(casualties),
+        text=(text or "").strip()[:200],
+    )
+
+
+def _window(days: pd.DatetimeIndex, window) -> tuple[int, int]:
+    last = len(days) - 1
+    try:
+        low, high = (int(v) for v in window)
+    except (TypeError, ValueError):
+        return 0, last
+    low, high = max(0, min(low, last)), max(0, min(high, last))
+    return min(low, high), max(low, high)
+
+
+def _offset(days: pd.DatetimeIndex, day: date | None, default: int) -> int:
+    return default if day is None else int((pd.Timestamp(day) - days[0]).days)
+
+
+def _options(values: list[str], counts: dict[str, int], labels: dict[str, str] | None = None) -> list[dict]:
+    labels = labels or {}
+    return [{"label": f"{labels.get(v, v)} ({counts.get(v, 0)})", "value": v} for v in values]
+
+
+#: Incidents closer than this (degrees, about 1 km here) overlap on the map at town zoom.
+NEAR_DEGREES = 0.012
+
+
+def near(visible: pd.DataFrame, incident: pd.Series) -> pd.DataFrame:
+    """Visible incidents drawn on or next to ``incident``: markers a click cannot tell apart."""
+    close = ((visible["lat"] - incident["lat"]).abs() < NEAR_DEGREES) & (
+        (visible["lon"] - incident["lon"]).abs() < NEAR_DEGREES * 1.4
+    )
+    return visible[close]
+
+
+def table_rows(visible: pd.DataFrame) -> list[dict]:
+    shown = visible.head(TABLE_LIMIT)
+    return (
+        pd.DataFrame(
+            {
+                "id": shown["id"].astype(str),
+                "date": shown["date_start"].dt.strftime("%Y-%m-%d"),
+                "event_type": shown["event_type"].astype(str),
+                "place": shown["place_name"].astype(str),
+                "municipality": shown["municipality"].astype("string").fillna("—"),
+                "fatalities": shown["fatalities"].astype("Float64"),
+                "injured": shown["injured"].astype("Float64"),
+                "description": shown["description"].astype("string").fillna(""),
+            }
+        )
+        .astype(object)
+        .where(lambda t: t.notna(), None)
+        .to_dict("records")
+    )
+
+
+def _legend_block() -> html.Div:
+    swatches = [
+        html.Span([html.I(style={"background": colour}), name], className="swatch")
+        for name, colour in style.EVENT_COLOURS.items()
+    ]
+    return html.Div(swatches, className="legend-inline")
+
+
+def build_layout(dataset: Dataset, basemap: str) -> html.Div:
+    days = days_of(dataset)
+    choices = choices_of(dataset)
+    sides = sorted(choices.sides)
+    municipality_names = (
+        dataset.boundaries.municipalities.sort_values("name") if dataset.boundaries is not None else None
+    )
+    municipality_labels = {NORTH_KOSOVO_GROUP: "North Kosovo (4 municipalities)"}
+    municipality_values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices.municipalities else []
+    if municipality_names is not None:
+        municipality_labels |= dict(
+            zip(municipality_names["name"], municipality_names["display_name"], strict=True)
+        )
+        municipality_values += municipality_names["name"].tolist()
+    month_starts = [d for d in days if d.day == 1]
+    marks = {
+        int((d - days[0]).days): {"label": d.strftime("%-d %b")} for d in [days[0], *month_starts, days[-1]]
+    }
+    everything = dataset.incidents
+    map_fig = figures.map_figure(dataset, everything, basemap=basemap)
+    timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()))
+    notices = [dataset.boundary_notice] if dataset.boundary_notice else []
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="selected-id", data=None),
+            dcc.Store(id="view-query", data=""),
+            dcc.Store(id="url-written"),
+            dcc.Store(id="visible-ids", data=[]),
+            dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
+            html.Header(
+                [
+                    html.H1(["unrest-map ", html.Span(dataset.title, className="dataset-title")]),
+                    html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
+                ],
+                className="topbar",
+            ),
+            html.Div(
+                [html.P(n) for n in notices],
+                id="url-notice",
+                className="notice" if notices else "notice hidden",
+                role="status",
+            ),
+            html.Div(
+                [
+                    html.Aside(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Filters"),
+                                    html.Button("Reset", id="reset-button", className="small"),
+                                ],
+                                className="aside-head",
+                            ),
+                            html.Label("Search descriptions", htmlFor="filter-text"),
+                            dcc.Input(
+                                id="filter-text",
+                                type="search",
+                                debounce=0.4,
+                                placeholder="e.g. courthouse",
+                                maxLength=200,
+                                className="text-input",
+                            ),
+                            html.H3("Event type"),
+                            dcc.Checklist(
+                                id="filter-event-type",
+                                options=_options(list(EVENT_TYPES), {}),
+                                value=[],
+                                className="checklist",
+                            ),
+                            html.H3("Side / actor"),
+                            dcc.Checklist(
+                                id="filter-side",
+                                options=_options(sides, {}),
+                                value=[],
+                                className="checklist",
+                            ),
+                            html.H3("Municipality"),
+                            dcc.Dropdown(
+                                id="filter-municipality",
+                                options=_options(municipality_values, {}, municipality_labels),
+                                value=[],
+                                multi=True,
+                                placeholder="All municipalities",
+                            ),
+                            html.H3("Place kind"),
+                            dcc.Checklist(
+                                id="filter-place-kind",
+                                options=_options(list(PLACE_KINDS), {}),
+                                value=[],
+                                className="checklist",
+                            ),
+                            dcc.Checklist(
+                                id="filter-casualties",
+                                options=[{"label": "Only incidents with dead or injured", "value": "yes"}],
+                                value=[],
+                                className="checklist single",
+                            ),
+                            html.H3("Map"),
+                            dcc.Checklist(
+                                id="shade-toggle",
+                                options=[{"label": "Shade municipalities by incidents", "value": "yes"}],
+                                value=[],
+                                className="checklist single",
+                            ),
+                        ],
+                        className="sidebar",
+                    ),
+                    html.Main(
+                        [
+                            dcc.Graph(
+                                id="map",
+                                figure=map_fig,
+                                className="map",
+                                style={"height": "560px"},
+                                config={
+                                    "responsive": True,
+                                    "scrollZoom": True,
+                                    "displaylogo": False,
+                                    "modeBarButtonsToRemove": ["toImage"],
+                                },
+                            ),
+                            dcc.Graph(
+                                id="timeline",
+                                figure=timeline,
+                                className="timeline",
+                                config={"displayModeBar": False},
+                            ),
+                            html.Div(
+                                [
+                                    dcc.RangeSlider(
+                                        id="date-range",
+                                        min=0,
+                                        max=len(days) - 1,
+                                        step=1,
+                                        value=[0, len(days) - 1],
+                                        marks=marks,
+                                        allowCross=False,
+                                        updatemode="drag",
+                                        pushable=0,
+                                        allow_direct_input=False,
+                                        tooltip={"always_visible": False, "placement": "bottom"},
+                                    ),
+                                ],
+                                className="slider-row",
+                            ),
+                            html.Div(
+                                [
+                                    html.Button("▶ Play", id="play-button", className="play"),
+                                    dcc.RadioItems(
+                                        id="play-mode",
+                                        options=[
+                                            {"label": "Moving window", "value": "window"},
+                                            {"label": "Cumulative", "value": "cumulative"},
+                                        ],
+                                        value="window",
+                                        inline=True,
+                                    ),
+                                    dcc.Dropdown(
+                                        id="play-speed",
+                                        options=list(SPEEDS),
+                                        value="Normal",
+                                        clearable=False,
+                                        className="speed",
+                                    ),
+                                    html.Span(id="date-range-label", className="range-label"),
+                                    html.Button(
+                                        "Export image",
+                                        id="export-button",
+                                        className="export",
+                                        disabled=True,
+                                        title="Image export arrives with the export feature",
+                                    ),
+                                ],
+                                className="play-row",
+                            ),
+                        ],
+                        className="centre",
+                    ),
+                    html.Section(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Incident"),
+                                    html.Div(
+                                        [
+                                            html.Button("◀ Previous", id="prev-button", className="small"),
+                                            html.Button("Next ▶", id="next-button", className="small"),
+                                        ]
+                                    ),
+                                ],
+                                className="aside-head",
+                            ),
+                            html.Div(id="incident-details", className="details"),
+                        ],
+                        className="details-column",
+                    ),
+                ],
+                className="body",
+            ),
+            html.H2("Incidents in view", className="table-title"),
+            dash_table.DataTable(
+                id="incident-table",
+                columns=[
+                    {"name": "Date", "id": "date"},
+                    {"name": "Event type", "id": "event_type"},
+                    {"name": "Place", "id": "place"},
+                    {"name": "Municipality", "id": "municipality"},
+                    {"name": "Fatalities", "id": "fatalities", "type": "numeric"},
+                    {"name": "Injured", "id": "injured", "type": "numeric"},
+                    {"name": "Description", "id": "description"},
+                ],
+                data=[],
+                sort_action="native",
+                page_action="none",
+                fixed_rows={"headers": True},
+                style_table={"maxHeight": "360px", "overflowY": "auto"},
+                style_cell={
+                    "textAlign": "left",
+                    "whiteSpace": "normal",
+                    "height": "auto",
+                    "fontFamily": "inherit",
+                    "fontSize": "13px",
+                    "maxWidth": "420px",
+                },
+                style_header={"fontWeight": "600"},
+            ),
+            html.Footer(
+                [
+                    html.Span(
+                        dataset.boundaries.attribution
+                        if dataset.boundaries is not None
+                        else "Boundary layer missing"
+                    ),
+                    " · ",
+                    html.Span(dataset.source_attribution),
+                    " · Municipalities are the 2017 ones: North Mitrovica was split from Mitrovica in 2013.",
+                ],
+                className="attribution",
+                id="attribution",
+            ),
+        ],
+        className="app",
+    )
+
+
+def create_app(dataset: Dataset, basemap: str = "none") -> Dash:
+    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline."""
+    app = Dash(
+        __name__,
+        title=f"unrest-map · {dataset.title}",
+        assets_folder=assets_folder(),
+        suppress_callback_exceptions=False,
+    )
+    app.layout = build_layout(dataset, basemap)
+    register_callbacks(app, dataset)
+    return app
+
+
+FILTER_INPUTS = [
+    Input("date-range", "value"),
+    Input("filter-event-type", "value"),
+    Input("filter-side", "value"),
+    Input("filter-municipality", "value"),
+    Input("filter-place-kind", "value"),
+    Input("filter-casualties", "value"),
+    Input("filter-text", "value"),
+]
+FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
+
+
+def register_callbacks(app: Dash, dataset: Dataset) -> None:
+    days = days_of(dataset)
+    choices = choices_of(dataset)
+    incidents = dataset.incidents
+
+    @app.callback(
+        Output("date-range", "value"),
+        Output("filter-event-type", "value"),
+        Output("filter-side", "value"),
+        Output("filter-municipality", "value"),
+        Output("filter-place-kind", "value"),
+        Output("filter-casualties", "value"),
+        Output("filter-text", "value"),
+        Output("shade-toggle", "value"),
+        Output("selected-id", "data"),
+        Output("url-notice", "children"),
+        Output("url-notice", "className"),
+        Output("map", "figure"),
+        Input("url", "search"),
+    )
+    def restore_from_url(search: str | None):
+        """Open the view the URL describes (first load, back/forward)."""
+        state, notices = parse_query(search, choices)
+        view = state.filter
+        notices = ([dataset.boundary_notice] if dataset.boundary_notice else []) + notices
+        camera = figures.Patch()
+        if state.lat is not None and state.lon is not None:
+            camera["layout"]["map"]["center"] = {"lat": state.lat, "lon": state.lon}
+        if state.zoom is not None:
+            camera["layout"]["map"]["zoom"] = state.zoom
+        return (
+            [_offset(days, view.start, 0), _offset(days, view.end, len(days) - 1)],
+            list(view.event_types),
+            list(view.sides),
+            list(view.municipalities),
+            list(view.place_kinds),
+            ["yes"] if view.casualties_only else [],
+            view.text,
+            ["yes"] if state.shade else [],
+            state.selected,
+            [html.P(n) for n in notices],
+            "notice" if notices else "notice hidden",
+            camera,
+        )
+
+    @app.callback(
+        Output("map", "figure", allow_duplicate=True),
+        Output("timeline", "figure"),
+        Output("incident-count", "children"),
+        Output("date-range-label", "children"),
+        Output("filter-event-type", "options"),
+        Output("filter-side", "options"),
+        Output("filter-municipality", "options"),
+        Output("filter-place-kind", "options"),
+        Output("incident-table", "data"),
+        Output("incident-table", "style_data_conditional"),
+        Output("incident-details", "children"),
+        Output("view-query", "data"),
+        Output("visible-ids", "data"),
+        *FILTER_INPUTS,
+        Input("shade-toggle", "value"),
+        Input("selected-id", "data"),
+        State("filter-municipality", "options"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def update_view(
+        window,
+        event_types,
+        sides,
+        municipalities,
+        place_kinds,
+        casualties,
+        text,
+        shade,
+        selected_id,
+        municipality_options,
+    ):
+        view = view_from_controls(
+            days, window, event_types, sides, municipalities, place_kinds, casualties, text
+        )
+        visible = apply_filter(incidents, view)
+        low, high = _window(days, window)
+        # The histogram shows the other filters over the whole period, with the window shaded.
+        timeline_frame = apply_filter(incidents, replace(view, start=None, end=None))
+        counts = {facet: facet_counts(incidents, view, facet) for facet in FACETS}
+        labels = {o["value"]: o["label"].rsplit(" (", 1)[0] for o in municipality_options or []}
+        selected = incidents[incidents["id"] == selected_id]
+        incident = selected.iloc[0] if len(selected) else None
+        visible_ids = visible["id"].astype(str).tolist()
+        position = (visible_ids.index(selected_id), len(visible_ids)) if selected_id in visible_ids else None
+        same_place = near(visible, incident) if incident is not None else visible.iloc[:0]
+        state = ViewState(
+            filter=view, selected=selected_id if incident is not None else None, shade=bool(shade)
+        )
+        total = len(incidents)
+        return (
+            figures.map_patch(dataset, visible, selected_id, bool(shade)),
+            figures.timeline_patch(timeline_frame, days, (days[low].date(), days[high].date())),
+            [html.B(f"{len(visible):,}"), f" of {total:,} incidents in view"],
+            f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
+            _options(list(EVENT_TYPES), counts["event_types"]),
+            _options(sorted(choices.sides), counts["sides"]),
+            _options([o["value"] for o in municipality_options or []], counts["municipalities"], labels),
+            _options(list(PLACE_KINDS), counts["place_kinds"]),
+            table_rows(visible),
+            _highlight(selected_id),
+            details_panel(incident, dataset.reactions, same_place, position),
+            to_query(state, choices),
+            visible_ids,
+        )
+
+    @app.callback(
+        Output("selected-id", "data", allow_duplicate=True),
+        Output("filter-municipality", "value", allow_duplicate=True),
+        Input("map", "clickData"),
+        Input("incident-table", "active_cell"),
+        Input("prev-button", "n_clicks"),
+        Input("next-button", "n_clicks"),
+        Input({"type": "place-incident", "id": ALL}, "n_clicks"),
+        State("selected-id", "data"),
+        State("visible-ids", "data"),
+        State("filter-municipality", "value"),
+        prevent_initial_call=True,
+    )
+    def select(click, active_cell, _prev, _next, _place_clicks, selected_id, visible_ids, municipalities):
+        """Which incident is selected; a click on a municipality toggles its filter."""
+        trigger = ctx.triggered_id
+        visible_ids = visible_ids or []
+        if trigger == "map":
+            point = (click or {}).get("points", [{}])[0]
+            if point.get("curveNumber") == figures.TRACE_INDEX["municipalities"]:
+                name = point.get("location")
+                current = list(municipalities or [])
+                toggled = [m for m in current if m != name] if name in current else [*current, name]
+                return no_update, toggled
+            custom = point.get("customdata")
+            if custom and str(custom[0]) in choices.ids:
+                return str(custom[0]), no_update
+            return no_update, no_update
+        if trigger == "incident-table":
+            row_id = (active_cell or {}).get("row_id")
+            return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)
+        if trigger in ("prev-button", "next-button"):
+            if not visible_ids:
+                return no_update, no_update
+            step = -1 if trigger == "prev-button" else 1
+            if selected_id in visible_ids:
+                index = min(max(visible_ids.index(selected_id) + step, 0), len(visible_ids) - 1)
+            else:
+                index = 0 if step > 0 else len(visible_ids) - 1
+            return visible_ids[index], no_update
+        if isinstance(trigger, dict) and ctx.triggered[0]["value"]:
+            chosen = trigger.get("id")
+            return (chosen, no_update) if chosen in choices.ids else (no_update, no_update)
+        return no_update, no_update
+
+    @app.callback(
+        Output("date-range", "value", allow_duplicate=True),
+        Input("timeline", "selectedData"),
+        prevent_initial_call=True,
+    )
+    def window_from_histogram(selection):
+        """Dragging across the histogram selects that date range."""
+        x_range = ((selection or {}).get("range") or {}).get("x")
+        if not x_range:
+            return no_update
+        first, last = (pd.Timestamp(x) + pd.Timedelta(hours=12) for x in sorted(x_range))
+        low = int((first.normalize() - days[0]).days)
+        high = int((last.normalize() - days[0]).days)
+        return list(_window(days, [low, high]))
+
+    @app.callback(
+        Output("date-range", "value", allow_duplicate=True),
+        Output("filter-event-type", "value", allow_duplicate=True),
+        Output("filter-side", "value", allow_duplicate=True),
+        Output("filter-municipality", "value", allow_duplicate=True),
+        Output("filter-place-kind", "value", allow_duplicate=True),
+        Output("filter-casualties", "value", allow_duplicate=True),
+        Output("filter-text", "value", allow_duplicate=True),
+        Output("shade-toggle", "value", allow_duplicate=True),
+        Output("selected-id", "data", allow_duplicate=True),
+        Input("reset-button", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def reset(_clicks):
+        return [0, len(days) - 1], [], [], [], [], [], "", [], None
+
+    app.clientside_callback(
+        "window.unrestMap.togglePlay",
+        Output("play-timer", "disabled"),
+        Output("play-button", "children"),
+        Output("play-timer", "interval"),
+        Input("play-button", "n_clicks"),
+        Input("play-speed", "value"),
+        State("play-timer", "disabled"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.playStep",
+        Output("date-range", "value", allow_duplicate=True),
+        Output("play-timer", "disabled", allow_duplicate=True),
+        Output("play-button", "children", allow_duplicate=True),
+        Input("play-timer", "n_intervals"),
+        State("date-range", "value"),
+        State("date-range", "max"),
+        State("play-mode", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.writeUrl",
+        Output("url-written", "data"),
+        Input("view-query", "data"),
+        Input("map", "relayoutData"),
+    )
+
+
+def _highlight(selected_id: str | None) -> list[dict]:
+    base = [{"if": {"state": "active"}, "backgroundColor": "#fff7d6", "border": "1px solid #e0c060"}]
+    if selected_id and all(ch not in selected_id for ch in "\"'\\{}"):
+        base.append(
+            {
+                "if": {"filter_query": f'{{id}} = "{selected_id}"'},
+                "backgroundColor": "#fff1b8",
+                "fontWeight": "600",
+            }
+        )
+    return base

@@ -1,0 +1,124 @@
+"""The details panel for one incident: plain Dash components, text shown as text."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import html
+
+from dashboard.figures import date_labels
+
+PRECISION_WORDS = {
+    "day": "exact day",
+    "range": "somewhere in this range",
+    "month": "month only",
+    "site": "exact site",
+    "town": "town or village",
+    "region": "region only",
+}
+
+
+def _count(value: object) -> str:
+    return "unknown" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _row(label: str, *value: object) -> html.Tr:
+    return html.Tr([html.Th(label), html.Td(list(value))])
+
+
+def details_panel(
+    incident: pd.Series | None,
+    reactions: pd.DataFrame,
+    same_place: pd.DataFrame,
+    position: tuple[int, int] | None,
+) -> list:
+    """Components for the details panel; ``position`` is (index, total) in the current view."""
+    if incident is None:
+        return [html.P("Click an incident on the map or in the table to see its details.", className="hint")]
+    municipality = incident.get("municipality_display")
+    where = "outside the boundary layer" if incident.get("outside_boundaries") else str(municipality)
+    flags = []
+    if incident.get("north_kosovo"):
+        flags.append("North Kosovo")
+    if incident.get("snapped"):
+        flags.append(f"snapped {incident.get('snap_distance_m'):.0f} m to the nearest municipality")
+    date_text = date_labels(
+        incident.to_frame().T.astype({"date_start": "datetime64[us]", "date_end": "datetime64[us]"})
+    ).iloc[0]
+    rows = [
+        _row(
+            "Date",
+            date_text,
+            html.Span(f" ({PRECISION_WORDS.get(str(incident['date_precision']), '')})", className="muted"),
+        ),
+        _row("Place", str(incident["place_name"])),
+        _row("Albanian / Serbian", f"{incident['place_name_sq']} / {incident['place_name_sr']}"),
+        _row("Location", PRECISION_WORDS.get(str(incident["location_precision"]), "")),
+        _row("Municipality", where + (f" ({', '.join(flags)})" if flags else "")),
+        _row("District", "" if pd.isna(incident.get("district")) else str(incident.get("district"))),
+        _row(
+            "Actors",
+            " — ".join(str(a) for a in (incident["actor1"], incident["actor2"]) if a and not pd.isna(a)),
+        ),
+        _row("Sides", ", ".join(str(incident["sides"]).split(";"))),
+        _row("Fatalities", _count(incident["fatalities"])),
+        _row("Injured", _count(incident["injured"])),
+        _row("Arrested", _count(incident["arrested"])),
+        _row("Participants", _count(incident["participants"])),
+        _row("Source", str(incident["source_section"] or "")),
+    ]
+    header = [
+        html.Div(
+            [
+                html.Span(str(incident["event_type"]), className="badge"),
+                html.Span(str(incident["sub_event_type"] or ""), className="muted"),
+                html.Span(
+                    f"{position[0] + 1} of {position[1]}" if position else "not in the current view",
+                    className="muted position",
+                ),
+            ],
+            className="details-head",
+        ),
+        html.H3(str(incident["id"]), className="incident-id"),
+        html.P(str(incident["description"] or ""), className="description"),
+        html.Table(html.Tbody(rows), className="facts"),
+    ]
+    if incident.get("notes") and not pd.isna(incident.get("notes")):
+        header.append(html.P(["Coding note: ", str(incident["notes"])], className="note"))
+    linked = reactions[reactions["incident_id"] == incident["id"]]
+    if len(linked):
+        header.append(html.H4(f"Reactions ({len(linked)})"))
+        header.append(
+            html.Ul(
+                [
+                    html.Li(
+                        [
+                            html.B(str(r.speaker)),
+                            f" ({r.role}, {r.affiliation})" if r.role else f" ({r.affiliation})",
+                            ": ",
+                            str(r.summary),
+                        ]
+                    )
+                    for r in linked.itertuples()
+                ],
+                className="reactions",
+            )
+        )
+    others = same_place[same_place["id"] != incident["id"]]
+    if len(others):
+        header.append(html.H4(f"Also at or near {incident['place_name']} in this view ({len(others)})"))
+        header.append(
+            html.Div(
+                [
+                    html.Button(
+                        f"{incident_id} · {label} · {event_type}",
+                        id={"type": "place-incident", "id": str(incident_id)},
+                        className="link-button",
+                    )
+                    for incident_id, label, event_type in zip(
+                        others["id"], date_labels(others), others["event_type"], strict=True
+                    )
+                ],
+                className="same-place",
+            )
+        )
+    return header

@@ -1,0 +1,386 @@
+"""Pure figure builders: filtered frame in, Plotly figure (or Patch) out.
+
+The map has a fixed list of traces (:data:`MAP_TRACES`). The static ones (municipal
+polygons and their names) are sent once with the first figure; a slider step or a
+filter change sends a ``dash.Patch`` that replaces only the data of the dynamic
+traces, so the boundary GeoJSON never travels again (see :func:`map_patch`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Patch
+
+from dashboard import style
+from geodata.dataset import Dataset
+from geodata.schema import EVENT_TYPES
+
+#: Trace order on the map. Indices are used by patches and click handling.
+MAP_TRACES = (
+    "municipalities",
+    "municipality_names",
+    "approximate",
+    "selected",
+    *EVENT_TYPES,
+    "unknown_casualties",
+)
+TRACE_INDEX = {name: index for index, name in enumerate(MAP_TRACES)}
+EVENT_TRACES = tuple(EVENT_TYPES)
+
+#: Opens framed on North Kosovo; the southern incidents are one zoom step away.
+DEFAULT_CENTER = {"lat": 42.86, "lon": 20.95}
+DEFAULT_ZOOM = 8.2
+ONLINE_BASEMAPS = ("open-street-map", "carto-positron", "carto-darkmatter", "carto-voyager")
+
+
+def date_labels(frame: pd.DataFrame) -> pd.Series:
+    """'17 Mar 2008'; '17 Feb – 13 Mar 2008 (range)'; 'May 2008 (month)'."""
+    start = frame["date_start"].dt.strftime("%-d %b %Y")
+    end = frame["date_end"].dt.strftime("%-d %b %Y")
+    month = frame["date_start"].dt.strftime("%B %Y") + " (month)"
+    ranged = start + " – " + end + " (range)"
+    precision = frame["date_precision"].astype(str)
+    return start.where(precision == "day", ranged.where(precision == "range", month))
+
+
+def casualties(frame: pd.DataFrame) -> pd.Series:
+    """Dead plus injured; NA when both are unknown (unknown is not zero)."""
+    both_unknown = frame["fatalities"].isna() & frame["injured"].isna()
+    total = frame["fatalities"].fillna(0) + frame["injured"].fillna(0)
+    return total.astype("Float64").mask(both_unknown)
+
+
+def _hover_data(frame: pd.DataFrame) -> np.ndarray:
+    # Text from data files is escaped: Plotly hover labels understand a few HTML tags.
+    def safe(series: pd.Series) -> np.ndarray:
+        return series.astype(str).map(html.escape).to_numpy(dtype=object)
+
+    columns = [
+        frame["id"].astype(str).to_numpy(dtype=object),
+        safe(date_labels(frame)),
+        safe(frame["place_name"]),
+        safe(frame["event_type"]),
+    ]
+    return np.stack(columns, axis=-1) if len(frame) else np.empty((0, 4), dtype=object)
+
+
+HOVER = "<b>%{customdata[3]}</b><br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+
+
+def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
+    """Data of every trace that changes with the view, keyed by trace name."""
+    totals = casualties(visible)
+    sizes = totals.fillna(0).astype(float).map(style.marker_size).to_numpy()
+    updates: dict[str, dict] = {}
+    for event_type in EVENT_TRACES:
+        rows = (visible["event_type"] == event_type).to_numpy()
+        part = visible[rows]
+        updates[event_type] = {
+            "lat": part["lat"].to_numpy(),
+            "lon": part["lon"].to_numpy(),
+            "customdata": _hover_data(part),
+            "marker": {"size": sizes[rows], "color": style.EVENT_COLOURS[event_type]},
+        }
+    unknown = visible[totals.isna().to_numpy()]
+    updates["unknown_casualties"] = {
+        "lat": unknown["lat"].to_numpy(),
+        "lon": unknown["lon"].to_numpy(),
+        "customdata": _hover_data(unknown),
+    }
+    approximate = visible[visible["location_precision"].isin(style.HALO_SIZE).to_numpy()]
+    updates["approximate"] = {
+        "lat": approximate["lat"].to_numpy(),
+        "lon": approximate["lon"].to_numpy(),
+        "marker": {
+            "size": approximate["location_precision"].astype(str).map(style.HALO_SIZE).to_numpy(float),
+            "color": style.APPROXIMATE_HALO,
+        },
+    }
+    chosen = dataset.incidents[dataset.incidents["id"] == selected_id] if selected_id else visible.iloc[:0]
+    updates["selected"] = {"lat": chosen["lat"].to_numpy(), "lon": chosen["lon"].to_numpy()}
+    return updates
+
+
+def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count: bool) -> dict:
+    """Choropleth data: incident counts when shading is on, else North Kosovo highlighted."""
+    municipalities = dataset.boundaries.municipalities if dataset.boundaries else None
+    if municipalities is None:
+        return {"z": []}
+    if shade_by_count:
+        counts = visible["municipality"].value_counts()
+        z = municipalities["name"].map(counts).fillna(0).to_numpy(float)
+        return {
+            "z": z,
+            "zmin": 0,
+            "zmax": max(1.0, float(z.max(initial=0))),
+            "colorscale": [[0, "#f7f4ee"], [0.001, "#fde0c5"], [1, "#b3361b"]],
+            "showscale": True,
+            "marker": {"opacity": 0.75},
+        }
+    return {
+        "z": municipalities["north_kosovo"].astype(float).to_numpy(),
+        "zmin": 0,
+        "zmax": 1,
+        "colorscale": [[0, style.MUNICIPALITY_FILL], [1, style.NORTH_FILL]],
+        "showscale": False,
+        "marker": {"opacity": 0.9},
+    }
+
+
+def _base_style(dataset: Dataset, basemap: str) -> Any:
+    """A MapLibre style that needs no network: plain background plus the country outline."""
+    if basemap in ONLINE_BASEMAPS:
+        return basemap
+    return "white-bg"
+
+
+def _static_layers(dataset: Dataset) -> list[dict]:
+    if dataset.boundaries is None:
+        return []
+    country = json.loads(dataset.boundaries.country.to_json())
+    return [
+        {
+            "sourcetype": "geojson",
+            "source": country,
+            "type": "line",
+            "color": style.COUNTRY_LINE,
+            "line": {"width": 2.2},
+            "below": "traces",
+            "sourceattribution": dataset.boundaries.attribution,
+        }
+    ]
+
+
+def map_figure(
+    dataset: Dataset,
+    visible: pd.DataFrame,
+    selected_id: str | None = None,
+    shade_by_count: bool = False,
+    basemap: str = "none",
+    center: dict | None = None,
+    zoom: float | None = None,
+) -> go.Figure:
+    """The whole map figure (first load and exports)."""
+    fig = go.Figure()
+    municipalities = dataset.boundaries.municipalities if dataset.boundaries is not None else None
+    if municipalities is not None:
+        geojson = json.loads(municipalities[["name", "geometry"]].to_json())
+        labels = municipalities.representative_point()
+        hover_names = municipalities["display_name"].map(html.escape)
+    else:
+        geojson, labels, hover_names = {"type": "FeatureCollection", "features": []}, None, []
+    fig.add_trace(
+        go.Choroplethmap(
+            name="Municipalities",
+            geojson=geojson,
+            featureidkey="properties.name",
+            locations=[] if municipalities is None else municipalities["name"].tolist(),
+            text=list(hover_names),
+            hovertemplate="%{text}<br>%{z} incidents<extra></extra>",
+            marker={"line": {"color": style.BOUNDARY_LINE, "width": 0.8}},
+            colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
+            name="Municipality names",
+            lat=[] if labels is None else labels.y.to_numpy(),
+            lon=[] if labels is None else labels.x.to_numpy(),
+            text=[] if municipalities is None else municipalities["name"].tolist(),
+            mode="text",
+            textfont={"size": 10, "color": "#5b574c"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
+            name="Approximate location (town or region)",
+            mode="markers",
+            hoverinfo="skip",
+            legendrank=900,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
+            name="Selected",
+            mode="markers",
+            marker={"size": 44, "color": "rgba(17,17,17,0.55)"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    for event_type in EVENT_TRACES:
+        fig.add_trace(
+            go.Scattermap(name=event_type, mode="markers", hovertemplate=HOVER, marker={"opacity": 0.92})
+        )
+    fig.add_trace(
+        go.Scattermap(
+            name="Casualties unknown (white centre)",
+            mode="markers",
+            marker={"size": 4, "color": "white"},
+            hovertemplate=HOVER,
+            legendrank=950,
+        )
+    )
+    apply_dynamic(fig, dataset, visible, selected_id, shade_by_count)
+    fig.update_layout(
+        map={
+            "style": _base_style(dataset, basemap),
+            "center": center or DEFAULT_CENTER,
+            "zoom": DEFAULT_ZOOM if zoom is None else zoom,
+            "layers": _static_layers(dataset),
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor=style.BACKGROUND,
+        legend={
+            "x": 0.01,
+            "y": 0.01,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": {"size": 11},
+            "itemclick": False,
+            "itemdoubleclick": False,
+        },
+        clickmode="event",
+        hovermode="closest",
+        hoverlabel={"bgcolor": "white", "font": {"size": 12}},
+        # Keep the user's pan and zoom when a patch arrives.
+        uirevision="map",
+    )
+    if basemap not in ONLINE_BASEMAPS:
+        fig.update_layout(map_layers=[*_background_layer(), *_static_layers(dataset)])
+    return fig
+
+
+def _background_layer() -> list[dict]:
+    """A world-sized polygon in the background colour: the offline map's 'land'."""
+    world = {
+        "type": "Polygon",
+        "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]],
+    }
+    return [
+        {
+            "sourcetype": "geojson",
+            "source": world,
+            "type": "fill",
+            "color": style.BACKGROUND,
+            "below": "traces",
+        }
+    ]
+
+
+def apply_dynamic(
+    fig: go.Figure, dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, shade_by_count: bool
+) -> None:
+    for name, properties in dynamic_traces(dataset, visible, selected_id).items():
+        fig.data[TRACE_INDEX[name]].update(properties)
+    fig.data[TRACE_INDEX["municipalities"]].update(municipality_shading(dataset, visible, shade_by_count))
+
+
+def map_patch(
+    dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, shade_by_count: bool
+) -> Patch:
+    """Only what a slider step or filter change alters: marker data and the shading."""
+    patch = Patch()
+    for name, properties in dynamic_traces(dataset, visible, selected_id).items():
+        for key, value in properties.items():
+            patch["data"][TRACE_INDEX[name]][key] = value
+    for key, value in municipality_shading(dataset, visible, shade_by_count).items():
+        patch["data"][TRACE_INDEX["municipalities"]][key] = value
+    return patch
+
+
+def daily_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """Incidents per day by event type; a range or month incident is spread over its days."""
+    counts = {}
+    day_precise = frame["date_precision"].astype(str) == "day"
+    for event_type in EVENT_TRACES:
+        part = frame[day_precise & (frame["event_type"] == event_type)]
+        per_day = part["date_start"].dt.normalize().value_counts()
+        counts[event_type] = per_day.reindex(days, fill_value=0).to_numpy(float)
+    spread = np.zeros(len(days))
+    for start, end in frame.loc[~day_precise, ["date_start", "date_end"]].itertuples(index=False):
+        covered = (days >= start) & (days <= end)
+        if covered.any():
+            spread[covered] += 1.0 / covered.sum()
+    counts["spread"] = spread
+    return counts
+
+
+def timeline_figure(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> go.Figure:
+    """Stacked bars of incidents per day with the selected window shaded."""
+    fig = go.Figure()
+    counts = daily_counts(frame, days)
+    for event_type in EVENT_TRACES:
+        fig.add_trace(
+            go.Bar(
+                x=days,
+                y=counts[event_type],
+                name=event_type,
+                marker_color=style.EVENT_COLOURS[event_type],
+                hovertemplate="%{x|%d %b %Y}: %{y} " + event_type + "<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Bar(
+            x=days,
+            y=counts["spread"],
+            name="Date range or month (spread over its days)",
+            marker_color="#bdb8ab",
+            hovertemplate="%{x|%d %b %Y}: %{y:.2f} (spread)<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        barmode="stack",
+        bargap=0.05,
+        height=150,
+        margin={"l": 30, "r": 10, "t": 6, "b": 24},
+        showlegend=False,
+        dragmode="select",
+        selectdirection="h",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis={
+            "type": "date",
+            "range": [days[0] - pd.Timedelta(hours=12), days[-1] + pd.Timedelta(hours=12)],
+            "fixedrange": True,
+        },
+        yaxis={"fixedrange": True, "gridcolor": "#eee", "rangemode": "tozero"},
+        shapes=[_window_shape(window)],
+    )
+    return fig
+
+
+def _window_shape(window: tuple[date, date]) -> dict:
+    return {
+        "type": "rect",
+        "xref": "x",
+        "yref": "paper",
+        "x0": pd.Timestamp(window[0]) - pd.Timedelta(hours=12),
+        "x1": pd.Timestamp(window[1]) + pd.Timedelta(hours=12),
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": "rgba(0, 114, 178, 0.10)",
+        "line": {"color": "rgba(0, 114, 178, 0.6)", "width": 1},
+        "layer": "below",
+    }
+
+
+def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> Patch:
+    patch = Patch()
+    counts = daily_counts(frame, days)
+    for index, key in enumerate([*EVENT_TRACES, "spread"]):
+        patch["data"][index]["y"] = counts[key]
+    shape = _window_shape(window)
+    patch["layout"]["shapes"][0]["x0"] = shape["x0"]
+    patch["layout"]["shapes"][0]["x1"] = shape["x1"]
+    return patch

@@ -1,0 +1,66 @@
+"""Helpers for browser tests: wait on the map's own loaded state, click map features."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.support.ui import WebDriverWait
+
+MAP_JS = "const gd = document.querySelector('#map .js-plotly-plot');"
+
+
+def wait_map_loaded(dash_duo, timeout: float = 20) -> None:
+    """Until MapLibre reports the map drawn (never a fixed sleep)."""
+    script = (
+        MAP_JS + "return !!(gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot"
+        " && gd._fullLayout.map._subplot.map.loaded());"
+    )
+    WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1).until(lambda d: d.execute_script(script))
+
+
+def project(dash_duo, lon: float, lat: float) -> tuple[float, float]:
+    x, y = dash_duo.driver.execute_script(
+        MAP_JS + "const p = gd._fullLayout.map._subplot.map.project([arguments[0], arguments[1]]);"
+        "return [p.x, p.y];",
+        lon,
+        lat,
+    )
+    return x, y
+
+
+def click_map_at(dash_duo, lon: float, lat: float) -> None:
+    """Click the map canvas where (lon, lat) is drawn. Selenium 4.2 offsets from the top-left corner."""
+    wait_map_loaded(dash_duo)
+    canvas = dash_duo.find_element("#map .maplibregl-canvas")
+    x, y = project(dash_duo, lon, lat)
+    ActionChains(dash_duo.driver).move_to_element_with_offset(canvas, int(x), int(y)).pause(
+        0.3
+    ).click().perform()
+
+
+def wait_until(dash_duo, condition, timeout: float = 15, message: str = ""):
+    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1).until(lambda d: condition(), message)
+
+
+def count_in_view(dash_duo) -> int:
+    return int(dash_duo.find_element("#incident-count b").text.replace(",", ""))
+
+
+def visible_marker_ids(dash_duo) -> set[str]:
+    """Incident ids drawn on the map now, read from the figure the browser holds."""
+    return set(
+        dash_duo.driver.execute_script(
+            MAP_JS + "const ids = [];"
+            "gd.data.forEach(t => { if (t.hovertemplate && t.customdata && t.name !== 'Casualties unknown"
+            " (white centre)') { for (const c of t.customdata) ids.push(c[0]); } });"
+            "return ids;"
+        )
+    )
+
+
+#: MapLibre asks this host for label glyphs; offline the request fails and labels fall back to local fonts.
+OFFLINE_GLYPH_HOST = "fonts.openmaptiles.org"
+
+
+def app_errors(dash_duo) -> list[dict]:
+    """Browser console errors, less the glyph request that cannot succeed offline."""
+    return [entry for entry in dash_duo.get_logs() if OFFLINE_GLYPH_HOST not in entry.get("message", "")]

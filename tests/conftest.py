@@ -1,0 +1,56 @@
+"""Shared fixtures. Boundary data comes from ../shared/geodata when it exists (never downloaded)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from geodata.boundaries import ENV_VAR
+
+SHARED_GEODATA = Path(__file__).resolve().parents[2] / "shared" / "geodata"
+if ENV_VAR not in os.environ and SHARED_GEODATA.is_dir():
+    os.environ[ENV_VAR] = str(SHARED_GEODATA)
+
+
+def pytest_setup_options():
+    """Chrome options for dash_duo: Debian's headless Chromium, no network chatter."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1100",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ):
+        options.add_argument(flag)
+    return options
+
+
+@pytest.fixture(scope="session")
+def boundaries_dir() -> Path:
+    folder = os.environ.get(ENV_VAR)
+    if not folder or not Path(folder).is_dir():
+        pytest.skip(f"no boundary folder: set {ENV_VAR} or provide ../shared/geodata")
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def dataset(boundaries_dir):
+    from geodata.dataset import load_dataset
+
+    return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def incidents(dataset):
+    return dataset.incidents

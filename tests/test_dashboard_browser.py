@@ -1,0 +1,210 @@
+"""The dashboard driven in headless Chromium, asserting what a user sees."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from dashboard.app import create_app
+from tests.browser import (
+    app_errors,
+    click_map_at,
+    count_in_view,
+    visible_marker_ids,
+    wait_map_loaded,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_started(dash_duo, dataset):
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
+    wait_map_loaded(dash_duo)
+    return dash_duo
+
+
+def _place(incidents, incident_id):
+    row = incidents[incidents["id"] == incident_id].iloc[0]
+    return float(row["lon"]), float(row["lat"])
+
+
+def test_click_marker_shows_details(app_started, incidents):
+    dash_duo = app_started
+    click_map_at(dash_duo, *_place(incidents, "KOS-2008-05"))  # Mutivoda: the only incident there
+    dash_duo.wait_for_contains_text("#incident-details", "KOS-2008-05", timeout=10)
+    details = dash_duo.find_element("#incident-details").text
+    assert "Mutivoda" in details and "Mutivodë / Mutivode" in details
+    assert "19" in details  # injured members of the Kosovo Police Service
+    assert "Podujev" in details  # municipality, snapped from the boundary line
+    assert "unknown" in details  # fatalities are not given by the article
+
+
+def test_shared_place_lists_every_incident_there(app_started, incidents):
+    dash_duo = app_started
+    click_map_at(dash_duo, *_place(incidents, "KOS-2008-14"))  # the courthouse, next to north Mitrovica
+    dash_duo.wait_for_contains_text("#incident-details", "Also at or near", timeout=10)
+    shown = dash_duo.find_element("#incident-details .incident-id").text
+    buttons = dash_duo.find_elements("#incident-details .link-button")
+    listed = {shown} | {b.text.split(" · ")[0] for b in buttons}
+    in_north_mitrovica = set(incidents[incidents["municipality"] == "North Mitrovica"]["id"])
+    assert in_north_mitrovica <= listed  # every incident there is one click away
+    buttons[0].click()
+    wait_until(dash_duo, lambda: dash_duo.find_element("#incident-details .incident-id").text != shown)
+
+
+def test_previous_next_and_arrow_keys_step_in_time_order(app_started, incidents):
+    dash_duo = app_started
+    ordered = incidents["id"].tolist()
+    dash_duo.find_element("#next-button").click()
+    dash_duo.wait_for_text_to_equal("#incident-details .incident-id", ordered[0])
+    dash_duo.find_element("#next-button").click()
+    dash_duo.wait_for_text_to_equal("#incident-details .incident-id", ordered[1])
+    dash_duo.find_element("body").send_keys(Keys.ARROW_RIGHT)
+    dash_duo.wait_for_text_to_equal("#incident-details .incident-id", ordered[2])
+    dash_duo.find_element("#prev-button").click()
+    dash_duo.wait_for_text_to_equal("#incident-details .incident-id", ordered[1])
+    # The selection is drawn on the map and highlighted in the URL.
+    wait_until(dash_duo, lambda: f"sel={ordered[1]}" in dash_duo.driver.current_url)
+
+
+def test_slider_by_keyboard_changes_markers_and_count(app_started, incidents):
+    dash_duo = app_started
+    before = visible_marker_ids(dash_duo)
+    low_handle = dash_duo.find_elements("#date-range [role=slider]")[0]
+    low_handle.click()
+    for _ in range(30):  # 30 days on: from 18 March
+        low_handle.send_keys(Keys.ARROW_RIGHT)
+    dash_duo.wait_for_text_to_equal("#date-range-label", "18 Mar 2008 – 28 Jun 2008", timeout=10)
+    expected = incidents[incidents["date_end"] >= "2008-03-18"]
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(expected))
+    wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == set(expected["id"]))
+    assert visible_marker_ids(dash_duo) < before
+
+
+def test_dragging_on_histogram_selects_range(app_started, incidents):
+    dash_duo = app_started
+    plot = dash_duo.find_element("#timeline .nsewdrag")
+    width = plot.size["width"]
+    height = plot.size["height"]
+    # Drag across the first fifth of the period (late February to early March).
+    ActionChains(dash_duo.driver).move_to_element_with_offset(
+        plot, 2, height // 2
+    ).click_and_hold().move_by_offset(width // 5, 0).release().perform()
+    wait_until(
+        dash_duo, lambda: dash_duo.find_element("#date-range-label").text != "17 Feb 2008 – 28 Jun 2008"
+    )
+    label = dash_duo.find_element("#date-range-label").text
+    assert label.startswith("17 Feb 2008") and "Mar 2008" in label
+    assert count_in_view(dash_duo) < len(incidents)
+
+
+def test_each_filter_changes_the_view(app_started, incidents):
+    dash_duo = app_started
+    total = len(incidents)
+    riots = int((incidents["event_type"] == "Riots").sum())
+    dash_duo.find_element("#filter-event-type input[value='Riots']").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == riots)
+    wait_until(
+        dash_duo,
+        lambda: visible_marker_ids(dash_duo) == set(incidents[incidents["event_type"] == "Riots"]["id"]),
+    )
+    # Counts next to other options follow the event-type filter.
+    kfor_label = dash_duo.find_element("#filter-side input[value='KFOR']").find_element("xpath", "../..").text
+    kfor_riots = incidents[
+        (incidents["event_type"] == "Riots") & incidents["sides"].astype(str).str.contains("KFOR")
+    ]
+    assert kfor_label == f"KFOR ({len(kfor_riots)})"
+    dash_duo.find_element("#filter-side input[value='KFOR']").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(kfor_riots))
+    dash_duo.find_element("#reset-button").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == total)
+
+    dash_duo.find_element("#filter-casualties input").click()
+    with_casualties = incidents[(incidents["fatalities"].fillna(0) + incidents["injured"].fillna(0)) > 0]
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(with_casualties))
+    dash_duo.find_element("#reset-button").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == total)
+
+    dash_duo.find_element("#filter-place-kind input[value='border crossing']").click()
+    wait_until(
+        dash_duo, lambda: count_in_view(dash_duo) == int((incidents["place_kind"] == "border crossing").sum())
+    )
+    dash_duo.find_element("#reset-button").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == total)
+
+    text_box = dash_duo.find_element("#filter-text")
+    text_box.send_keys("bulldozer")
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == 1)
+    dash_duo.find_element("#reset-button").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == total)
+
+    dash_duo.find_element("#filter-municipality").click()
+    option = dash_duo.find_element(".dash-dropdown-option input[value='North Kosovo']")
+    option.find_element("xpath", "../..").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == int(incidents["north_kosovo"].sum()))
+
+
+def test_clicking_a_municipality_filters_and_clicking_again_clears(app_started, incidents, dataset):
+    dash_duo = app_started
+    podujeva = dataset.boundaries.municipalities.set_index("name").loc["Podujeva", "geometry"]
+    point = podujeva.representative_point()
+    click_map_at(dash_duo, point.x, point.y)
+    in_podujeva = int((incidents["municipality"] == "Podujeva").sum())
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == in_podujeva)
+    click_map_at(dash_duo, point.x, point.y)
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(incidents))
+
+
+def test_table_row_selects_incident(app_started, incidents):
+    dash_duo = app_started
+    cell = dash_duo.find_element("#incident-table td[data-dash-column='place']")
+    first_id = incidents["id"].iloc[0]
+    cell.click()
+    dash_duo.wait_for_text_to_equal("#incident-details .incident-id", first_id)
+
+
+def test_play_advances_the_window(app_started):
+    dash_duo = app_started
+    handle = dash_duo.find_elements("#date-range [role=slider]")[1]
+    handle.click()
+    for _ in range(120):  # a 13-day window at the start
+        handle.send_keys(Keys.ARROW_LEFT)
+    dash_duo.wait_for_text_to_equal("#date-range-label", "17 Feb 2008 – 29 Feb 2008", timeout=10)
+    dash_duo.find_element("#play-button").click()
+    wait_until(
+        dash_duo, lambda: dash_duo.find_element("#date-range-label").text.startswith("19 Feb 2008"), 20
+    )
+    assert dash_duo.find_element("#play-button").text == "❚❚ Pause"
+    dash_duo.find_element("#play-button").click()
+    assert dash_duo.find_element("#play-button").text == "▶ Play"
+
+
+def test_url_with_state_restores_view(dash_duo, dataset, incidents):
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.driver.get(dash_duo.server_url + "/?start=2008-03-01&type=Riots&sel=KOS-2008-14&zoom=10.50")
+    expected = incidents[(incidents["event_type"] == "Riots") & (incidents["date_end"] >= "2008-03-01")]
+    dash_duo.wait_for_text_to_equal("#incident-details .incident-id", "KOS-2008-14", timeout=20)
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(expected))
+    assert dash_duo.find_element("#filter-event-type input[value='Riots']").is_selected()
+    assert dash_duo.find_element("#date-range-label").text == "1 Mar 2008 – 28 Jun 2008"
+    wait_map_loaded(dash_duo)
+    zoom = dash_duo.driver.execute_script(
+        "return document.querySelector('#map .js-plotly-plot')._fullLayout.map.zoom"
+    )
+    assert zoom == pytest.approx(10.5)
+    assert "hidden" in dash_duo.find_element("#url-notice").get_attribute("class")
+
+
+def test_hostile_url_shows_default_view_and_notice(dash_duo, dataset):
+    dash_duo.start_server(create_app(dataset))
+    hostile = "/?start=2008-99-99&type=%3Cscript%3Ealert(1)%3C/script%3E&zoom=1e999&sel=%27%22%3E&lat=abc"
+    dash_duo.driver.get(dash_duo.server_url + hostile)
+    dash_duo.wait_for_contains_text("#url-notice", "not a date", timeout=20)
+    notice = dash_duo.find_element("#url-notice").text
+    assert "Unknown type value" in notice and "Unknown incident" in notice
+    assert count_in_view(dash_duo) == len(dataset.incidents)
+    assert app_errors(dash_duo) == []
