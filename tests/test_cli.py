@@ -1,0 +1,91 @@
+"""The command line, run as a user runs it: a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_explains_every_subcommand():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("data", "validate", "serve"):
+        assert command in result.stdout
+    data_help = run("data", "--help").stdout
+    for option in ("--start", "--end", "--event-type", "--side", "--municipality", "--format", "--output"):
+        assert option in data_help
+
+
+def test_data_csv_filtered(boundaries_dir):
+    result = run("data", "--start", "2008-03-17", "--end", "2008-03-17", "--event-type", "Riots")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["id"] for r in rows] == ["KOS-2008-14"]
+    assert rows[0]["municipality"] == "North Mitrovica" and rows[0]["injured"] == "131"
+
+
+def test_data_geojson_has_join_properties(boundaries_dir, tmp_path):
+    out = tmp_path / "north.geojson"
+    result = run("data", "--format", "geojson", "--municipality", "North Kosovo", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    collection = json.loads(out.read_text(encoding="utf-8"))
+    features = collection["features"]
+    assert features and all(f["properties"]["north_kosovo"] for f in features)
+    jarinje = next(f for f in features if f["properties"]["place"] == "jarinje")
+    assert jarinje["properties"]["snapped"] is True
+    assert jarinje["properties"]["district"] == "Mitrovica"
+    assert jarinje["geometry"]["type"] == "Point"
+    assert {"municipality", "district", "north_kosovo", "snapped", "description"} <= set(
+        jarinje["properties"]
+    )
+
+
+def test_bad_date_option_is_a_clear_error():
+    result = run("data", "--start", "2008-13-01")
+    assert result.returncode == 2
+    assert "'2008-13-01' is not a date" in result.stderr
+
+
+def test_validate_builtin_is_clean():
+    from geodata.records import builtin_records_path
+
+    result = run("validate", str(builtin_records_path()))
+    assert result.returncode == 0
+    assert "25 rows read, 25 accepted, 0 rejected" in result.stderr
+
+
+def test_validate_reports_every_problem(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "id,date_start,event_type,place,injured\n"
+        "A,2008-02-31,Riots,Mitrovica,\n"
+        "B,2008-03-01,Riots,Atlantis,-1\n",
+        encoding="utf-8",
+    )
+    result = run("validate", str(path))
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert lines == [
+        f"{path}: row 2: date_start: '2008-02-31' is not a real date in YYYY-MM-DD form",
+        f"{path}: row 3: injured: -1 is negative",
+        lines[2],
+    ]
+    assert lines[2].startswith(f"{path}: row 3: place: unknown place 'Atlantis'")
+    assert "2 rows read, 0 accepted, 2 rejected" in result.stderr
+
+
+def test_serve_with_bad_data_fails_with_report(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,date_start,event_type,place\nA,yesterday,Riots,Mitrovica\n", encoding="utf-8")
+    result = run("serve", "--data", str(path), "--port", "1")
+    assert result.returncode == 1
+    assert "row 2: date_start" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,92 @@
+"""Figure builders: fast checks without a browser."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.io as pio
+
+from dashboard import style
+from dashboard.figures import (
+    TRACE_INDEX,
+    casualties,
+    daily_counts,
+    date_labels,
+    map_figure,
+    map_patch,
+    timeline_figure,
+)
+from geodata.filters import ViewFilter, apply_filter
+
+
+def test_map_figure_has_every_incident_in_its_event_type_trace(dataset, incidents):
+    fig = map_figure(dataset, incidents, selected_id="KOS-2008-14")
+    for event_type, colour in style.EVENT_COLOURS.items():
+        trace = fig.data[TRACE_INDEX[event_type]]
+        expected = incidents[incidents["event_type"] == event_type]
+        assert [row[0] for row in trace.customdata] == expected["id"].tolist()
+        assert trace.marker.color == colour
+    selected = fig.data[TRACE_INDEX["selected"]]
+    assert list(selected.lat) == [incidents.set_index("id").loc["KOS-2008-14", "lat"]]
+    assert fig.layout.map.style == "white-bg"  # offline by default
+    assert "OpenStreetMap" in json.dumps(fig.layout.map.layers[-1].sourceattribution)
+
+
+def test_unknown_casualties_are_drawn_apart_from_zero(dataset, incidents):
+    fig = map_figure(dataset, incidents)
+    unknown_ids = {row[0] for row in fig.data[TRACE_INDEX["unknown_casualties"]].customdata}
+    assert "KOS-2008-12" in unknown_ids  # no figures given
+    assert "KOS-2008-02" not in unknown_ids  # 'no injuries': zero, known
+    totals = casualties(incidents.set_index("id"))
+    assert pd.isna(totals["KOS-2008-12"]) and totals["KOS-2008-02"] == 0 and totals["KOS-2008-14"] == 132
+
+
+def test_approximate_locations_get_halos(dataset, incidents):
+    fig = map_figure(dataset, incidents)
+    halos = fig.data[TRACE_INDEX["approximate"]]
+    assert len(halos.lat) == int(incidents["location_precision"].isin(["town", "region"]).sum())
+    assert set(halos.marker.size) == set(style.HALO_SIZE.values())
+
+
+def test_patch_carries_markers_not_boundaries(dataset, incidents):
+    visible = apply_filter(incidents, ViewFilter(event_types=("Riots",)))
+    patch = map_patch(dataset, visible, None, shade_by_count=True)
+    encoded = pio.to_json(patch.to_plotly_json(), validate=False)
+    assert "geojson" not in encoded and "coordinates" not in encoded
+    assert len(encoded) < 20_000
+    full = pio.to_json(map_figure(dataset, visible), validate=False)
+    assert len(full) > 10 * len(encoded)
+
+
+def test_shading_counts_incidents_per_municipality(dataset, incidents):
+    fig = map_figure(dataset, incidents, shade_by_count=True)
+    shading = fig.data[TRACE_INDEX["municipalities"]]
+    z = dict(zip(shading.locations, shading.z, strict=True))
+    assert z["North Mitrovica"] == int((incidents["municipality"] == "North Mitrovica").sum())
+    assert z["Prizren"] == 0
+    assert shading.showscale
+
+
+def test_timeline_counts_days_and_spreads_ranges(incidents):
+    days = pd.date_range("2008-02-17", "2008-06-28")
+    counts = daily_counts(incidents, days)
+    on_17_march = days.get_loc(pd.Timestamp("2008-03-17"))
+    assert counts["Riots"][on_17_march] == 1 and counts["Strategic developments"][on_17_march] == 2
+    ranged = (incidents["date_precision"] != "day").sum()
+    assert counts["spread"].sum() == pytest_approx(ranged)
+    fig = timeline_figure(incidents, days, (days[0].date(), days[-1].date()))
+    assert fig.layout.shapes[0].type == "rect"
+
+
+def pytest_approx(value):
+    import pytest
+
+    return pytest.approx(float(value))
+
+
+def test_date_labels_say_their_precision(incidents):
+    labels = dict(zip(incidents["id"], date_labels(incidents), strict=True))
+    assert labels["KOS-2008-14"] == "17 Mar 2008"
+    assert labels["KOS-2008-11"] == "17 Feb 2008 – 13 Mar 2008 (range)"
+    assert labels["KOS-2008-24"] == "May 2008 (month)"
