@@ -20,9 +20,9 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, dash_table, dcc, html, no_update
 
-from dashboard import figures, style
+from dashboard import figures
 from dashboard.details import details_panel
 from dashboard.viewstate import Choices, ViewState, parse_query, to_query
 from geodata.dataset import Dataset
@@ -138,14 +138,6 @@ def table_rows(visible: pd.DataFrame) -> list[dict]:
         .where(lambda t: t.notna(), None)
         .to_dict("records")
     )
-
-
-def _legend_block() -> html.Div:
-    swatches = [
-        html.Span([html.I(style={"background": colour}), name], className="swatch")
-        for name, colour in style.EVENT_COLOURS.items()
-    ]
-    return html.Div(swatches, className="legend-inline")
 
 
 def build_layout(dataset: Dataset, basemap: str) -> html.Div:
@@ -407,6 +399,19 @@ def create_app(dataset: Dataset, basemap: str = "none") -> Dash:
     return app
 
 
+#: Everything a user sets that the URL restores and Reset clears, in callback output order.
+VIEW_CONTROLS = (
+    ("date-range", "value"),
+    ("filter-event-type", "value"),
+    ("filter-side", "value"),
+    ("filter-municipality", "value"),
+    ("filter-place-kind", "value"),
+    ("filter-casualties", "value"),
+    ("filter-text", "value"),
+    ("shade-toggle", "value"),
+    ("selected-id", "data"),
+)
+
 FILTER_INPUTS = [
     Input("date-range", "value"),
     Input("filter-event-type", "value"),
@@ -416,7 +421,6 @@ FILTER_INPUTS = [
     Input("filter-casualties", "value"),
     Input("filter-text", "value"),
 ]
-FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 
 def register_callbacks(app: Dash, dataset: Dataset) -> None:
@@ -425,15 +429,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     incidents = dataset.incidents
 
     @app.callback(
-        Output("date-range", "value"),
-        Output("filter-event-type", "value"),
-        Output("filter-side", "value"),
-        Output("filter-municipality", "value"),
-        Output("filter-place-kind", "value"),
-        Output("filter-casualties", "value"),
-        Output("filter-text", "value"),
-        Output("shade-toggle", "value"),
-        Output("selected-id", "data"),
+        *[Output(component, prop) for component, prop in VIEW_CONTROLS],
         Output("url-notice", "children"),
         Output("url-notice", "className"),
         Output("map", "figure"),
@@ -444,7 +440,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         state, notices = parse_query(search, choices)
         view = state.filter
         notices = ([dataset.boundary_notice] if dataset.boundary_notice else []) + notices
-        camera = figures.Patch()
+        camera = Patch()
         if state.lat is not None and state.lon is not None:
             camera["layout"]["map"]["center"] = {"lat": state.lat, "lon": state.lon}
         if state.zoom is not None:
@@ -591,15 +587,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         return list(_window(days, [low, high]))
 
     @app.callback(
-        Output("date-range", "value", allow_duplicate=True),
-        Output("filter-event-type", "value", allow_duplicate=True),
-        Output("filter-side", "value", allow_duplicate=True),
-        Output("filter-municipality", "value", allow_duplicate=True),
-        Output("filter-place-kind", "value", allow_duplicate=True),
-        Output("filter-casualties", "value", allow_duplicate=True),
-        Output("filter-text", "value", allow_duplicate=True),
-        Output("shade-toggle", "value", allow_duplicate=True),
-        Output("selected-id", "data", allow_duplicate=True),
+        *[Output(component, prop, allow_duplicate=True) for component, prop in VIEW_CONTROLS],
         Input("reset-button", "n_clicks"),
         prevent_initial_call=True,
     )
