@@ -72,3 +72,20 @@
     }
   });
 })();
+
+/* Export panel: show/hide, and the request the server renders (view as URL query + map size). */
+(function () {
+  "use strict";
+  window.unrestMap.toggleExportPanel = function (nClicks, className) {
+    return className.includes("hidden") ? "export-panel" : "export-panel hidden";
+  };
+  window.unrestMap.exportRequest = function (nClicks) {
+    const map = document.getElementById("map");
+    const box = map ? map.getBoundingClientRect() : { width: 1200, height: 900 };
+    return {
+      n: nClicks,
+      query: window.location.search.replace(/^\?/, ""),
+      screen: [Math.round(box.width), Math.round(box.height)],
+    };
+  };
+})();

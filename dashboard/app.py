@@ -24,6 +24,8 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, dash_table, dcc, h
 
 from dashboard import figures
 from dashboard.details import details_panel
+from dashboard.export import ImageRenderer
+from dashboard.export_panel import export_panel, register_export_callbacks
 from dashboard.viewstate import Choices, ViewState, parse_query, to_query
 from geodata.dataset import Dataset
 from geodata.filters import FACETS, NORTH_KOSOVO_GROUP, ViewFilter, apply_filter, facet_counts
@@ -310,12 +312,12 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                         "Export image",
                                         id="export-button",
                                         className="export",
-                                        disabled=True,
-                                        title="Image export arrives with the export feature",
+                                        title="Export this view as PNG, SVG or PDF",
                                     ),
                                 ],
                                 className="play-row",
                             ),
+                            export_panel(),
                         ],
                         className="centre",
                     ),
@@ -396,6 +398,8 @@ def create_app(dataset: Dataset, basemap: str = "none") -> Dash:
     )
     app.layout = build_layout(dataset, basemap)
     register_callbacks(app, dataset)
+    # One warm browser per server process, shared by this app's exports.
+    register_export_callbacks(app, dataset, choices_of(dataset), ImageRenderer(), basemap)
     return app
 
 

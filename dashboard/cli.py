@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -77,6 +78,29 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _days(text: str) -> int:
+    match = re.fullmatch(r"(\d{1,4})([dw])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 1d, 7d or 2w")
+    return int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+
+
+def _add_export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--view-url",
+        metavar="URL",
+        help="a URL copied from the dashboard: export exactly that view (filters, dates, "
+        "selection, centre, zoom, shading); overrides the filter options",
+    )
+    parser.add_argument("--width", type=int, default=1200, help="width in pixels (default 1200)")
+    parser.add_argument("--height", type=int, default=900, help="height in pixels (default 900)")
+    parser.add_argument("--scale", type=float, default=1.0, help="resolution multiplier, up to 4 (default 1)")
+    parser.add_argument("--no-caption", action="store_true", help="leave out title, filters and count")
+    parser.add_argument("--no-legend", action="store_true", help="leave out the legends")
+    parser.add_argument("--shade", action="store_true", help="shade municipalities by incidents")
+    parser.add_argument("--output", "-o", required=True, metavar="FILE", help="file to write")
+
+
 def view_filter_from_args(args: argparse.Namespace) -> ViewFilter:
     return ViewFilter(
         start=args.start,
@@ -118,6 +142,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("file", help="records file to check")
 
+    image = commands.add_parser(
+        "export-image",
+        help="render a view as PNG, SVG or PDF",
+        description="Render a filtered view (or a URL copied from the dashboard) with its caption, "
+        "legend and attribution. Sizes are in pixels; limits: sides 200-4000, scale up to 4.",
+    )
+    _add_data_options(image)
+    _add_filter_options(image)
+    _add_export_options(image)
+    image.add_argument(
+        "--format",
+        choices=("png", "svg", "pdf"),
+        help="image format (default: from the --output extension, else png)",
+    )
+
+    animation = commands.add_parser(
+        "export-animation",
+        help="render the timeline as an animated GIF",
+        description="One frame per step through the date range, each with its dates in the caption.",
+    )
+    _add_data_options(animation)
+    _add_filter_options(animation)
+    _add_export_options(animation)
+    animation.add_argument(
+        "--step", default="1d", type=_days, help="step between frames: Nd or Nw (default 1d)"
+    )
+    animation.add_argument(
+        "--window", default="7d", help="window shown in each frame: Nd, Nw or 'cumulative' (default 7d)"
+    )
+    animation.add_argument("--fps", type=float, default=4, help="frames per second, up to 30 (default 4)")
+
     serve = commands.add_parser(
         "serve", help="start the dashboard", description="Start the dashboard web server and print its URL."
     )
@@ -150,6 +205,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_data(args)
     if args.command == "serve":
         return run_serve(args)
+    if args.command in ("export-image", "export-animation"):
+        return run_export(args)
     raise AssertionError(args.command)
 
 
@@ -224,6 +281,82 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
+
+
+def _export_state(args: argparse.Namespace, dataset):
+    """The view to export: from --view-url when given, else from the filter options."""
+    from urllib.parse import urlsplit
+
+    from dashboard.app import choices_of
+    from dashboard.viewstate import ViewState, parse_query
+
+    if args.view_url:
+        state, notices = parse_query(urlsplit(args.view_url).query, choices_of(dataset))
+        for notice in notices:
+            print(f"view-url: {notice}", file=sys.stderr)
+        return state
+    return ViewState(filter=view_filter_from_args(args), shade=args.shade)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from dashboard.export import ExportError, ExportOptions, ImageRenderer, export_animation, export_figure
+
+    extension = Path(args.output).suffix.lower().lstrip(".")
+    if args.command == "export-image":
+        image_format = args.format or (extension if extension in ("png", "svg", "pdf") else "png")
+    else:
+        image_format = "png"
+        if extension != "gif":
+            print(f"{args.output}: export-animation writes GIF; name the file .gif", file=sys.stderr)
+            return 2
+    options = ExportOptions(
+        format=image_format,
+        width=args.width,
+        height=args.height,
+        scale=args.scale,
+        caption=not args.no_caption,
+        legend=not args.no_legend,
+    )
+    renderer = ImageRenderer()
+    try:
+        options.validated()  # refuse bad sizes before loading anything
+        dataset = _load(args, strict=False)
+        _report_read(dataset, args.data or "built-in records")
+        state = _export_state(args, dataset)
+        if args.command == "export-image":
+            data = renderer.render(export_figure(dataset, state, options), options)
+        else:
+            window = None if args.window == "cumulative" else _days(args.window)
+            data = export_animation(
+                dataset,
+                state,
+                renderer,
+                options,
+                step_days=args.step,
+                window_days=window,
+                fps=args.fps,
+                progress=_progress_bar,
+            )
+            print(file=sys.stderr)
+    except (ExportError, argparse.ArgumentTypeError) as error:
+        print(f"unrest-map {args.command}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        renderer.close()
+    Path(args.output).write_bytes(data)
+    print(f"wrote {args.output} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total)
+    print(
+        f"\rframe {done}/{total} [{'#' * filled}{' ' * (width - filled)}]",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from geodata.boundaries import ENV_VAR
+
+#: Where the browser under test saves downloads (exports).
+DOWNLOAD_DIR = Path(tempfile.gettempdir()) / f"unrest-map-downloads-{os.getpid()}"
+DOWNLOAD_DIR.mkdir(exist_ok=True)
 
 SHARED_GEODATA = Path(__file__).resolve().parents[2] / "shared" / "geodata"
 if ENV_VAR not in os.environ and SHARED_GEODATA.is_dir():
@@ -33,6 +38,9 @@ def pytest_setup_options():
         "--disable-quic",
     ):
         options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(DOWNLOAD_DIR), "download.prompt_for_download": False}
+    )
     return options
 
 
@@ -54,3 +62,13 @@ def dataset(boundaries_dir):
 @pytest.fixture(scope="session")
 def incidents(dataset):
     return dataset.incidents
+
+
+@pytest.fixture(scope="session")
+def renderer():
+    """One warm kaleido browser for all image tests."""
+    from dashboard.export import ImageRenderer
+
+    image_renderer = ImageRenderer()
+    yield image_renderer
+    image_renderer.close()
