@@ -15,6 +15,7 @@ Update strategy, so scrubbing stays smooth:
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -388,7 +389,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
     )
 
 
-def create_app(dataset: Dataset, basemap: str = "none") -> Dash:
+def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | None = None) -> Dash:
     """A Dash app showing ``dataset``. ``basemap`` 'none' works offline."""
     app = Dash(
         __name__,
@@ -399,8 +400,19 @@ def create_app(dataset: Dataset, basemap: str = "none") -> Dash:
     app.layout = build_layout(dataset, basemap)
     register_callbacks(app, dataset)
     # One warm browser per server process, shared by this app's exports.
-    register_export_callbacks(app, dataset, choices_of(dataset), ImageRenderer(), basemap)
+    register_export_callbacks(
+        app, dataset, choices_of(dataset), ImageRenderer(), basemap, background_manager(jobs_dir)
+    )
     return app
+
+
+def background_manager(jobs_dir: str | Path | None):
+    """Dash background jobs (GIF export) in a disk cache that every worker process can see."""
+    import diskcache
+    from dash import DiskcacheManager
+
+    folder = Path(jobs_dir) if jobs_dir else Path(tempfile.gettempdir()) / "unrest-map-jobs"
+    return DiskcacheManager(diskcache.Cache(str(folder)), expire=3600)
 
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.

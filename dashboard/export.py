@@ -36,7 +36,7 @@ MAX_FRAMES: Final = 400
 MAX_FPS: Final = 30
 #: Aspect choices offered by the dashboard: (width, height) at 1x.
 ASPECTS: Final = {"4:3": (1200, 900), "16:9": (1600, 900), "A4 landscape": (1403, 992)}
-CAPTION_HEIGHT_PX: Final = 150
+CAPTION_HEIGHT_PX: Final = 200
 
 
 class ExportError(ValueError):
@@ -115,7 +115,16 @@ def export_figure(
         height=options.height,
         map_domain={"x": [0, 1], "y": [bottom, 1]},
         showlegend=options.legend,
-        legend={"x": 1, "xanchor": "right", "y": 0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.92)"},
+        # In the caption band, below the map, so it never hides incidents or the map's attribution.
+        legend={
+            "x": 1,
+            "xanchor": "right",
+            "y": bottom - 0.004,
+            "yanchor": "top",
+            "bgcolor": "rgba(0,0,0,0)",
+            "tracegroupgap": 0,
+            "font": {"size": 11},
+        },
         paper_bgcolor="white",
         font={"family": "DejaVu Sans, Arial, sans-serif"},
     )

@@ -97,6 +97,45 @@ def export_panel() -> html.Div:
             dcc.Loading(html.Div(id="export-status", className="export-status", role="status"), type="dot"),
             dcc.Store(id="export-request"),
             dcc.Download(id="export-file"),
+            html.Div(
+                [
+                    html.Label("Animation (GIF) of the current date range"),
+                    html.Div(
+                        [
+                            dcc.Dropdown(
+                                id="animation-step",
+                                options=["1d", "2d", "7d"],
+                                value="1d",
+                                clearable=False,
+                                className="anim-choice",
+                            ),
+                            dcc.Dropdown(
+                                id="animation-window",
+                                options=["3d", "7d", "14d", "cumulative"],
+                                value="7d",
+                                clearable=False,
+                                className="anim-choice",
+                            ),
+                            dcc.Dropdown(
+                                id="animation-fps",
+                                options=[2, 4, 8],
+                                value=4,
+                                clearable=False,
+                                className="anim-choice",
+                            ),
+                            html.Button("Make GIF", id="animation-start"),
+                            html.Button("Cancel", id="animation-cancel", disabled=True),
+                            html.Progress(id="animation-progress", value="0", max="1"),
+                            html.Span(id="animation-status", className="export-status", role="status"),
+                        ],
+                        className="animation-row",
+                        title="step · window · frames per second",
+                    ),
+                    dcc.Store(id="animation-request"),
+                    dcc.Download(id="animation-file"),
+                ],
+                className="animation-block",
+            ),
         ],
         id="export-panel",
         className="export-panel hidden",
@@ -128,7 +167,12 @@ def export_options(
 
 
 def register_export_callbacks(
-    app: Dash, dataset: Dataset, choices: Choices, renderer: ImageRenderer, basemap: str
+    app: Dash,
+    dataset: Dataset,
+    choices: Choices,
+    renderer: ImageRenderer,
+    basemap: str,
+    background_manager: object | None = None,
 ) -> None:
     app.clientside_callback(
         "window.unrestMap.toggleExportPanel",
@@ -169,3 +213,66 @@ def register_export_callbacks(
         return dcc.send_bytes(
             data, name
         ), f"Exported {name} ({options.width}×{options.height} at {options.scale:g}x)"
+
+    if background_manager is None:
+        return
+
+    app.clientside_callback(
+        "window.unrestMap.exportRequest",
+        Output("animation-request", "data"),
+        Input("animation-start", "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output("animation-file", "data"),
+        Output("animation-status", "children"),
+        Input("animation-request", "data"),
+        State("animation-step", "value"),
+        State("animation-window", "value"),
+        State("animation-fps", "value"),
+        State("export-include", "value"),
+        background=True,
+        manager=background_manager,
+        running=[
+            (Output("animation-start", "disabled"), True, False),
+            (Output("animation-cancel", "disabled"), False, True),
+        ],
+        cancel=[Input("animation-cancel", "n_clicks")],
+        progress=[Output("animation-progress", "value"), Output("animation-progress", "max")],
+        progress_default=["0", "1"],
+        interval=400,
+        prevent_initial_call=True,
+    )
+    def animate(set_progress, request, step, window, fps, include):
+        """A background job (its own process): one frame per step, with progress and cancel."""
+        from dashboard.export import export_animation, frame_count
+
+        request = request or {}
+        state, _ = parse_query(urlsplit("?" + str(request.get("query", ""))).query, choices)
+        include = include or []
+        options = ExportOptions(
+            width=960, height=720, caption="caption" in include, legend="legend" in include
+        )
+        step_days = int(str(step).rstrip("d"))
+        window_days = None if window == "cumulative" else int(str(window).rstrip("d"))
+        job_renderer = ImageRenderer(max_waiting=0)
+        try:
+            total = frame_count(dataset, state, step_days, window_days)
+            set_progress(("0", str(total)))
+            data = export_animation(
+                dataset,
+                state,
+                job_renderer,
+                options,
+                step_days=step_days,
+                window_days=window_days,
+                fps=float(fps),
+                progress=lambda done, total: set_progress((str(done), str(total))),
+            )
+        except (ExportError, ExportBusyError) as error:
+            return no_update, f"Not exported: {error}"
+        finally:
+            job_renderer.close()
+        name = file_name(dataset, state, "gif")
+        return dcc.send_bytes(data, name), f"Exported {name} ({total} frames)"

@@ -81,3 +81,26 @@ def test_export_refuses_bad_size_with_a_message(dash_duo, dataset):
     dash_duo.wait_for_contains_text(
         "#export-status", "Not exported: width and height must be whole numbers from 200 to 4000", timeout=20
     )
+
+
+def test_animation_job_reports_progress_and_downloads_a_gif(dash_duo, dataset, tmp_path):
+    for old in DOWNLOAD_DIR.iterdir():
+        old.unlink()
+    dash_duo.start_server(create_app(dataset, jobs_dir=tmp_path / "jobs"))
+    _allow_downloads(dash_duo)
+    dash_duo.driver.get(dash_duo.server_url + "/?start=2008-03-14&end=2008-03-18")
+    dash_duo.wait_for_text_to_equal("#date-range-label", "14 Mar 2008 – 18 Mar 2008", timeout=20)
+    wait_map_loaded(dash_duo)
+    dash_duo.find_element("#export-button").click()
+    dash_duo.find_element("#animation-window").click()
+    option = dash_duo.find_element(".dash-dropdown-option input[value='3d']")
+    option.find_element("xpath", "../..").click()
+    dash_duo.find_element("#animation-start").click()
+    # While the job runs: the cancel button is live and the progress bar counts the frames
+    # (3-day windows ending 16, 17 and 18 March).
+    wait_until(dash_duo, lambda: dash_duo.find_element("#animation-progress").get_attribute("max") == "3", 60)
+    assert dash_duo.find_element("#animation-cancel").is_enabled()
+    dash_duo.wait_for_contains_text("#animation-status", "(3 frames)", timeout=120)
+    wait_until(dash_duo, lambda: len(_downloaded(".gif")) == 1, timeout=30)
+    gif = Image.open(_downloaded(".gif")[0])
+    assert gif.format == "GIF" and gif.n_frames == 3
