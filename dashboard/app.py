@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dash_table, dcc, html, no_update
 
@@ -28,7 +29,7 @@ from dashboard.details import details_panel
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import export_panel, register_export_callbacks
 from dashboard.viewstate import Choices, ViewState, parse_query, to_query
-from geodata.dataset import Dataset
+from geodata.dataset import Dataset, original_columns
 from geodata.filters import FACETS, NORTH_KOSOVO_GROUP, ViewFilter, apply_filter, facet_counts
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
@@ -171,7 +172,6 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             dcc.Store(id="selected-id", data=None),
             dcc.Store(id="view-query", data=""),
             dcc.Store(id="url-written"),
-            dcc.Store(id="visible-ids", data=[]),
             dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
             html.Header(
                 [
@@ -437,6 +437,7 @@ FILTER_INPUTS = [
     Input("filter-casualties", "value"),
     Input("filter-text", "value"),
 ]
+FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 
 def register_callbacks(app: Dash, dataset: Dataset) -> None:
@@ -489,7 +490,6 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("incident-table", "style_data_conditional"),
         Output("incident-details", "children"),
         Output("view-query", "data"),
-        Output("visible-ids", "data"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
@@ -519,8 +519,8 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         labels = {o["value"]: o["label"].rsplit(" (", 1)[0] for o in municipality_options or []}
         selected = incidents[incidents["id"] == selected_id]
         incident = selected.iloc[0] if len(selected) else None
-        visible_ids = visible["id"].astype(str).tolist()
-        position = (visible_ids.index(selected_id), len(visible_ids)) if selected_id in visible_ids else None
+        where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if selected_id else []
+        position = (int(where[0]), len(visible)) if len(where) else None
         same_place = near(visible, incident) if incident is not None else visible.iloc[:0]
         state = ViewState(
             filter=view, selected=selected_id if incident is not None else None, shade=bool(shade)
@@ -529,7 +529,18 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         return (
             figures.map_patch(dataset, visible, selected_id, bool(shade)),
             figures.timeline_patch(timeline_frame, days, (days[low].date(), days[high].date())),
-            [html.B(f"{len(visible):,}"), f" of {total:,} incidents in view"],
+            [html.B(f"{len(visible):,}"), f" of {total:,} incidents in view"]
+            + (
+                [
+                    html.Span(
+                        f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
+                        "click a municipality for single incidents",
+                        className="aggregate-note",
+                    )
+                ]
+                if figures.is_aggregated(visible)
+                else []
+            ),
             f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
             _options(list(EVENT_TYPES), counts["event_types"]),
             _options(sorted(choices.sides), counts["sides"]),
@@ -537,9 +548,14 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             _options(list(PLACE_KINDS), counts["place_kinds"]),
             table_rows(visible),
             _highlight(selected_id),
-            details_panel(incident, dataset.reactions, same_place, position),
+            details_panel(
+                incident,
+                dataset.reactions,
+                same_place,
+                position,
+                original_columns(dataset, selected_id) if incident is not None else None,
+            ),
             to_query(state, choices),
-            visible_ids,
         )
 
     @app.callback(
@@ -551,14 +567,13 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input("next-button", "n_clicks"),
         Input({"type": "place-incident", "id": ALL}, "n_clicks"),
         State("selected-id", "data"),
-        State("visible-ids", "data"),
-        State("filter-municipality", "value"),
+        *FILTER_STATES,
         prevent_initial_call=True,
     )
-    def select(click, active_cell, _prev, _next, _place_clicks, selected_id, visible_ids, municipalities):
+    def select(click, active_cell, _prev, _next, _place_clicks, selected_id, *controls):
         """Which incident is selected; a click on a municipality toggles its filter."""
         trigger = ctx.triggered_id
-        visible_ids = visible_ids or []
+        municipalities = controls[3]
         if trigger == "map":
             point = (click or {}).get("points", [{}])[0]
             if point.get("curveNumber") == figures.TRACE_INDEX["municipalities"]:
@@ -574,6 +589,9 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             row_id = (active_cell or {}).get("row_id")
             return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)
         if trigger in ("prev-button", "next-button"):
+            visible_ids = (
+                apply_filter(incidents, view_from_controls(days, *controls))["id"].astype(str).tolist()
+            )
             if not visible_ids:
                 return no_update, no_update
             step = -1 if trigger == "prev-button" else 1

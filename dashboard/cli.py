@@ -20,7 +20,16 @@ def _iso_date(text: str) -> date:
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", metavar="FILE", help="records file (default: the built-in 2008 records)")
+    parser.add_argument(
+        "--data",
+        metavar="FILE",
+        help="records, ACLED or UCDP GED CSV file (default: the built-in 2008 records)",
+    )
+    parser.add_argument(
+        "--input-format",
+        choices=("unrest-map", "acled", "ucdp"),
+        help="format of --data (default: detected from the header)",
+    )
     parser.add_argument(
         "--boundaries",
         metavar="FILE",
@@ -140,7 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a records file and report every problem",
         description="Report every problem in a records file with its row and field; exit 1 if there is any.",
     )
-    validate.add_argument("file", help="records file to check")
+    validate.add_argument("file", help="records, ACLED or UCDP GED file to check")
+    validate.add_argument(
+        "--input-format",
+        choices=("unrest-map", "acled", "ucdp"),
+        help="format of FILE (default: detected from the header)",
+    )
 
     image = commands.add_parser(
         "export-image",
@@ -200,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
-        return run_validate(args.file)
+        return run_validate(args.file, args.input_format)
     if args.command == "data":
         return run_data(args)
     if args.command == "serve":
@@ -210,13 +224,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def run_validate(path: str) -> int:
-    from geodata.records import read_records
+def run_validate(path: str, file_format: str | None = None) -> int:
+    from geodata.importers import read_events
 
     if not Path(path).is_file():
         print(f"{path}: no such file", file=sys.stderr)
         return 2
-    result = read_records(path)
+    result, detected = read_events(path, file_format)
+    print(f"{path}: read as {detected}", file=sys.stderr)
     for problem in result.problems:
         print(problem)
     print(result.summary(path), file=sys.stderr)
@@ -232,14 +247,16 @@ def _load(args: argparse.Namespace, strict: bool):  # -> Dataset, imported lazil
         boundary_name_field=args.boundary_name_field,
         boundaries_dir=args.boundaries_dir,
         strict=strict,
+        file_format_override=args.input_format,
     )
 
 
 def _report_read(dataset, source: str) -> None:
     for problem in dataset.read.problems:
         print(problem, file=sys.stderr)
-    if dataset.read.problems:
-        print(dataset.read.summary(source), file=sys.stderr)
+    if dataset.read.problems or dataset.file_format != "unrest-map":
+        cached = " (from cache)" if dataset.from_cache else ""
+        print(f"{dataset.read.summary(source)}; format {dataset.file_format}{cached}", file=sys.stderr)
     if dataset.boundary_notice:
         print(dataset.boundary_notice, file=sys.stderr)
 
@@ -265,7 +282,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from geodata.dataset import DataLoadError
 
     try:
-        dataset = _load(args, strict=args.data is None)
+        dataset = _load(args, strict=False)  # bad rows are reported and skipped; none left is an error
     except DataLoadError as error:
         print(error, file=sys.stderr)
         return 1

@@ -30,6 +30,7 @@ def details_panel(
     reactions: pd.DataFrame,
     same_place: pd.DataFrame,
     position: tuple[int, int] | None,
+    originals: dict[str, str] | None = None,
 ) -> list:
     """Components for the details panel; ``position`` is (index, total) in the current view."""
     if incident is None:
@@ -101,6 +102,18 @@ def details_panel(
                     for r in linked.itertuples()
                 ],
                 className="reactions",
+            )
+        )
+    if originals:
+        header.append(
+            html.Details(
+                [
+                    html.Summary(f"Original columns ({len(originals)})"),
+                    html.Table(
+                        html.Tbody([_row(k, v) for k, v in originals.items()]), className="facts originals"
+                    ),
+                ],
+                open=False,
             )
         )
     others = same_place[same_place["id"] != incident["id"]]

@@ -250,7 +250,14 @@ class ImageRenderer:
     def _ensure_started(self) -> None:
         if not self._started:
             import kaleido
+            from kaleido._sync_server import GlobalKaleidoServer
 
+            server = GlobalKaleidoServer()
+            thread = getattr(server, "_thread", None)
+            if server.is_running() and thread is not None and not thread.is_alive():
+                # A background job forked from a process whose server was running: the flag
+                # came along, the thread did not. Start a fresh server in this process.
+                server._initialized = False
             os.environ.setdefault("BROWSER_PATH", find_browser())
             kaleido.start_sync_server(mathjax=False, silence_warnings=True)
             self._started = True

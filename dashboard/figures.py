@@ -8,6 +8,7 @@ traces, so the boundary GeoJSON never travels again (see :func:`map_patch`).
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from datetime import date
@@ -37,6 +38,10 @@ EVENT_TRACES = tuple(EVENT_TYPES)
 #: Opens framed on North Kosovo; the southern incidents are one zoom step away.
 DEFAULT_CENTER = {"lat": 42.86, "lon": 20.95}
 DEFAULT_ZOOM = 8.2
+#: Above this many visible incidents the map shows municipality totals instead of markers:
+#: software WebGL and hover over more points stops being useful. Filtering or clicking a
+#: municipality brings the individual incidents back.
+POINT_LIMIT = 20_000
 ONLINE_BASEMAPS = ("open-street-map", "carto-positron", "carto-darkmatter", "carto-voyager")
 
 
@@ -74,8 +79,30 @@ def _hover_data(frame: pd.DataFrame) -> np.ndarray:
 HOVER = "<b>%{customdata[3]}</b><br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
 
 
+def typed_array(values: np.ndarray, dtype: str) -> dict:
+    """A Plotly typed-array spec (base64): compact, and decoded by plotly.js without JSON lists."""
+    numpy_type = {"f4": "<f4", "f8": "<f8", "u1": "u1", "u2": "<u2", "i4": "<i4"}[dtype]
+    data = np.ascontiguousarray(values, dtype=numpy_type)
+    return {"dtype": dtype, "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def _compact(value: object) -> object:
+    """Numeric arrays as typed arrays (a dict of numpy arrays would become JSON lists)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return typed_array(value, "f4")  # float32: about a metre at these latitudes
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
+    return value
+
+
+def is_aggregated(visible: pd.DataFrame) -> bool:
+    return len(visible) > POINT_LIMIT
+
+
 def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
     """Data of every trace that changes with the view, keyed by trace name."""
+    if is_aggregated(visible):
+        visible = visible.iloc[:0]  # municipality totals only: see municipality_shading
     totals = casualties(visible)
     sizes = totals.fillna(0).astype(float).map(style.marker_size).to_numpy()
     updates: dict[str, dict] = {}
@@ -113,7 +140,7 @@ def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count
     municipalities = dataset.boundaries.municipalities if dataset.boundaries else None
     if municipalities is None:
         return {"z": []}
-    if shade_by_count:
+    if shade_by_count or is_aggregated(visible):
         counts = visible["municipality"].value_counts()
         z = municipalities["name"].map(counts).fillna(0).to_numpy(float)
         return {
@@ -293,9 +320,9 @@ def map_patch(
     patch = Patch()
     for name, properties in dynamic_traces(dataset, visible, selected_id).items():
         for key, value in properties.items():
-            patch["data"][TRACE_INDEX[name]][key] = value
+            patch["data"][TRACE_INDEX[name]][key] = _compact(value)
     for key, value in municipality_shading(dataset, visible, shade_by_count).items():
-        patch["data"][TRACE_INDEX["municipalities"]][key] = value
+        patch["data"][TRACE_INDEX["municipalities"]][key] = _compact(value)
     return patch
 
 
@@ -307,11 +334,18 @@ def daily_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.nd
         part = frame[day_precise & (frame["event_type"] == event_type)]
         per_day = part["date_start"].dt.normalize().value_counts()
         counts[event_type] = per_day.reindex(days, fill_value=0).to_numpy(float)
-    spread = np.zeros(len(days))
-    for start, end in frame.loc[~day_precise, ["date_start", "date_end"]].itertuples(index=False):
-        covered = (days >= start) & (days <= end)
-        if covered.any():
-            spread[covered] += 1.0 / covered.sum()
+    # A ranged incident adds 1/len to each of its days: a difference array, no Python loop.
+    ranged = frame.loc[~day_precise, ["date_start", "date_end"]]
+    first = days[0]
+    start = ((ranged["date_start"].dt.normalize() - first).dt.days).to_numpy()
+    end = ((ranged["date_end"].dt.normalize() - first).dt.days).to_numpy()
+    start, end = np.clip(start, 0, len(days)), np.clip(end + 1, 0, len(days))
+    keep = end > start
+    weight = 1.0 / np.maximum(((ranged["date_end"] - ranged["date_start"]).dt.days.to_numpy() + 1)[keep], 1)
+    difference = np.zeros(len(days) + 1)
+    np.add.at(difference, start[keep], weight)
+    np.add.at(difference, end[keep], -weight)
+    spread = np.cumsum(difference)[:-1]
     counts["spread"] = spread
     return counts
 

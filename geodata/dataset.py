@@ -31,6 +31,10 @@ class Dataset:
     source_attribution: str
     read: ReadResult
     boundary_notice: str = ""
+    file_format: str = "unrest-map"
+    #: Parquet cache holding the import's original columns (``src_*``), for the details panel.
+    originals_path: Path | None = None
+    from_cache: bool = False
 
 
 class DataLoadError(RuntimeError):
@@ -49,6 +53,7 @@ def load_dataset(
     boundaries_dir: str | Path | None = None,
     strict: bool = True,
     snap_tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
+    file_format_override: str | None = None,
 ) -> Dataset:
     """Read records (default: built-in 2008), load boundaries, join.
 
@@ -57,9 +62,6 @@ def load_dataset(
     does not stop the load: incidents are kept without municipalities and
     ``boundary_notice`` says what is missing and how to supply it.
     """
-    read = read_records(data)
-    if strict and read.problems:
-        raise DataLoadError(str(data or "built-in records"), read.problems)
     notice = ""
     try:
         if boundaries_file:
@@ -68,12 +70,20 @@ def load_dataset(
             boundaries = load_kosovo_boundaries(boundaries_dir)
     except BoundaryDataError as error:
         boundaries, notice = None, f"Boundary layer missing: {error}"
-    incidents = read.records
-    if boundaries is not None:
-        incidents = join_boundaries(incidents, boundaries, snap_tolerance_m)
+    file_format, originals, from_cache = "unrest-map", None, False
+    if data is None:
+        read = read_records()
+        incidents = _join(read.records, boundaries, snap_tolerance_m)
     else:
-        incidents = _unjoined(incidents)
-    incidents = incidents.sort_values(["date_start", "id"], kind="stable").reset_index(drop=True)
+        incidents, read, file_format, originals, from_cache = _load_file(
+            Path(data),
+            boundaries,
+            _boundary_identity(boundaries_file, boundary_name_field, boundaries),
+            file_format_override,
+            snap_tolerance_m,
+        )
+    if strict and read.problems:
+        raise DataLoadError(str(data or "built-in records"), read.problems)
     builtin = data is None
     return Dataset(
         incidents=incidents,
@@ -83,7 +93,55 @@ def load_dataset(
         source_attribution=BUILTIN_SOURCE if builtin else f"Records: {Path(data).name}",  # type: ignore[arg-type]
         read=read,
         boundary_notice=notice,
+        file_format=file_format,
+        originals_path=originals,
+        from_cache=from_cache,
     )
+
+
+def _boundary_identity(boundaries_file, name_field: str, boundaries: Boundaries | None) -> str:
+    if boundaries is None:
+        return "none"
+    if boundaries_file:
+        from geodata.cache import file_sha256
+
+        return f"{file_sha256(Path(boundaries_file))}:{name_field}"
+    from geodata.boundaries import REGISTRY
+
+    return f"xkx:{REGISTRY['ADM2'][1]}"
+
+
+def _join(records: pd.DataFrame, boundaries: Boundaries | None, snap_tolerance_m: float) -> pd.DataFrame:
+    joined = (
+        join_boundaries(records, boundaries, snap_tolerance_m)
+        if boundaries is not None
+        else _unjoined(records)
+    )
+    return joined.sort_values(["date_start", "id"], kind="stable").reset_index(drop=True)
+
+
+def _load_file(
+    path: Path,
+    boundaries: Boundaries | None,
+    boundary_identity: str,
+    file_format: str | None,
+    snap_tolerance_m: float,
+):
+    """Read (or take from the cache) a records, ACLED or UCDP file, joined."""
+    from geodata import cache
+    from geodata.importers import read_events
+
+    key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}", file_format)
+    cached = cache.load_cached(key)
+    if cached is not None:
+        frame, read, detected, table = cached
+        return frame, read, detected, table, True
+    read, detected = read_events(path, file_format)
+    joined = _join(read.records, boundaries, snap_tolerance_m)
+    table = cache.store(key, joined, read, detected) if len(joined) else None
+    core = joined[[c for c in joined.columns if not str(c).startswith("src_")]]
+    # Original columns stay in the Parquet file only: memory holds what the map needs.
+    return core, ReadResult(core, read.problems, read.rows_read), detected, table, False
 
 
 def _unjoined(records: pd.DataFrame) -> pd.DataFrame:
@@ -101,3 +159,16 @@ def _no_reactions() -> pd.DataFrame:
     return pd.DataFrame(
         columns=["id", "incident_id", "speaker", "role", "affiliation", "summary", "source_section"]
     )
+
+
+def original_columns(dataset: Dataset, incident_id: str) -> dict[str, str]:
+    """An imported event's own columns (from the Parquet cache), for the details panel."""
+    if dataset.originals_path is None:
+        return {}
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(dataset.originals_path).to_table(filter=ds.field("id") == incident_id)
+    if table.num_rows == 0:
+        return {}
+    row = table.slice(0, 1).to_pylist()[0]
+    return {k[4:]: str(v) for k, v in row.items() if k.startswith("src_") and v not in (None, "")}

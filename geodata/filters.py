@@ -136,8 +136,13 @@ def facet_counts(frame: pd.DataFrame, view: ViewFilter, facet: str) -> dict[str,
         counts[NORTH_KOSOVO_GROUP] = int(base["north_kosovo"].sum())
         return counts
     if facet == "sides":
-        exploded = base["sides"].astype("string").str.split(SIDE_SEPARATOR).explode()
-        return _value_counts(exploded[exploded.notna() & (exploded != "")])
+        # Count each distinct combination once, then share it out: fast for a million rows.
+        counts: dict[str, int] = {}
+        for combination, count in base["sides"].value_counts().items():
+            for side in str(combination).split(SIDE_SEPARATOR):
+                if side and count:
+                    counts[side] = counts.get(side, 0) + int(count)
+        return counts
     raise ValueError(f"unknown facet {facet!r}; expected one of {FACETS}")
 
 

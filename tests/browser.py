@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -12,7 +13,7 @@ def wait_map_loaded(dash_duo, timeout: float = 20) -> None:
     """Until MapLibre reports the map drawn (never a fixed sleep)."""
     script = (
         MAP_JS + "return !!(gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot"
-        " && gd._fullLayout.map._subplot.map.loaded());"
+        " && gd._fullLayout.map._subplot.map.loaded() && !gd._fullLayout.map._subplot.map.isMoving());"
     )
     WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1).until(lambda d: d.execute_script(script))
 
@@ -38,7 +39,14 @@ def click_map_at(dash_duo, lon: float, lat: float) -> None:
 
 
 def wait_until(dash_duo, condition, timeout: float = 15, message: str = ""):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1).until(lambda d: condition(), message)
+    """Poll ``condition``; an element re-rendered mid-read is just read again."""
+    wait = WebDriverWait(
+        dash_duo.driver,
+        timeout,
+        poll_frequency=0.1,
+        ignored_exceptions=(StaleElementReferenceException, NoSuchElementException),
+    )
+    return wait.until(lambda d: condition(), message)
 
 
 def count_in_view(dash_duo) -> int:

@@ -208,3 +208,21 @@ def test_hostile_url_shows_default_view_and_notice(dash_duo, dataset):
     assert "Unknown type value" in notice and "Unknown incident" in notice
     assert count_in_view(dash_duo) == len(dataset.incidents)
     assert app_errors(dash_duo) == []
+
+
+def test_dashboard_on_an_imported_acled_file(dash_duo, tmp_path, monkeypatch, boundaries_dir):
+    from pathlib import Path
+
+    from geodata.dataset import load_dataset
+
+    monkeypatch.setenv("UNREST_MAP_CACHE", str(tmp_path / "cache"))
+    imported = load_dataset(Path(__file__).parent / "data" / "acled_sample.csv", strict=False)
+    dash_duo.start_server(create_app(imported))
+    dash_duo.wait_for_text_to_equal("#incident-count b", "4", timeout=20)
+    wait_map_loaded(dash_duo)
+    assert dash_duo.find_element("#date-range-label").text == "19 Feb 2008 – 31 May 2008"
+    dash_duo.find_element("#next-button").click()
+    dash_duo.wait_for_text_to_equal("#incident-details .incident-id", "XKX1")
+    details = dash_duo.find_element("#incident-details")
+    details.find_element("css selector", "summary").click()
+    assert "extra_future_column" in details.text and "Leposaviq" in details.text

@@ -1,0 +1,130 @@
+"""ACLED and UCDP GED imports, the Parquet cache, and the CLI on imported files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geodata.cache import CACHE_ENV_VAR
+from geodata.dataset import load_dataset
+from geodata.importers import detect_format, read_events, read_header
+
+DATA = Path(__file__).parent / "data"
+ACLED = DATA / "acled_sample.csv"
+UCDP = DATA / "ucdp_sample.csv"
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV_VAR, str(folder))
+    return folder
+
+
+def test_format_is_detected_from_the_header():
+    assert detect_format(read_header(ACLED)) == "acled"
+    assert detect_format(read_header(UCDP)) == "ucdp"
+    from geodata.records import builtin_records_path
+
+    assert detect_format(read_header(builtin_records_path())) == "unrest-map"
+
+
+def test_acled_rows_accepted_and_rejected_with_reasons():
+    result, file_format = read_events(ACLED)
+    assert file_format == "acled"
+    assert result.rows_read == 7 == result.rows_accepted + result.rows_rejected
+    assert result.records["id"].tolist() == ["XKX1", "XKX2", "XKX3", "XKX7"]
+    reasons = {(p.row, p.field) for p in result.problems}
+    assert reasons == {(5, "event_date"), (6, "event_type"), (7, "fatalities"), (7, "latitude")}
+    records = result.records.set_index("id")
+    # Both date styles; a blank fatalities field is unknown, not 0.
+    assert records.loc["XKX2", "date_start"] == pd.Timestamp("2008-02-19")
+    assert pd.isna(records.loc["XKX2", "fatalities"]) and records.loc["XKX1", "fatalities"] == 0
+    # time_precision 3 is the whole month.
+    assert records.loc["XKX7", "date_precision"] == "month"
+    assert records.loc["XKX7", "date_end"] == pd.Timestamp("2008-05-31")
+    # Unknown extra columns are kept, and quoted text survives.
+    assert records.loc["XKX1", "src_extra_future_column"] == "kept"
+    assert 'with "quotes" and, commas' in records.loc["XKX3", "description"]
+
+
+def test_ucdp_maps_violence_and_deaths():
+    result, file_format = read_events(UCDP)
+    assert file_format == "ucdp"
+    assert result.rows_read == 5 == result.rows_accepted + result.rows_rejected
+    records = result.records.set_index("id")
+    assert records.loc["101", "event_type"] == "Battles" and records.loc["101", "fatalities"] == 1
+    assert records.loc["102", "event_type"] == "Violence against civilians"
+    assert records.loc["102", "src_low"] == "3" and records.loc["102", "src_high"] == "4"
+    assert records.loc["102", "date_precision"] == "range"
+    assert {(p.row, p.field) for p in result.problems} == {
+        (4, "type_of_violence"),
+        (5, "date_end"),
+        (6, "latitude"),
+        (6, "longitude"),
+    }
+
+
+def test_imported_events_join_their_municipalities(cache_dir, boundaries_dir):
+    dataset = load_dataset(ACLED, strict=False)
+    by_id = dataset.incidents.set_index("id")
+    assert by_id.loc["XKX1", "municipality"] == "Leposaviq" and by_id.loc["XKX1", "snapped"]
+    assert by_id.loc["XKX3", "municipality"] == "North Mitrovica"
+    assert by_id.loc["XKX7", "municipality"] == "Kamenica"
+    assert not any(c.startswith("src_") for c in dataset.incidents.columns)  # originals stay on disk
+    originals = pd.read_parquet(dataset.originals_path, columns=["id", "src_extra_future_column"])
+    assert set(originals["src_extra_future_column"]) == {"kept"}
+
+
+def test_cache_is_used_then_rebuilt_when_the_file_changes(cache_dir, boundaries_dir, tmp_path):
+    copy = tmp_path / "acled.csv"
+    shutil.copy(ACLED, copy)
+    first = load_dataset(copy, strict=False)
+    second = load_dataset(copy, strict=False)
+    assert not first.from_cache and second.from_cache
+    pd.testing.assert_frame_equal(
+        first.incidents, second.incidents, check_dtype=False, check_categorical=False
+    )
+    assert [str(p) for p in second.read.problems] == [str(p) for p in first.read.problems]
+    copy.write_text(
+        copy.read_text(encoding="utf-8").replace("Second post burned.", "Edited."), encoding="utf-8"
+    )
+    third = load_dataset(copy, strict=False)
+    assert not third.from_cache and "Edited." in set(third.incidents["description"])
+
+
+def test_cache_rebuilt_when_schema_changes(cache_dir, boundaries_dir, monkeypatch):
+    load_dataset(UCDP, strict=False)
+    import geodata.cache
+
+    monkeypatch.setattr(geodata.cache, "SCHEMA_VERSION", 999)
+    assert not load_dataset(UCDP, strict=False).from_cache
+
+
+def test_custom_boundaries_with_name_field(cache_dir, tmp_path, boundaries_dir):
+    from geodata.boundaries import load_kosovo_boundaries
+
+    layer = (
+        load_kosovo_boundaries(boundaries_dir)
+        .districts[["name", "geometry"]]
+        .rename(columns={"name": "NAME_1"})
+    )
+    path = tmp_path / "districts.gpkg"
+    layer.to_file(path, driver="GPKG")
+    dataset = load_dataset(ACLED, boundaries_file=path, boundary_name_field="NAME_1", strict=False)
+    assert dataset.incidents.set_index("id").loc["XKX7", "municipality"] == "Gjilan"
+
+
+def test_cli_counts_add_up_and_data_goes_on(cache_dir, boundaries_dir):
+    run = [sys.executable, "-m", "dashboard.cli"]
+    data = subprocess.run([*run, "data", "--data", str(ACLED)], capture_output=True, text=True, timeout=120)
+    assert data.returncode == 0
+    assert "7 rows read, 4 accepted, 3 rejected" in data.stderr and "row 6: event_type" in data.stderr
+    assert data.stdout.count("\n") == 5  # header + 4 accepted rows
+    check = subprocess.run([*run, "validate", str(UCDP)], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1 and "5 rows read, 2 accepted, 3 rejected" in check.stderr
