@@ -16,7 +16,6 @@ Update strategy, so scrubbing stays smooth:
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +29,15 @@ from dashboard.export import ImageRenderer
 from dashboard.export_panel import export_panel, register_export_callbacks
 from dashboard.viewstate import Choices, ViewState, parse_query, to_query
 from geodata.dataset import Dataset, original_columns
-from geodata.filters import FACETS, NORTH_KOSOVO_GROUP, ViewFilter, apply_filter, facet_counts
+from geodata.filters import (
+    FACETS,
+    NORTH_KOSOVO_GROUP,
+    ViewFilter,
+    apply_filter,
+    combine,
+    component_masks,
+    facet_counts,
+)
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
 TABLE_LIMIT = 500
@@ -511,11 +518,13 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         view = view_from_controls(
             days, window, event_types, sides, municipalities, place_kinds, casualties, text
         )
-        visible = apply_filter(incidents, view)
+        # One mask per filter, reused for the view, the histogram and every facet count.
+        masks = component_masks(incidents, view)
+        visible = incidents[combine(masks, length=len(incidents))]
         low, high = _window(days, window)
         # The histogram shows the other filters over the whole period, with the window shaded.
-        timeline_frame = apply_filter(incidents, replace(view, start=None, end=None))
-        counts = {facet: facet_counts(incidents, view, facet) for facet in FACETS}
+        timeline_frame = incidents[combine(masks, leave_out="dates", length=len(incidents))]
+        counts = {facet: facet_counts(incidents, view, facet, masks) for facet in FACETS}
         labels = {o["value"]: o["label"].rsplit(" (", 1)[0] for o in municipality_options or []}
         selected = incidents[incidents["id"] == selected_id]
         incident = selected.iloc[0] if len(selected) else None
@@ -581,10 +590,20 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
                 current = list(municipalities or [])
                 toggled = [m for m in current if m != name] if name in current else [*current, name]
                 return no_update, toggled
-            custom = point.get("customdata")
-            if custom and str(custom[0]) in choices.ids:
-                return str(custom[0]), no_update
-            return no_update, no_update
+            # The browser holds no ids: map the clicked point back through the same view.
+            trace = (
+                figures.MAP_TRACES[point["curveNumber"]]
+                if 0 <= point.get("curveNumber", -1) < len(figures.MAP_TRACES)
+                else None
+            )
+            index = point.get("pointIndex", point.get("pointNumber"))
+            if trace is None or not isinstance(index, int):
+                return no_update, no_update
+            visible = apply_filter(incidents, view_from_controls(days, *controls))
+            rows = figures.trace_rows(visible, trace)
+            return (
+                (str(rows["id"].iloc[index]), no_update) if 0 <= index < len(rows) else (no_update, no_update)
+            )
         if trigger == "incident-table":
             row_id = (active_cell or {}).get("row_id")
             return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)

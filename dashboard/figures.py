@@ -42,6 +42,8 @@ DEFAULT_ZOOM = 8.2
 #: software WebGL and hover over more points stops being useful. Filtering or clicking a
 #: municipality brings the individual incidents back.
 POINT_LIMIT = 20_000
+#: Up to this many, markers also carry hover text, halos and the unknown-casualties mark.
+DETAIL_LIMIT = 2_000
 ONLINE_BASEMAPS = ("open-street-map", "carto-positron", "carto-darkmatter", "carto-voyager")
 
 
@@ -62,21 +64,14 @@ def casualties(frame: pd.DataFrame) -> pd.Series:
     return total.astype("Float64").mask(both_unknown)
 
 
-def _hover_data(frame: pd.DataFrame) -> np.ndarray:
-    # Text from data files is escaped: Plotly hover labels understand a few HTML tags.
-    def safe(series: pd.Series) -> np.ndarray:
-        return series.astype(str).map(html.escape).to_numpy(dtype=object)
-
-    columns = [
-        frame["id"].astype(str).to_numpy(dtype=object),
-        safe(date_labels(frame)),
-        safe(frame["place_name"]),
-        safe(frame["event_type"]),
-    ]
-    return np.stack(columns, axis=-1) if len(frame) else np.empty((0, 4), dtype=object)
+def hover_text(frame: pd.DataFrame) -> np.ndarray:
+    """'KOS-2008-14 · 17 Mar 2008 · UN courthouse in Mitrovica', escaped: data text shows as text."""
+    text = frame["id"].astype(str) + " · " + date_labels(frame) + " · " + frame["place_name"].astype(str)
+    return text.map(html.escape).to_numpy(dtype=object)
 
 
-HOVER = "<b>%{customdata[3]}</b><br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+def hover_template(title: str) -> str:
+    return f"<b>{html.escape(title)}</b><br>%{{text}}<extra></extra>"
 
 
 def typed_array(values: np.ndarray, dtype: str) -> dict:
@@ -90,6 +85,8 @@ def _compact(value: object) -> object:
     """Numeric arrays as typed arrays (a dict of numpy arrays would become JSON lists)."""
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
         return typed_array(value, "f4")  # float32: about a metre at these latitudes
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8:
+        return typed_array(value, "u1")
     if isinstance(value, dict):
         return {k: _compact(v) for k, v in value.items()}
     return value
@@ -99,34 +96,47 @@ def is_aggregated(visible: pd.DataFrame) -> bool:
     return len(visible) > POINT_LIMIT
 
 
-def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
-    """Data of every trace that changes with the view, keyed by trace name."""
+def trace_rows(visible: pd.DataFrame, trace: str) -> pd.DataFrame:
+    """The incidents drawn by one marker trace, in drawing order (click handling maps a
+    clicked point back through this, so no per-point id travels to the browser)."""
     if is_aggregated(visible):
-        visible = visible.iloc[:0]  # municipality totals only: see municipality_shading
-    totals = casualties(visible)
-    sizes = totals.fillna(0).astype(float).map(style.marker_size).to_numpy()
+        return visible.iloc[:0]
+    if trace in EVENT_TRACES:
+        return visible[(visible["event_type"] == trace).to_numpy()]
+    if trace == "unknown_casualties" and len(visible) <= DETAIL_LIMIT:
+        return visible[casualties(visible).isna().to_numpy()]
+    return visible.iloc[:0]
+
+
+def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
+    """Data of every trace that changes with the view, keyed by trace name.
+
+    Up to :data:`DETAIL_LIMIT` incidents get hover text, approximate-location halos and the
+    unknown-casualties mark; above it only coordinates and sizes travel (about 12 bytes a point).
+    """
+    detailed = len(visible) <= DETAIL_LIMIT
     updates: dict[str, dict] = {}
-    for event_type in EVENT_TRACES:
-        rows = (visible["event_type"] == event_type).to_numpy()
-        part = visible[rows]
-        updates[event_type] = {
-            "lat": part["lat"].to_numpy(),
-            "lon": part["lon"].to_numpy(),
-            "customdata": _hover_data(part),
-            "marker": {"size": sizes[rows], "color": style.EVENT_COLOURS[event_type]},
+    for trace in (*EVENT_TRACES, "unknown_casualties"):
+        part = trace_rows(visible, trace)
+        data: dict = {
+            "lat": part["lat"].to_numpy(np.float32),
+            "lon": part["lon"].to_numpy(np.float32),
+            "text": hover_text(part) if detailed else None,
         }
-    unknown = visible[totals.isna().to_numpy()]
-    updates["unknown_casualties"] = {
-        "lat": unknown["lat"].to_numpy(),
-        "lon": unknown["lon"].to_numpy(),
-        "customdata": _hover_data(unknown),
-    }
-    approximate = visible[visible["location_precision"].isin(style.HALO_SIZE).to_numpy()]
+        if trace in EVENT_TRACES:
+            sizes = casualties(part).fillna(0).astype(float).map(style.marker_size).to_numpy()
+            data["marker"] = {"size": np.round(sizes).astype(np.uint8), "color": style.EVENT_COLOURS[trace]}
+        updates[trace] = data
+    approximate = (
+        visible[visible["location_precision"].isin(style.HALO_SIZE).to_numpy()]
+        if detailed
+        else (visible.iloc[:0])
+    )
     updates["approximate"] = {
-        "lat": approximate["lat"].to_numpy(),
-        "lon": approximate["lon"].to_numpy(),
+        "lat": approximate["lat"].to_numpy(np.float32),
+        "lon": approximate["lon"].to_numpy(np.float32),
         "marker": {
-            "size": approximate["location_precision"].astype(str).map(style.HALO_SIZE).to_numpy(float),
+            "size": approximate["location_precision"].astype(str).map(style.HALO_SIZE).to_numpy(np.uint8),
             "color": style.APPROXIMATE_HALO,
         },
     }
@@ -247,14 +257,19 @@ def map_figure(
     )
     for event_type in EVENT_TRACES:
         fig.add_trace(
-            go.Scattermap(name=event_type, mode="markers", hovertemplate=HOVER, marker={"opacity": 0.92})
+            go.Scattermap(
+                name=event_type,
+                mode="markers",
+                hovertemplate=hover_template(event_type),
+                marker={"opacity": 0.92},
+            )
         )
     fig.add_trace(
         go.Scattermap(
             name="Casualties unknown (white centre)",
             mode="markers",
             marker={"size": 4, "color": "white"},
-            hovertemplate=HOVER,
+            hovertemplate=hover_template("Casualties unknown"),
             legendrank=950,
         )
     )

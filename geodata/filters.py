@@ -72,25 +72,60 @@ def apply_filter(frame: pd.DataFrame, view: ViewFilter) -> pd.DataFrame:
 
 def filter_mask(frame: pd.DataFrame, view: ViewFilter) -> np.ndarray:
     """Boolean mask of the selected rows (the vectorised core of :func:`apply_filter`)."""
-    mask = np.ones(len(frame), dtype=bool)
-    if view.start is not None:
-        mask &= (frame["date_end"] >= pd.Timestamp(view.start)).to_numpy()
-    if view.end is not None:
-        mask &= (frame["date_start"] <= pd.Timestamp(view.end)).to_numpy()
+    return combine(component_masks(frame, view), length=len(frame))
+
+
+def component_masks(frame: pd.DataFrame, view: ViewFilter) -> dict[str, np.ndarray]:
+    """One mask per active filter, keyed by the :class:`ViewFilter` field (dates under 'dates').
+
+    Facet counts and the timeline reuse these instead of filtering again.
+    """
+    masks: dict[str, np.ndarray] = {}
+    if view.start is not None or view.end is not None:
+        dates = np.ones(len(frame), dtype=bool)
+        if view.start is not None:
+            dates &= (frame["date_end"] >= pd.Timestamp(view.start)).to_numpy()
+        if view.end is not None:
+            dates &= (frame["date_start"] <= pd.Timestamp(view.end)).to_numpy()
+        masks["dates"] = dates
     if view.event_types:
-        mask &= frame["event_type"].isin(view.event_types).to_numpy()
+        masks["event_types"] = _category_mask(frame["event_type"], view.event_types)
     if view.place_kinds:
-        mask &= frame["place_kind"].isin(view.place_kinds).to_numpy()
+        masks["place_kinds"] = _category_mask(frame["place_kind"], view.place_kinds)
     if view.municipalities:
-        mask &= _municipality_mask(frame, view.municipalities)
+        masks["municipalities"] = _municipality_mask(frame, view.municipalities)
     if view.sides:
-        mask &= _sides_mask(frame["sides"], view.sides)
+        masks["sides"] = _sides_mask(frame["sides"], view.sides)
     if view.casualties_only:
         casualties = frame["fatalities"].fillna(0) + frame["injured"].fillna(0)
-        mask &= (casualties > 0).to_numpy()
+        masks["casualties_only"] = (casualties > 0).to_numpy()
     if view.text:
-        mask &= _text_mask(frame, view.text)
-    return mask
+        masks["text"] = _text_mask(frame, view.text)
+    return masks
+
+
+def combine(
+    masks: dict[str, np.ndarray], *, leave_out: str | None = None, length: int | None = None
+) -> np.ndarray:
+    """AND of the masks, optionally without one of them."""
+    chosen = [m for name, m in masks.items() if name != leave_out]
+    if not chosen:
+        return np.ones(length if length is not None else _length(masks), dtype=bool)
+    result = chosen[0].copy()
+    for mask in chosen[1:]:
+        result &= mask
+    return result
+
+
+def _length(masks: dict[str, np.ndarray]) -> int:
+    return len(next(iter(masks.values()))) if masks else 0
+
+
+def _category_mask(values: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hits = np.asarray([*[str(c) in wanted for c in values.cat.categories], False])
+        return hits[values.cat.codes.to_numpy()]
+    return values.isin(wanted).to_numpy()
 
 
 def _municipality_mask(frame: pd.DataFrame, wanted: tuple[str, ...]) -> np.ndarray:
@@ -124,28 +159,39 @@ def _text_mask(frame: pd.DataFrame, text: str) -> np.ndarray:
     return mask
 
 
-def facet_counts(frame: pd.DataFrame, view: ViewFilter, facet: str) -> dict[str, int]:
-    """For each option of ``facet``, how many incidents it gives under the *other* filters."""
-    base = apply_filter(frame, view.without(facet))
+def facet_counts(
+    frame: pd.DataFrame, view: ViewFilter, facet: str, masks: dict[str, np.ndarray] | None = None
+) -> dict[str, int]:
+    """For each option of ``facet``, how many incidents it gives under the *other* filters.
+
+    Pass ``masks`` from :func:`component_masks` to count several facets without filtering again.
+    """
+    if facet not in FACETS:
+        raise ValueError(f"unknown facet {facet!r}; expected one of {FACETS}")
+    masks = component_masks(frame, view) if masks is None else masks
+    base = combine(masks, leave_out=facet, length=len(frame))
     if facet == "event_types":
-        return _value_counts(base["event_type"])
+        return _value_counts(frame["event_type"], base)
     if facet == "place_kinds":
-        return _value_counts(base["place_kind"])
+        return _value_counts(frame["place_kind"], base)
     if facet == "municipalities":
-        counts = _value_counts(base["municipality"])
-        counts[NORTH_KOSOVO_GROUP] = int(base["north_kosovo"].sum())
+        counts = _value_counts(frame["municipality"], base)
+        counts[NORTH_KOSOVO_GROUP] = int(frame["north_kosovo"].to_numpy(dtype=bool)[base].sum())
         return counts
-    if facet == "sides":
-        # Count each distinct combination once, then share it out: fast for a million rows.
-        counts: dict[str, int] = {}
-        for combination, count in base["sides"].value_counts().items():
-            for side in str(combination).split(SIDE_SEPARATOR):
-                if side and count:
-                    counts[side] = counts.get(side, 0) + int(count)
-        return counts
-    raise ValueError(f"unknown facet {facet!r}; expected one of {FACETS}")
+    # Sides: count each distinct combination once, then share it out.
+    counts: dict[str, int] = {}
+    for combination, count in _value_counts(frame["sides"], base).items():
+        for side in combination.split(SIDE_SEPARATOR):
+            if side:
+                counts[side] = counts.get(side, 0) + count
+    return counts
 
 
-def _value_counts(values: pd.Series) -> dict[str, int]:
-    counts = values.value_counts(dropna=True)
-    return {str(k): int(v) for k, v in counts.items() if v > 0}
+def _value_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
+    """Counts of the values where ``mask`` holds: bincount over category codes when it can."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()[mask]
+        counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
+        return {str(c): int(n) for c, n in zip(values.cat.categories, counts, strict=True) if n > 0}
+    counted = values[mask].value_counts(dropna=True)
+    return {str(k): int(v) for k, v in counted.items() if v > 0}

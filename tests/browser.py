@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import WebDriverWait
+
+from geodata.schema import EVENT_TYPES
 
 MAP_JS = "const gd = document.querySelector('#map .js-plotly-plot');"
 
@@ -58,8 +62,9 @@ def visible_marker_ids(dash_duo) -> set[str]:
     return set(
         dash_duo.driver.execute_script(
             MAP_JS + "const ids = [];"
-            "gd.data.forEach(t => { if (t.hovertemplate && t.customdata && t.name !== 'Casualties unknown"
-            " (white centre)') { for (const c of t.customdata) ids.push(c[0]); } });"
+            "const types = " + json.dumps(list(EVENT_TYPES)) + ";"
+            "gd.data.forEach(t => { if (types.includes(t.name) && t.text) {"
+            " for (const text of t.text) ids.push(text.split(' · ')[0]); } });"
             "return ids;"
         )
     )

@@ -25,7 +25,7 @@ def test_map_figure_has_every_incident_in_its_event_type_trace(dataset, incident
     for event_type, colour in style.EVENT_COLOURS.items():
         trace = fig.data[TRACE_INDEX[event_type]]
         expected = incidents[incidents["event_type"] == event_type]
-        assert [row[0] for row in trace.customdata] == expected["id"].tolist()
+        assert [text.split(" · ")[0] for text in trace.text] == expected["id"].tolist()
         assert trace.marker.color == colour
     selected = fig.data[TRACE_INDEX["selected"]]
     assert list(selected.lat) == [incidents.set_index("id").loc["KOS-2008-14", "lat"]]
@@ -35,7 +35,7 @@ def test_map_figure_has_every_incident_in_its_event_type_trace(dataset, incident
 
 def test_unknown_casualties_are_drawn_apart_from_zero(dataset, incidents):
     fig = map_figure(dataset, incidents)
-    unknown_ids = {row[0] for row in fig.data[TRACE_INDEX["unknown_casualties"]].customdata}
+    unknown_ids = {text.split(" · ")[0] for text in fig.data[TRACE_INDEX["unknown_casualties"]].text}
     assert "KOS-2008-12" in unknown_ids  # no figures given
     assert "KOS-2008-02" not in unknown_ids  # 'no injuries': zero, known
     totals = casualties(incidents.set_index("id"))

@@ -1,0 +1,251 @@
+"""Scale benchmark: a synthetic ACLED file of N events over Kosovo, measured end to end.
+
+    python benchmarks/scale.py --events 1000000 [--json] [--keep DIR]
+
+Measures in one run: first import and join (CSV -> joined frame -> Parquet cache),
+load from the cache, one slider step on the server (filter, facet counts, map and
+timeline patches, encoded as Dash sends them; median over windows), bytes of map
+payload per visible point, peak memory, and the same step done the naive way
+(plotly.express.scatter_map on the filtered frame) for a ratio. With --json the last
+line is one JSON object. The synthetic file is written by a child process so its
+memory does not count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EVENT_TYPES = [
+    "Battles",
+    "Explosions/Remote violence",
+    "Violence against civilians",
+    "Protests",
+    "Riots",
+    "Strategic developments",
+]
+SUB_TYPES = [
+    "Armed clash",
+    "Remote explosive/landmine/IED",
+    "Attack",
+    "Peaceful protest",
+    "Violent demonstration",
+    "Other",
+]
+
+
+def generate(path: Path, events: int, seed: int = 2008) -> None:
+    """Write a synthetic ACLED-format CSV with points inside Kosovo's municipalities."""
+    import shapely
+
+    from geodata.boundaries import load_kosovo_boundaries
+
+    rng = np.random.default_rng(seed)
+    municipalities = load_kosovo_boundaries().municipalities
+    country = shapely.union_all(municipalities.geometry.values)
+    shapely.prepare(country)
+    minx, miny, maxx, maxy = country.bounds
+    lon, lat = np.empty(0), np.empty(0)
+    while len(lon) < events:
+        x = rng.uniform(minx, maxx, events)
+        y = rng.uniform(miny, maxy, events)
+        inside = shapely.contains_xy(country, x, y)
+        lon, lat = np.concatenate([lon, x[inside]]), np.concatenate([lat, y[inside]])
+    lon, lat = lon[:events], lat[:events]
+    kinds = rng.integers(0, 6, events)
+    days = rng.integers(0, 8 * 365, events)
+    dates = (pd.Timestamp("2008-01-01") + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d")
+    fatalities = rng.poisson(0.6, events).astype(object)
+    fatalities[rng.random(events) < 0.2] = ""  # unknown, not zero
+    frame = pd.DataFrame(
+        {
+            "event_id_cnty": [f"XKX{i}" for i in range(events)],
+            "event_date": dates,
+            "year": dates.str.slice(0, 4),
+            "time_precision": rng.choice(["1", "1", "1", "2", "3"], events),
+            "disorder_type": "Political violence",
+            "event_type": np.array(EVENT_TYPES)[kinds],
+            "sub_event_type": np.array(SUB_TYPES)[kinds],
+            "actor1": rng.choice(
+                ["Rioters (Kosovo)", "Police Forces of Kosovo", "Protesters (Kosovo)"], events
+            ),
+            "assoc_actor_1": "",
+            "inter1": rng.choice(["1", "5", "6"], events),
+            "actor2": rng.choice(["", "Civilians (Kosovo)", "KFOR"], events),
+            "assoc_actor_2": "",
+            "inter2": rng.choice(["0", "7", "8"], events),
+            "interaction": "50",
+            "civilian_targeting": "",
+            "iso": "0",
+            "region": "Europe",
+            "country": "Kosovo",
+            "admin1": "",
+            "admin2": "",
+            "admin3": "",
+            "location": rng.choice(["Mitrovica", "Pristina", "Gjilan", "Prizren", "Peja"], events),
+            "latitude": lat.round(4),
+            "longitude": lon.round(4),
+            "geo_precision": rng.choice(["1", "1", "2", "3"], events),
+            "source": "Synthetic",
+            "source_scale": "National",
+            "notes": "Synthetic event for the scale benchmark.",
+            "fatalities": fatalities,
+            "tags": "",
+            "timestamp": "1600000000",
+        }
+    )
+    frame.to_csv(path, index=False)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def slider_step(dataset, days, choices, low: int, high: int) -> tuple[int, int]:
+    """What the dashboard's update callback computes for one slider position, encoded. Returns
+    (bytes of the map payload, visible points)."""
+    from plotly.io.json import to_json_plotly
+
+    from dashboard import figures
+    from dashboard.app import table_rows
+    from dashboard.viewstate import ViewState, to_query
+    from geodata.filters import FACETS, ViewFilter, apply_filter, facet_counts
+
+    view = ViewFilter(start=days[low].date(), end=days[high].date())
+    incidents = dataset.incidents
+    visible = apply_filter(incidents, view)
+    map_payload = to_json_plotly(figures.map_patch(dataset, visible, None, False))
+    timeline = figures.timeline_patch(
+        apply_filter(incidents, replace(view, start=None, end=None)),
+        days,
+        (days[low].date(), days[high].date()),
+    )
+    counts = {facet: facet_counts(incidents, view, facet) for facet in FACETS}
+    rest = to_json_plotly([timeline, counts, table_rows(visible), to_query(ViewState(filter=view), choices)])
+    assert rest  # encoded like the map payload, so its cost is in the timing
+    return len(map_payload), len(visible)
+
+
+def naive_step(dataset, days, low: int, high: int) -> None:
+    """The common Dash example: plotly.express on the filtered frame, whole figure as JSON."""
+    import plotly.express as px
+
+    incidents = dataset.incidents
+    window = incidents[(incidents["date_end"] >= days[low]) & (incidents["date_start"] <= days[high])]
+    # Plain columns, as a typical example would have them (px cannot mix datetime and floats in hover).
+    window = pd.DataFrame(
+        {
+            "lat": window["lat"],
+            "lon": window["lon"],
+            "event_type": window["event_type"].astype(str),
+            "place_name": window["place_name"].astype(str),
+            "date": window["date_start"].dt.strftime("%Y-%m-%d"),
+            "fatalities": window["fatalities"].astype(float),
+        }
+    )
+    fig = px.scatter_map(
+        window,
+        lat="lat",
+        lon="lon",
+        color="event_type",
+        hover_name="place_name",
+        hover_data=["date", "fatalities"],
+        map_style="white-bg",
+    )
+    fig.to_json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--window-days", type=int, default=30, help="slider window (default 30 days)")
+    parser.add_argument("--steps", type=int, default=15, help="slider positions to time (default 15)")
+    parser.add_argument("--keep", metavar="DIR", help="keep the generated file and cache here")
+    parser.add_argument("--generate-only", metavar="FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate_only:
+        generate(Path(args.generate_only), args.events)
+        return
+
+    from dashboard.app import choices_of, days_of
+    from geodata.dataset import load_dataset
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="unrest-map-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path = work / f"acled_synthetic_{args.events}.csv"
+    if not csv_path.exists():
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, __file__, "--events", str(args.events), "--generate-only", str(csv_path)],
+            check=True,
+        )
+        megabytes = csv_path.stat().st_size / 1e6
+        print(f"generated {csv_path} ({megabytes:.0f} MB) in {time.perf_counter() - started:.1f} s")
+    os.environ["UNREST_MAP_CACHE"] = str(work / f"cache-{time.time_ns()}")  # a cold cache every run
+
+    started = time.perf_counter()
+    dataset = load_dataset(csv_path, strict=False)
+    import_join_s = time.perf_counter() - started
+    assert not dataset.from_cache
+    del dataset
+    started = time.perf_counter()
+    dataset = load_dataset(csv_path, strict=False)
+    cache_load_s = time.perf_counter() - started
+    assert dataset.from_cache
+
+    days = days_of(dataset)
+    choices = choices_of(dataset)
+    rng = np.random.default_rng(1)
+    lows = rng.integers(0, len(days) - args.window_days, args.steps)
+    step_ms, naive_ms, payload, points = [], [], 0, 0
+    slider_step(dataset, days, choices, int(lows[0]), int(lows[0]) + args.window_days)  # warm-up
+    for low in lows:
+        high = int(low) + args.window_days
+        started = time.perf_counter()
+        size, visible = slider_step(dataset, days, choices, int(low), high)
+        step_ms.append((time.perf_counter() - started) * 1000)
+        payload, points = payload + size, points + visible
+        started = time.perf_counter()
+        naive_step(dataset, days, int(low), high)
+        naive_ms.append((time.perf_counter() - started) * 1000)
+
+    result = {
+        "events": len(dataset.incidents),
+        "import_join_s": round(import_join_s, 2),
+        "cache_load_s": round(cache_load_s, 2),
+        "filter_figure_ms_p50": round(statistics.median(step_ms), 1),
+        "naive_filter_figure_ms_p50": round(statistics.median(naive_ms), 1),
+        "bytes_per_point": round(payload / max(points, 1), 2),
+        "peak_rss_mb": round(peak_rss_mb(), 0),
+    }
+    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"rows read {dataset.read.rows_read:,}, accepted {dataset.read.rows_accepted:,}, "
+        f"rejected {dataset.read.rows_rejected:,}"
+    )
+    print(f"visible points per step: median {points / len(lows):,.0f} ({args.window_days}-day window)")
+    for key, value in result.items():
+        print(f"{key:>28}: {value}")
+    print(
+        f"{'naive / ours':>28}: {result['naive_filter_figure_ms_p50'] / result['filter_figure_ms_p50']:.1f}x"
+    )
+    if args.json:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
