@@ -49,12 +49,20 @@ ONLINE_BASEMAPS = ("open-street-map", "carto-positron", "carto-darkmatter", "car
 
 def date_labels(frame: pd.DataFrame) -> pd.Series:
     """'17 Mar 2008'; '17 Feb – 13 Mar 2008 (range)'; 'May 2008 (month)'."""
-    start = frame["date_start"].dt.strftime("%-d %b %Y")
-    end = frame["date_end"].dt.strftime("%-d %b %Y")
-    month = frame["date_start"].dt.strftime("%B %Y") + " (month)"
-    ranged = start + " – " + end + " (range)"
-    precision = frame["date_precision"].astype(str)
-    return start.where(precision == "day", ranged.where(precision == "range", month))
+    precision = frame["date_precision"].astype(str).to_numpy()
+    labels = frame["date_start"].dt.strftime("%-d %b %Y")
+    ranged, monthly = precision == "range", precision == "month"
+    if ranged.any():  # formatted only where needed: most incidents are known to the day
+        part = frame[ranged]
+        labels[ranged] = (
+            part["date_start"].dt.strftime("%-d %b %Y")
+            + " – "
+            + part["date_end"].dt.strftime("%-d %b %Y")
+            + " (range)"
+        )
+    if monthly.any():
+        labels[monthly] = frame.loc[monthly, "date_start"].dt.strftime("%B %Y") + " (month)"
+    return labels
 
 
 def casualties(frame: pd.DataFrame) -> pd.Series:
@@ -96,16 +104,35 @@ def is_aggregated(visible: pd.DataFrame) -> bool:
     return len(visible) > POINT_LIMIT
 
 
-def trace_rows(visible: pd.DataFrame, trace: str) -> pd.DataFrame:
-    """The incidents drawn by one marker trace, in drawing order (click handling maps a
-    clicked point back through this, so no per-point id travels to the browser)."""
+MARKER_COLUMNS = (
+    "id",
+    "lat",
+    "lon",
+    "event_type",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "place_name",
+    "fatalities",
+    "injured",
+    "location_precision",
+)
+
+
+def trace_mask(visible: pd.DataFrame, trace: str) -> np.ndarray:
+    """Which visible incidents one marker trace draws, in drawing order (clicks are mapped back
+    through this, so no per-point id travels to the browser)."""
     if is_aggregated(visible):
-        return visible.iloc[:0]
+        return np.zeros(len(visible), dtype=bool)
     if trace in EVENT_TRACES:
-        return visible[(visible["event_type"] == trace).to_numpy()]
+        return (visible["event_type"] == trace).to_numpy(dtype=bool)
     if trace == "unknown_casualties" and len(visible) <= DETAIL_LIMIT:
-        return visible[casualties(visible).isna().to_numpy()]
-    return visible.iloc[:0]
+        return (visible["fatalities"].isna() & visible["injured"].isna()).to_numpy(dtype=bool)
+    return np.zeros(len(visible), dtype=bool)
+
+
+def trace_rows(visible: pd.DataFrame, trace: str) -> pd.DataFrame:
+    return visible[trace_mask(visible, trace)]
 
 
 def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
@@ -115,28 +142,28 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
     unknown-casualties mark; above it only coordinates and sizes travel (about 12 bytes a point).
     """
     detailed = len(visible) <= DETAIL_LIMIT
+    lat = visible["lat"].to_numpy(np.float32)
+    lon = visible["lon"].to_numpy(np.float32)
+    sizes = np.round(casualties(visible).fillna(0).astype(float).map(style.marker_size).to_numpy()).astype(
+        np.uint8
+    )
+    texts = hover_text(visible) if detailed else None
     updates: dict[str, dict] = {}
     for trace in (*EVENT_TRACES, "unknown_casualties"):
-        part = trace_rows(visible, trace)
-        data: dict = {
-            "lat": part["lat"].to_numpy(np.float32),
-            "lon": part["lon"].to_numpy(np.float32),
-            "text": hover_text(part) if detailed else None,
-        }
+        mask = trace_mask(visible, trace)
+        data: dict = {"lat": lat[mask], "lon": lon[mask], "text": texts[mask] if detailed else None}
         if trace in EVENT_TRACES:
-            sizes = casualties(part).fillna(0).astype(float).map(style.marker_size).to_numpy()
-            data["marker"] = {"size": np.round(sizes).astype(np.uint8), "color": style.EVENT_COLOURS[trace]}
+            data["marker"] = {"size": sizes[mask], "color": style.EVENT_COLOURS[trace]}
         updates[trace] = data
-    approximate = (
-        visible[visible["location_precision"].isin(style.HALO_SIZE).to_numpy()]
-        if detailed
-        else (visible.iloc[:0])
-    )
+    halo = visible["location_precision"].isin(style.HALO_SIZE).to_numpy(dtype=bool) & detailed
     updates["approximate"] = {
-        "lat": approximate["lat"].to_numpy(np.float32),
-        "lon": approximate["lon"].to_numpy(np.float32),
+        "lat": lat[halo],
+        "lon": lon[halo],
         "marker": {
-            "size": approximate["location_precision"].astype(str).map(style.HALO_SIZE).to_numpy(np.uint8),
+            "size": visible.loc[halo, "location_precision"]
+            .astype(str)
+            .map(style.HALO_SIZE)
+            .to_numpy(np.uint8),
             "color": style.APPROXIMATE_HALO,
         },
     }
@@ -343,25 +370,31 @@ def map_patch(
 
 def daily_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     """Incidents per day by event type; a range or month incident is spread over its days."""
-    counts = {}
-    day_precise = frame["date_precision"].astype(str) == "day"
-    for event_type in EVENT_TRACES:
-        part = frame[day_precise & (frame["event_type"] == event_type)]
-        per_day = part["date_start"].dt.normalize().value_counts()
-        counts[event_type] = per_day.reindex(days, fill_value=0).to_numpy(float)
-    # A ranged incident adds 1/len to each of its days: a difference array, no Python loop.
-    ranged = frame.loc[~day_precise, ["date_start", "date_end"]]
+    day_precise = (frame["date_precision"] == "day").to_numpy(dtype=bool)
     first = days[0]
-    start = ((ranged["date_start"].dt.normalize() - first).dt.days).to_numpy()
-    end = ((ranged["date_end"].dt.normalize() - first).dt.days).to_numpy()
-    start, end = np.clip(start, 0, len(days)), np.clip(end + 1, 0, len(days))
-    keep = end > start
-    weight = 1.0 / np.maximum(((ranged["date_end"] - ranged["date_start"]).dt.days.to_numpy() + 1)[keep], 1)
+    start = (frame["date_start"].dt.normalize() - first).dt.days.to_numpy()
+    end = (frame["date_end"].dt.normalize() - first).dt.days.to_numpy()
+    event_type = frame["event_type"]
+    if isinstance(event_type.dtype, pd.CategoricalDtype):  # recode the categories, not every row
+        kind = event_type.cat.set_categories(list(EVENT_TRACES)).cat.codes.to_numpy()
+    else:
+        kind = pd.Categorical(event_type.astype(str), categories=EVENT_TRACES).codes
+    inside = day_precise & (kind >= 0) & (start >= 0) & (start < len(days))
+    per_day = np.bincount(
+        kind[inside].astype(np.int64) * len(days) + start[inside], minlength=len(EVENT_TRACES) * len(days)
+    )
+    per_day = per_day.reshape(len(EVENT_TRACES), len(days)).astype(float)
+    counts = {event_type: per_day[i] for i, event_type in enumerate(EVENT_TRACES)}
+    # A ranged incident adds 1/len to each of its days: a difference array, no Python loop.
+    ranged = ~day_precise
+    low = np.clip(start[ranged], 0, len(days))
+    high = np.clip(end[ranged] + 1, 0, len(days))
+    keep = high > low
+    weight = 1.0 / np.maximum(end[ranged][keep] - start[ranged][keep] + 1, 1)
     difference = np.zeros(len(days) + 1)
-    np.add.at(difference, start[keep], weight)
-    np.add.at(difference, end[keep], -weight)
-    spread = np.cumsum(difference)[:-1]
-    counts["spread"] = spread
+    np.add.at(difference, low[keep], weight)
+    np.add.at(difference, high[keep], -weight)
+    counts["spread"] = np.cumsum(difference)[:-1]
     return counts
 
 
