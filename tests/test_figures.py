@@ -90,3 +90,30 @@ def test_date_labels_say_their_precision(incidents):
     assert labels["KOS-2008-14"] == "17 Mar 2008"
     assert labels["KOS-2008-11"] == "17 Feb 2008 – 13 Mar 2008 (range)"
     assert labels["KOS-2008-24"] == "May 2008 (month)"
+
+
+def _many(incidents, copies: int):
+    frame = pd.concat([incidents] * copies, ignore_index=True)
+    frame["id"] = [f"X{i}" for i in range(len(frame))]
+    return frame
+
+
+def test_large_views_send_only_typed_coordinates_and_sizes(dataset, incidents):
+    from dashboard.figures import DETAIL_LIMIT
+
+    visible = _many(incidents, DETAIL_LIMIT // len(incidents) + 1)
+    patch = pio.to_json(map_patch(dataset, visible, None, False).to_plotly_json(), validate=False)
+    assert '"bdata"' in patch and '"f4"' in patch and '"u1"' in patch
+    assert "KOS-2008" not in patch and "Mitrovica" not in patch  # no per-point text
+    assert len(patch) / len(visible) < 16
+
+
+def test_above_the_point_limit_the_map_shows_municipality_totals(dataset, incidents):
+    from dashboard.figures import POINT_LIMIT, dynamic_traces, is_aggregated, municipality_shading
+
+    visible = _many(incidents, POINT_LIMIT // len(incidents) + 1)
+    visible["municipality"] = visible["municipality"].astype(str)
+    assert is_aggregated(visible)
+    assert all(len(t["lat"]) == 0 for name, t in dynamic_traces(dataset, visible, None).items())
+    shading = municipality_shading(dataset, visible, shade_by_count=False)
+    assert shading["showscale"] and shading["z"].max() > 0
