@@ -60,7 +60,9 @@ class ReadResult:
 
     @property
     def rows_rejected(self) -> int:
-        return len({p.row for p in self.problems if p.row >= FIRST_DATA_ROW})
+        if any(p.row < FIRST_DATA_ROW for p in self.problems):  # a file-level problem rejects every row
+            return self.rows_read - self.rows_accepted
+        return len({p.row for p in self.problems})
 
     @property
     def rows_accepted(self) -> int:
