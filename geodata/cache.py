@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geodata.boundaries import sha256_of
 from geodata.records import Problem, ReadResult
 from geodata.schema import SCHEMA_VERSION
 
@@ -32,12 +33,8 @@ def cache_folder() -> Path:
     return Path(pooch.os_cache("unrest-map")) / "imports"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+#: The same streaming hash the boundary files are checked with.
+file_sha256 = sha256_of
 
 
 def cache_key(path: Path, boundary_identity: str, file_format: str | None) -> str:

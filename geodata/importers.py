@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,11 @@ class _Checker:
     def rejected(self, index: pd.Index) -> np.ndarray:
         bad = {p.row for p in self.problems}
         return index.isin(list(bad))
+
+
+def _column(raw: pd.DataFrame, name: str) -> pd.Series:
+    """A column, or empty text where an older or newer export does not have it."""
+    return raw[name] if name in raw.columns else pd.Series("", index=raw.index)
 
 
 def _number(text: pd.Series) -> pd.Series:
@@ -175,8 +181,7 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
     end = end.where(time_precision != "2", date + pd.Timedelta(days=3))
     precision = time_precision.map({"1": "day", "2": "range", "3": "month"})
 
-    def col(name: str) -> pd.Series:
-        return raw[name] if name in raw.columns else pd.Series("", index=raw.index)
+    col = partial(_column, raw)
 
     sides = (
         col("inter1").map(lambda v: ACLED_INTER.get(v, v))
@@ -241,8 +246,7 @@ def ucdp_frame(raw: pd.DataFrame, source: str) -> ReadResult:
         return missing
     check = _Checker(source)
 
-    def col(name: str) -> pd.Series:
-        return raw[name] if name in raw.columns else pd.Series("", index=raw.index)
+    col = partial(_column, raw)
 
     start = _dates(raw["date_start"])
     check.flag(start.isna(), "date_start", (f"{v!r} is not a date" for v in raw["date_start"][start.isna()]))
