@@ -151,20 +151,22 @@ def table_rows(visible: pd.DataFrame) -> list[dict]:
     )
 
 
+def municipality_choices(dataset: Dataset) -> tuple[list[str], dict[str, str]]:
+    """Municipality filter values (North Kosovo group first) and their bilingual labels."""
+    labels = {NORTH_KOSOVO_GROUP: "North Kosovo (4 municipalities)"}
+    values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices_of(dataset).municipalities else []
+    if dataset.boundaries is not None:
+        names = dataset.boundaries.municipalities.sort_values("name")
+        labels |= dict(zip(names["name"], names["display_name"], strict=True))
+        values += names["name"].tolist()
+    return values, labels
+
+
 def build_layout(dataset: Dataset, basemap: str) -> html.Div:
     days = days_of(dataset)
     choices = choices_of(dataset)
     sides = sorted(choices.sides)
-    municipality_names = (
-        dataset.boundaries.municipalities.sort_values("name") if dataset.boundaries is not None else None
-    )
-    municipality_labels = {NORTH_KOSOVO_GROUP: "North Kosovo (4 municipalities)"}
-    municipality_values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices.municipalities else []
-    if municipality_names is not None:
-        municipality_labels |= dict(
-            zip(municipality_names["name"], municipality_names["display_name"], strict=True)
-        )
-        municipality_values += municipality_names["name"].tolist()
+    municipality_values, municipality_labels = municipality_choices(dataset)
     month_starts = [d for d in days if d.day == 1]
     marks = {
         int((d - days[0]).days): {"label": d.strftime("%-d %b")} for d in [days[0], *month_starts, days[-1]]
@@ -450,6 +452,7 @@ FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INP
 def register_callbacks(app: Dash, dataset: Dataset) -> None:
     days = days_of(dataset)
     choices = choices_of(dataset)
+    municipality_values, municipality_labels = municipality_choices(dataset)
     incidents = dataset.incidents
 
     @app.callback(
@@ -500,7 +503,6 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
-        State("filter-municipality", "options"),
         prevent_initial_call="initial_duplicate",
     )
     def update_view(
@@ -513,7 +515,6 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         text,
         shade,
         selected_id,
-        municipality_options,
     ):
         view = view_from_controls(
             days, window, event_types, sides, municipalities, place_kinds, casualties, text
@@ -525,7 +526,6 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         # The histogram shows the other filters over the whole period, with the window shaded.
         timeline_frame = incidents[combine(masks, leave_out="dates", length=len(incidents))]
         counts = {facet: facet_counts(incidents, view, facet, masks) for facet in FACETS}
-        labels = {o["value"]: o["label"].rsplit(" (", 1)[0] for o in municipality_options or []}
         selected = incidents[incidents["id"] == selected_id]
         incident = selected.iloc[0] if len(selected) else None
         where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if selected_id else []
@@ -553,7 +553,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
             _options(list(EVENT_TYPES), counts["event_types"]),
             _options(sorted(choices.sides), counts["sides"]),
-            _options([o["value"] for o in municipality_options or []], counts["municipalities"], labels),
+            _options(municipality_values, counts["municipalities"], municipality_labels),
             _options(list(PLACE_KINDS), counts["place_kinds"]),
             table_rows(visible),
             _highlight(selected_id),

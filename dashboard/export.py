@@ -329,9 +329,7 @@ def export_animation(
     if not 0 < fps <= MAX_FPS:
         raise ExportError(f"fps must be above 0 and at most {MAX_FPS}, not {fps}")
     options = replace(options, format="png").validated()
-    incidents = dataset.incidents
-    first = state.filter.start or incidents["date_start"].min().date()
-    last = state.filter.end or incidents["date_end"].max().date()
+    first, last = _window(dataset, state)
     windows = list(animation_windows(first, last, step_days, window_days))
     if len(windows) > MAX_FRAMES:
         raise ExportError(f"{len(windows)} frames is over the limit of {MAX_FRAMES}: use a larger --step")
@@ -360,7 +358,5 @@ def export_animation(
 
 
 def frame_count(dataset: Dataset, state: ViewState, step_days: int, window_days: int | None) -> int:
-    incidents = dataset.incidents
-    first = state.filter.start or incidents["date_start"].min().date()
-    last = state.filter.end or incidents["date_end"].max().date()
+    first, last = _window(dataset, state)
     return sum(1 for _ in animation_windows(first, last, step_days, window_days))
