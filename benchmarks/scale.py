@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -114,29 +113,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
-def slider_step(dataset, days, choices, low: int, high: int) -> tuple[int, int]:
-    """What the dashboard's update callback computes for one slider position, encoded. Returns
-    (bytes of the map payload, visible points)."""
+def slider_step(context, low: int, high: int, dates_only: bool = True) -> int:
+    """What the dashboard's update callback computes and Dash encodes for one slider position
+    (the callback's own pure body, ``view_outputs``). Returns the map payload's bytes.
+
+    ``dates_only=False`` is a filter change: the histogram's bars are recomputed too.
+    """
     from plotly.io.json import to_json_plotly
 
-    from dashboard import figures
-    from dashboard.app import table_rows
-    from dashboard.viewstate import ViewState, to_query
-    from geodata.filters import FACETS, ViewFilter, apply_filter, facet_counts
+    from dashboard.app import view_outputs
+
+    outputs = view_outputs(context, [low, high], [], [], [], [], [], "", [], None, dates_only=dates_only)
+    map_payload = to_json_plotly(outputs[0])
+    rest = to_json_plotly(list(outputs[1:]))
+    assert rest  # encoded like the map payload, so its cost is in the timing
+    return len(map_payload)
+
+
+def visible_count(dataset, days, low: int, high: int) -> int:
+    from geodata.filters import ViewFilter, filter_mask
 
     view = ViewFilter(start=days[low].date(), end=days[high].date())
-    incidents = dataset.incidents
-    visible = apply_filter(incidents, view)
-    map_payload = to_json_plotly(figures.map_patch(dataset, visible, None, False))
-    timeline = figures.timeline_patch(
-        apply_filter(incidents, replace(view, start=None, end=None)),
-        days,
-        (days[low].date(), days[high].date()),
-    )
-    counts = {facet: facet_counts(incidents, view, facet) for facet in FACETS}
-    rest = to_json_plotly([timeline, counts, table_rows(visible), to_query(ViewState(filter=view), choices)])
-    assert rest  # encoded like the map payload, so its cost is in the timing
-    return len(map_payload), len(visible)
+    return int(filter_mask(dataset.incidents, view).sum())
 
 
 def map_step(dataset, days, low: int, high: int) -> None:
@@ -192,7 +190,7 @@ def main() -> None:
         generate(Path(args.generate_only), args.events)
         return
 
-    from dashboard.app import choices_of, days_of
+    from dashboard.app import view_context
     from geodata.dataset import load_dataset
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="unrest-map-scale-"))
@@ -218,18 +216,21 @@ def main() -> None:
     cache_load_s = time.perf_counter() - started
     assert dataset.from_cache
 
-    days = days_of(dataset)
-    choices = choices_of(dataset)
+    context = view_context(dataset)
+    days = context.days
     rng = np.random.default_rng(1)
     lows = rng.integers(0, len(days) - args.window_days, args.steps)
-    step_ms, naive_ms, map_ms, payload, points = [], [], [], 0, 0
-    slider_step(dataset, days, choices, int(lows[0]), int(lows[0]) + args.window_days)  # warm-up
+    step_ms, full_ms, naive_ms, map_ms, payload, points = [], [], [], [], 0, 0
+    slider_step(context, int(lows[0]), int(lows[0]) + args.window_days, dates_only=False)  # warm-up
     for low in lows:
         high = int(low) + args.window_days
         started = time.perf_counter()
-        size, visible = slider_step(dataset, days, choices, int(low), high)
+        payload += slider_step(context, int(low), high)
         step_ms.append((time.perf_counter() - started) * 1000)
-        payload, points = payload + size, points + visible
+        points += visible_count(dataset, days, int(low), high)
+        started = time.perf_counter()
+        slider_step(context, int(low), high, dates_only=False)
+        full_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         map_step(dataset, days, int(low), high)
         map_ms.append((time.perf_counter() - started) * 1000)
@@ -243,6 +244,7 @@ def main() -> None:
         "cache_load_s": round(cache_load_s, 2),
         "filter_figure_ms_p50": round(statistics.median(step_ms), 1),
         "naive_filter_figure_ms_p50": round(statistics.median(naive_ms), 1),
+        "filter_change_ms_p50": round(statistics.median(full_ms), 1),
         "map_only_ms_p50": round(statistics.median(map_ms), 1),
         "bytes_per_point": round(payload / max(points, 1), 2),
         "peak_rss_mb": round(peak_rss_mb(), 0),

@@ -16,6 +16,7 @@ Update strategy, so scrubbing stays smooth:
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -30,17 +31,29 @@ from dashboard.export_panel import export_panel, register_export_callbacks
 from dashboard.viewstate import Choices, ViewState, parse_query, to_query
 from geodata.dataset import Dataset, original_columns
 from geodata.filters import (
-    FACETS,
     NORTH_KOSOVO_GROUP,
     ViewFilter,
+    all_facet_counts,
     apply_filter,
     combine,
     component_masks,
-    facet_counts,
+    incident_position,
+    take_rows,
 )
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
-TABLE_LIMIT = 500
+#: Table rows per page. Paging and sorting happen on the server, over every visible incident.
+TABLE_PAGE_SIZE = 50
+#: Table column -> frame column it sorts by.
+TABLE_SORT_COLUMNS = {
+    "date": "date_start",
+    "event_type": "event_type",
+    "place": "place_name",
+    "municipality": "municipality",
+    "fatalities": "fatalities",
+    "injured": "injured",
+    "description": "description",
+}
 SPEEDS = {"Slow": 1200, "Normal": 600, "Fast": 250}
 
 
@@ -122,6 +135,12 @@ def _options(values: list[str], counts: dict[str, int], labels: dict[str, str] |
 NEAR_DEGREES = 0.012
 
 
+def incident_by_id(incidents: pd.DataFrame, incident_id: str | None) -> pd.Series | None:
+    """The incident with this id, or None (no id, or not in the data)."""
+    position = incident_position(incidents, incident_id)
+    return None if position is None else incidents.iloc[position]
+
+
 def near(visible: pd.DataFrame, incident: pd.Series) -> pd.DataFrame:
     """Visible incidents drawn on or next to ``incident``: markers a click cannot tell apart."""
     close = ((visible["lat"] - incident["lat"]).abs() < NEAR_DEGREES) & (
@@ -130,25 +149,63 @@ def near(visible: pd.DataFrame, incident: pd.Series) -> pd.DataFrame:
     return visible[close]
 
 
-def table_rows(visible: pd.DataFrame) -> list[dict]:
-    shown = visible.head(TABLE_LIMIT)
-    return (
-        pd.DataFrame(
-            {
-                "id": shown["id"].astype(str),
-                "date": shown["date_start"].dt.strftime("%Y-%m-%d"),
-                "event_type": shown["event_type"].astype(str),
-                "place": shown["place_name"].astype(str),
-                "municipality": shown["municipality"].astype("string").fillna("—"),
-                "fatalities": shown["fatalities"].astype("Float64"),
-                "injured": shown["injured"].astype("Float64"),
-                "description": shown["description"].astype("string").fillna(""),
-            }
+def table_page(
+    incidents: pd.DataFrame, rows: np.ndarray, page: int | None, sort_by: list[dict] | None
+) -> np.ndarray:
+    """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
+    then the page's slice (a page past the end shows the last one)."""
+    order = rows
+    sort = (sort_by or [{}])[0]
+    column = TABLE_SORT_COLUMNS.get(sort.get("column_id"))
+    if column is not None:
+        values = incidents[column].take(rows)
+        ascending = sort.get("direction") != "desc"
+        ranked = values.reset_index(drop=True).sort_values(
+            ascending=ascending, kind="stable", na_position="last"
         )
-        .astype(object)
-        .where(lambda t: t.notna(), None)
-        .to_dict("records")
-    )
+        order = rows[ranked.index.to_numpy()]
+    last_page = max(0, (len(rows) - 1) // TABLE_PAGE_SIZE)
+    first = min(max(int(page or 0), 0), last_page) * TABLE_PAGE_SIZE
+    return order[first : first + TABLE_PAGE_SIZE]
+
+
+#: The frame columns the table shows.
+TABLE_COLUMNS = (
+    "id",
+    "date_start",
+    "event_type",
+    "place_name",
+    "municipality",
+    "fatalities",
+    "injured",
+    "description",
+)
+
+
+def table_rows(shown: pd.DataFrame) -> list[dict]:
+    """Rows for the incidents table (one page: plain Python over a few dozen rows is quickest).
+
+    Unknown counts stay None (JSON null), never 0.
+    """
+    columns = zip(*(shown[column].tolist() for column in TABLE_COLUMNS), strict=True)
+    return [
+        {
+            "id": str(incident_id),
+            "date": start.strftime("%Y-%m-%d"),
+            "event_type": str(kind),
+            "place": str(place),
+            "municipality": "—" if _missing(municipality) else str(municipality),
+            "fatalities": None if _missing(dead) else float(dead),
+            "injured": None if _missing(injured) else float(injured),
+            "description": "" if _missing(description) else str(description),
+        }
+        for incident_id, start, kind, place, municipality, dead, injured, description in columns
+    ]
+
+
+def _missing(value: object) -> bool:
+    """None, pd.NA or NaN (pd.isna per cell costs more than the rest of a table row)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def municipality_choices(dataset: Dataset) -> tuple[list[str], dict[str, str]]:
@@ -160,6 +217,96 @@ def municipality_choices(dataset: Dataset) -> tuple[list[str], dict[str, str]]:
         labels |= dict(zip(names["name"], names["display_name"], strict=True))
         values += names["name"].tolist()
     return values, labels
+
+
+#: The columns a view update needs of every visible incident (markers, shading, details).
+VIEW_COLUMNS = (*figures.MARKER_COLUMNS, "municipality")
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What every view update reads besides the controls, derived once per dataset."""
+
+    dataset: Dataset
+    days: pd.DatetimeIndex
+    choices: Choices
+    municipality_values: list[str]
+    municipality_labels: dict[str, str]
+
+
+def view_context(dataset: Dataset) -> ViewContext:
+    values, labels = municipality_choices(dataset)
+    return ViewContext(dataset, days_of(dataset), choices_of(dataset), values, labels)
+
+
+def view_outputs(
+    context: ViewContext,
+    window,
+    event_types,
+    sides,
+    municipalities,
+    place_kinds,
+    casualties,
+    text,
+    shade,
+    selected_id: str | None,
+    page: int | None = 0,
+    sort_by: list[dict] | None = None,
+    dates_only: bool = False,
+) -> tuple:
+    """Everything one view update sends, from the control values (the update callback's body).
+
+    ``dates_only`` (only the slider moved): the histogram's bars are kept, since they show
+    the other filters over the whole period; only its shaded window moves.
+    """
+    dataset, days, choices = context.dataset, context.days, context.choices
+    incidents = dataset.incidents
+    view = view_from_controls(days, window, event_types, sides, municipalities, place_kinds, casualties, text)
+    # One mask per filter, reused for the view, the histogram and every facet count.
+    masks = component_masks(incidents, view)
+    rows = np.flatnonzero(combine(masks, length=len(incidents)))
+    visible = take_rows(incidents, rows, VIEW_COLUMNS)
+    low, high = _window(days, window)
+    shown_window = (days[low].date(), days[high].date())
+    if dates_only:
+        timeline = figures.timeline_window_patch(shown_window)
+    else:  # the histogram shows the other filters over the whole period, with the window shaded
+        counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
+        timeline_frame = take_rows(incidents, counted, figures.TIMELINE_COLUMNS)
+        timeline = figures.timeline_patch(timeline_frame, days, shown_window)
+    counts = all_facet_counts(incidents, view, masks)
+    incident = incident_by_id(incidents, selected_id)
+    where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
+    position = (int(where[0]), len(visible)) if len(where) else None
+    same_place = near(visible, incident) if incident is not None else None
+    state = ViewState(filter=view, selected=selected_id if incident is not None else None, shade=bool(shade))
+    aggregate_note = html.Span(
+        f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
+        "click a municipality for single incidents",
+        className="aggregate-note",
+    )
+    return (
+        figures.map_patch(dataset, visible, selected_id, bool(shade)),
+        timeline,
+        [html.B(f"{len(visible):,}"), f" of {len(incidents):,} incidents in view"]
+        + ([aggregate_note] if figures.is_aggregated(visible) else []),
+        f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
+        _options(list(EVENT_TYPES), counts["event_types"]),
+        _options(sorted(choices.sides), counts["sides"]),
+        _options(context.municipality_values, counts["municipalities"], context.municipality_labels),
+        _options(list(PLACE_KINDS), counts["place_kinds"]),
+        table_rows(take_rows(incidents, table_page(incidents, rows, page, sort_by), TABLE_COLUMNS)),
+        max(1, -(-len(rows) // TABLE_PAGE_SIZE)),
+        _highlight(selected_id),
+        details_panel(
+            incident,
+            dataset.reactions,
+            same_place,
+            position,
+            original_columns(dataset, selected_id) if incident is not None else None,
+        ),
+        to_query(state, choices),
+    )
 
 
 def build_layout(dataset: Dataset, basemap: str) -> html.Div:
@@ -365,8 +512,13 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                     {"name": "Description", "id": "description"},
                 ],
                 data=[],
-                sort_action="native",
-                page_action="none",
+                sort_action="custom",
+                sort_mode="single",
+                sort_by=[],
+                page_action="custom",
+                page_current=0,
+                page_size=TABLE_PAGE_SIZE,
+                page_count=1,
                 fixed_rows={"headers": True},
                 style_table={"maxHeight": "360px", "overflowY": "auto"},
                 style_cell={
@@ -450,10 +602,8 @@ FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INP
 
 
 def register_callbacks(app: Dash, dataset: Dataset) -> None:
-    days = days_of(dataset)
-    choices = choices_of(dataset)
-    municipality_values, municipality_labels = municipality_choices(dataset)
-    incidents = dataset.incidents
+    context = view_context(dataset)
+    days, choices, incidents = context.days, context.choices, dataset.incidents
 
     @app.callback(
         *[Output(component, prop) for component, prop in VIEW_CONTROLS],
@@ -497,75 +647,21 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("filter-municipality", "options"),
         Output("filter-place-kind", "options"),
         Output("incident-table", "data"),
+        Output("incident-table", "page_count"),
         Output("incident-table", "style_data_conditional"),
         Output("incident-details", "children"),
         Output("view-query", "data"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
+        Input("incident-table", "page_current"),
+        Input("incident-table", "sort_by"),
         prevent_initial_call="initial_duplicate",
     )
-    def update_view(
-        window,
-        event_types,
-        sides,
-        municipalities,
-        place_kinds,
-        casualties,
-        text,
-        shade,
-        selected_id,
-    ):
-        view = view_from_controls(
-            days, window, event_types, sides, municipalities, place_kinds, casualties, text
-        )
-        # One mask per filter, reused for the view, the histogram and every facet count.
-        masks = component_masks(incidents, view)
-        visible = incidents[combine(masks, length=len(incidents))]
-        low, high = _window(days, window)
-        # The histogram shows the other filters over the whole period, with the window shaded.
-        timeline_frame = incidents[combine(masks, leave_out="dates", length=len(incidents))]
-        counts = {facet: facet_counts(incidents, view, facet, masks) for facet in FACETS}
-        selected = incidents[incidents["id"] == selected_id]
-        incident = selected.iloc[0] if len(selected) else None
-        where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if selected_id else []
-        position = (int(where[0]), len(visible)) if len(where) else None
-        same_place = near(visible, incident) if incident is not None else visible.iloc[:0]
-        state = ViewState(
-            filter=view, selected=selected_id if incident is not None else None, shade=bool(shade)
-        )
-        total = len(incidents)
-        return (
-            figures.map_patch(dataset, visible, selected_id, bool(shade)),
-            figures.timeline_patch(timeline_frame, days, (days[low].date(), days[high].date())),
-            [html.B(f"{len(visible):,}"), f" of {total:,} incidents in view"]
-            + (
-                [
-                    html.Span(
-                        f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
-                        "click a municipality for single incidents",
-                        className="aggregate-note",
-                    )
-                ]
-                if figures.is_aggregated(visible)
-                else []
-            ),
-            f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
-            _options(list(EVENT_TYPES), counts["event_types"]),
-            _options(sorted(choices.sides), counts["sides"]),
-            _options(municipality_values, counts["municipalities"], municipality_labels),
-            _options(list(PLACE_KINDS), counts["place_kinds"]),
-            table_rows(visible),
-            _highlight(selected_id),
-            details_panel(
-                incident,
-                dataset.reactions,
-                same_place,
-                position,
-                original_columns(dataset, selected_id) if incident is not None else None,
-            ),
-            to_query(state, choices),
-        )
+    def update_view(*controls):
+        # A slider step alone leaves the histogram's bars as they are: only its shading moves.
+        dates_only = set(ctx.triggered_prop_ids) == {"date-range.value"}
+        return view_outputs(context, *controls, dates_only=dates_only)
 
     @app.callback(
         Output("selected-id", "data", allow_duplicate=True),

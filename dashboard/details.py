@@ -28,11 +28,13 @@ def _row(label: str, *value: object) -> html.Tr:
 def details_panel(
     incident: pd.Series | None,
     reactions: pd.DataFrame,
-    same_place: pd.DataFrame,
+    same_place: pd.DataFrame | None,
     position: tuple[int, int] | None,
     originals: dict[str, str] | None = None,
 ) -> list:
-    """Components for the details panel; ``position`` is (index, total) in the current view."""
+    """Components for the details panel; ``position`` is (index, total) in the current view.
+
+    ``same_place``: the visible incidents at or next to this one (None: not looked up)."""
     if incident is None:
         return [html.P("Click an incident on the map or in the table to see its details.", className="hint")]
     municipality = incident.get("municipality_display")
@@ -116,8 +118,8 @@ def details_panel(
                 open=False,
             )
         )
-    others = same_place[same_place["id"] != incident["id"]]
-    if len(others):
+    others = same_place[same_place["id"] != incident["id"]] if same_place is not None else None
+    if others is not None and len(others):
         header.append(html.H4(f"Also at or near {incident['place_name']} in this view ({len(others)})"))
         header.append(
             html.Div(

@@ -21,6 +21,7 @@ from dash import Patch
 
 from dashboard import style
 from geodata.dataset import Dataset
+from geodata.filters import incident_position
 from geodata.schema import EVENT_TYPES
 
 #: Trace order on the map. Indices are used by patches and click handling.
@@ -50,26 +51,33 @@ ONLINE_BASEMAPS = ("open-street-map", "carto-positron", "carto-darkmatter", "car
 def date_labels(frame: pd.DataFrame) -> pd.Series:
     """'17 Mar 2008'; '17 Feb – 13 Mar 2008 (range)'; 'May 2008 (month)'."""
     precision = frame["date_precision"].astype(str).to_numpy()
-    labels = frame["date_start"].dt.strftime("%-d %b %Y")
+    start = _formatted(frame["date_start"], "%-d %b %Y")
+    labels = start.copy()
     ranged, monthly = precision == "range", precision == "month"
-    if ranged.any():  # formatted only where needed: most incidents are known to the day
-        part = frame[ranged]
-        labels[ranged] = (
-            part["date_start"].dt.strftime("%-d %b %Y")
-            + " – "
-            + part["date_end"].dt.strftime("%-d %b %Y")
-            + " (range)"
-        )
+    if ranged.any():
+        end = _formatted(frame["date_end"], "%-d %b %Y")
+        labels[ranged] = start[ranged] + " – " + end[ranged] + " (range)"
     if monthly.any():
-        labels[monthly] = frame.loc[monthly, "date_start"].dt.strftime("%B %Y") + " (month)"
-    return labels
+        labels[monthly] = _formatted(frame["date_start"], "%B %Y")[monthly] + " (month)"
+    return pd.Series(labels, index=frame.index, dtype=object)
+
+
+def _formatted(dates: pd.Series, pattern: str) -> np.ndarray:
+    """``strftime`` on the distinct days only (a view holds few), spread back to every row."""
+    codes, distinct = pd.factorize(dates)
+    return np.asarray(pd.DatetimeIndex(distinct).strftime(pattern), dtype=object)[codes]
 
 
 def casualties(frame: pd.DataFrame) -> pd.Series:
     """Dead plus injured; NA when both are unknown (unknown is not zero)."""
-    both_unknown = frame["fatalities"].isna() & frame["injured"].isna()
-    total = frame["fatalities"].fillna(0) + frame["injured"].fillna(0)
-    return total.astype("Float64").mask(both_unknown)
+    return pd.Series(casualty_totals(frame), index=frame.index, dtype="Float64")
+
+
+def casualty_totals(frame: pd.DataFrame) -> np.ndarray:
+    """:func:`casualties` as a float array, NaN for unknown."""
+    dead = frame["fatalities"].to_numpy(dtype=float, na_value=np.nan)
+    injured = frame["injured"].to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isnan(dead) & np.isnan(injured), np.nan, np.nan_to_num(dead) + np.nan_to_num(injured))
 
 
 def hover_text(frame: pd.DataFrame) -> np.ndarray:
@@ -119,16 +127,28 @@ MARKER_COLUMNS = (
 )
 
 
-def trace_mask(visible: pd.DataFrame, trace: str) -> np.ndarray:
-    """Which visible incidents one marker trace draws, in drawing order (clicks are mapped back
+def trace_masks(visible: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Which visible incidents each marker trace draws, in drawing order (clicks are mapped back
     through this, so no per-point id travels to the browser)."""
+    none = np.zeros(len(visible), dtype=bool)
     if is_aggregated(visible):
-        return np.zeros(len(visible), dtype=bool)
-    if trace in EVENT_TRACES:
-        return (visible["event_type"] == trace).to_numpy(dtype=bool)
-    if trace == "unknown_casualties" and len(visible) <= DETAIL_LIMIT:
-        return (visible["fatalities"].isna() & visible["injured"].isna()).to_numpy(dtype=bool)
-    return np.zeros(len(visible), dtype=bool)
+        return dict.fromkeys((*EVENT_TRACES, "unknown_casualties"), none)
+    kinds = visible["event_type"]
+    if isinstance(kinds.dtype, pd.CategoricalDtype):  # compare small codes, not strings
+        codes = kinds.cat.codes.to_numpy()
+        code_of = {str(c): i for i, c in enumerate(kinds.cat.categories)}
+        masks = {t: codes == code_of[t] if t in code_of else none for t in EVENT_TRACES}
+    else:
+        masks = {t: (kinds == t).to_numpy(dtype=bool) for t in EVENT_TRACES}
+    unknown = len(visible) <= DETAIL_LIMIT
+    masks["unknown_casualties"] = (
+        (visible["fatalities"].isna() & visible["injured"].isna()).to_numpy(dtype=bool) if unknown else none
+    )
+    return masks
+
+
+def trace_mask(visible: pd.DataFrame, trace: str) -> np.ndarray:
+    return trace_masks(visible).get(trace, np.zeros(len(visible), dtype=bool))
 
 
 def trace_rows(visible: pd.DataFrame, trace: str) -> pd.DataFrame:
@@ -144,31 +164,29 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
     detailed = len(visible) <= DETAIL_LIMIT
     lat = visible["lat"].to_numpy(np.float32)
     lon = visible["lon"].to_numpy(np.float32)
-    sizes = np.round(casualties(visible).fillna(0).astype(float).map(style.marker_size).to_numpy()).astype(
-        np.uint8
-    )
+    sizes = np.round(style.marker_sizes(np.nan_to_num(casualty_totals(visible)))).astype(np.uint8)
     texts = hover_text(visible) if detailed else None
     updates: dict[str, dict] = {}
-    for trace in (*EVENT_TRACES, "unknown_casualties"):
-        mask = trace_mask(visible, trace)
+    for trace, mask in trace_masks(visible).items():
         data: dict = {"lat": lat[mask], "lon": lon[mask], "text": texts[mask] if detailed else None}
         if trace in EVENT_TRACES:
             data["marker"] = {"size": sizes[mask], "color": style.EVENT_COLOURS[trace]}
         updates[trace] = data
-    halo = visible["location_precision"].isin(style.HALO_SIZE).to_numpy(dtype=bool) & detailed
+    if detailed:
+        halo = visible["location_precision"].isin(style.HALO_SIZE).to_numpy(dtype=bool)
+        halo_sizes = visible["location_precision"].astype(str).map(style.HALO_SIZE).to_numpy()[halo]
+    else:  # halos only in the detailed view: a ring per point is noise at thousands of points
+        halo, halo_sizes = np.zeros(len(visible), dtype=bool), []
     updates["approximate"] = {
         "lat": lat[halo],
         "lon": lon[halo],
-        "marker": {
-            "size": visible.loc[halo, "location_precision"]
-            .astype(str)
-            .map(style.HALO_SIZE)
-            .to_numpy(np.uint8),
-            "color": style.APPROXIMATE_HALO,
-        },
+        "marker": {"size": np.asarray(halo_sizes, dtype=np.uint8), "color": style.APPROXIMATE_HALO},
     }
-    chosen = dataset.incidents[dataset.incidents["id"] == selected_id] if selected_id else visible.iloc[:0]
-    updates["selected"] = {"lat": chosen["lat"].to_numpy(), "lon": chosen["lon"].to_numpy()}
+    chosen = incident_position(dataset.incidents, selected_id)
+    updates["selected"] = {
+        "lat": dataset.incidents["lat"].to_numpy()[[] if chosen is None else [chosen]],
+        "lon": dataset.incidents["lon"].to_numpy()[[] if chosen is None else [chosen]],
+    }
     return updates
 
 
@@ -368,12 +386,16 @@ def map_patch(
     return patch
 
 
+#: The columns :func:`daily_counts` reads.
+TIMELINE_COLUMNS = ("date_start", "date_end", "date_precision", "event_type")
+
+
 def daily_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     """Incidents per day by event type; a range or month incident is spread over its days."""
     day_precise = (frame["date_precision"] == "day").to_numpy(dtype=bool)
-    first = days[0]
-    start = (frame["date_start"].dt.normalize() - first).dt.days.to_numpy()
-    end = (frame["date_end"].dt.normalize() - first).dt.days.to_numpy()
+    first = np.datetime64(days[0].date(), "D")
+    start = _day_numbers(frame["date_start"], first)
+    end = _day_numbers(frame["date_end"], first)
     event_type = frame["event_type"]
     if isinstance(event_type.dtype, pd.CategoricalDtype):  # recode the categories, not every row
         kind = event_type.cat.set_categories(list(EVENT_TRACES)).cat.codes.to_numpy()
@@ -396,6 +418,11 @@ def daily_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.nd
     np.add.at(difference, high[keep], -weight)
     counts["spread"] = np.cumsum(difference)[:-1]
     return counts
+
+
+def _day_numbers(dates: pd.Series, first: np.datetime64) -> np.ndarray:
+    """Whole days since ``first`` (numpy's day unit floors, as normalising would)."""
+    return (dates.to_numpy().astype("datetime64[D]") - first).astype(np.int64)
 
 
 def timeline_figure(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> go.Figure:
@@ -462,6 +489,12 @@ def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[da
     counts = daily_counts(frame, days)
     for index, key in enumerate([*EVENT_TRACES, "spread"]):
         patch["data"][index]["y"] = counts[key]
+    return timeline_window_patch(window, patch)
+
+
+def timeline_window_patch(window: tuple[date, date], patch: Patch | None = None) -> Patch:
+    """Move the histogram's shaded window (the bars stay as they are)."""
+    patch = Patch() if patch is None else patch
     shape = _window_shape(window)
     patch["layout"]["shapes"][0]["x0"] = shape["x0"]
     patch["layout"]["shapes"][0]["x1"] = shape["x1"]

@@ -61,7 +61,9 @@ def load_cached(key: str) -> tuple[pd.DataFrame, ReadResult, str, Path] | None:
         import pyarrow.parquet as pq
 
         core = [c for c in pq.read_schema(table).names if not c.startswith("src_")]
-        frame = pd.read_parquet(table, columns=core)
+        # One chunk per column: taking rows from a many-chunked Arrow string column costs
+        # milliseconds per call however few rows, and the dashboard takes rows every step.
+        frame = pq.read_table(table, columns=core).combine_chunks().to_pandas()
     except (OSError, ValueError, KeyError):
         return None  # a broken entry is rebuilt, never trusted
     problems = [Problem(**p) for p in meta["problems"]]

@@ -8,6 +8,7 @@ over a million events stays cheap.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
@@ -70,6 +71,27 @@ def apply_filter(frame: pd.DataFrame, view: ViewFilter) -> pd.DataFrame:
     return frame[filter_mask(frame, view)]
 
 
+def take_rows(frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame.iloc[rows]`` restricted to ``columns``, taken column by column.
+
+    On a wide imported frame this is several times cheaper than ``frame[mask]``, which
+    copies every column (long text ones included) for every selected row.
+    """
+    present = [c for c in columns if c in frame.columns]
+    return pd.DataFrame({c: frame[c].array.take(rows) for c in present}, index=frame.index[rows], copy=False)
+
+
+def incident_position(frame: pd.DataFrame, incident_id: str | None) -> int | None:
+    """Row position of the incident with this id, or None (no id given, or not in ``frame``).
+
+    A position, not a slice: even an empty slice of a wide frame costs a millisecond.
+    """
+    if not incident_id:
+        return None
+    found = np.flatnonzero((frame["id"] == incident_id).to_numpy(dtype=bool))
+    return int(found[0]) if len(found) else None
+
+
 def filter_mask(frame: pd.DataFrame, view: ViewFilter) -> np.ndarray:
     """Boolean mask of the selected rows (the vectorised core of :func:`apply_filter`)."""
     return combine(component_masks(frame, view), length=len(frame))
@@ -84,9 +106,9 @@ def component_masks(frame: pd.DataFrame, view: ViewFilter) -> dict[str, np.ndarr
     if view.start is not None or view.end is not None:
         dates = np.ones(len(frame), dtype=bool)
         if view.start is not None:
-            dates &= (frame["date_end"] >= pd.Timestamp(view.start)).to_numpy()
+            dates &= _day_compare(frame["date_end"], view.start, ">=")
         if view.end is not None:
-            dates &= (frame["date_start"] <= pd.Timestamp(view.end)).to_numpy()
+            dates &= _day_compare(frame["date_start"], view.end, "<=")
         masks["dates"] = dates
     if view.event_types:
         masks["event_types"] = _category_mask(frame["event_type"], view.event_types)
@@ -119,6 +141,18 @@ def combine(
 
 def _length(masks: dict[str, np.ndarray]) -> int:
     return len(next(iter(masks.values()))) if masks else 0
+
+
+def _day_compare(dates: pd.Series, day: date, operator: str) -> np.ndarray:
+    """``dates >= day`` or ``dates <= day`` on the raw integers: a tenth of pandas' time at 1M rows."""
+    values = dates.to_numpy()
+    if values.dtype.kind != "M":  # not datetime64: let pandas coerce and compare
+        bound = pd.Timestamp(day)
+        return (dates >= bound if operator == ">=" else dates <= bound).to_numpy(dtype=bool)
+    unit = np.datetime_data(values.dtype)[0]
+    ticks = values.view("i8")
+    bound_ticks = np.datetime64(day, "D").astype(f"datetime64[{unit}]").astype("i8")
+    return ticks >= bound_ticks if operator == ">=" else ticks <= bound_ticks
 
 
 def _category_mask(values: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
@@ -169,7 +203,29 @@ def facet_counts(
     if facet not in FACETS:
         raise ValueError(f"unknown facet {facet!r}; expected one of {FACETS}")
     masks = component_masks(frame, view) if masks is None else masks
-    base = combine(masks, leave_out=facet, length=len(frame))
+    return _facet_counts(frame, facet, combine(masks, leave_out=facet, length=len(frame)))
+
+
+def all_facet_counts(
+    frame: pd.DataFrame, view: ViewFilter, masks: dict[str, np.ndarray] | None = None
+) -> dict[str, dict[str, int]]:
+    """:func:`facet_counts` for every facet at once.
+
+    A facet with no filter of its own counts over the selected rows, found once; only a
+    filtered facet needs its own pass over the whole frame.
+    """
+    masks = component_masks(frame, view) if masks is None else masks
+    selected = np.flatnonzero(combine(masks, length=len(frame)))
+    return {
+        facet: _facet_counts(
+            frame, facet, combine(masks, leave_out=facet, length=len(frame)) if facet in masks else selected
+        )
+        for facet in FACETS
+    }
+
+
+def _facet_counts(frame: pd.DataFrame, facet: str, base: np.ndarray) -> dict[str, int]:
+    """Counts of ``facet``'s options over ``base``, a boolean mask or an array of row positions."""
     if facet == "event_types":
         return _value_counts(frame["event_type"], base)
     if facet == "place_kinds":
@@ -188,10 +244,10 @@ def facet_counts(
 
 
 def _value_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
-    """Counts of the values where ``mask`` holds: bincount over category codes when it can."""
+    """Counts of the values at ``mask`` (boolean or positions): bincount over category codes when it can."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()[mask]
         counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
         return {str(c): int(n) for c, n in zip(values.cat.categories, counts, strict=True) if n > 0}
-    counted = values[mask].value_counts(dropna=True)
+    counted = values.iloc[mask].value_counts(dropna=True)  # iloc takes a mask or positions
     return {str(k): int(v) for k, v in counted.items() if v > 0}

@@ -104,7 +104,10 @@ def load_gazetteer(path: str | Path | None = None) -> Gazetteer:
         raise ValueError("\n".join(problems))
     frame["lat"] = frame["lat"].astype(float)
     frame["lon"] = frame["lon"].astype(float)
-    frame = frame.set_index("key", verify_integrity=True)
+    repeated = frame["key"][frame["key"].duplicated()].unique().tolist()
+    if repeated:
+        raise ValueError(f"{source}: key: repeated place keys {repeated}")
+    frame = frame.set_index("key")
 
     spellings: dict[str, str] = {}
     for key, row in frame.iterrows():

@@ -167,6 +167,20 @@ def test_table_row_selects_incident(app_started, incidents):
     dash_duo.wait_for_text_to_equal("#incident-details .incident-id", first_id)
 
 
+def test_table_sorts_on_the_server_with_unknown_last(app_started, incidents):
+    dash_duo = app_started
+    known = incidents["fatalities"].dropna().astype(int)
+    first_cell = "#incident-table td[data-dash-column='fatalities']"
+    sort_button = "#incident-table th[data-dash-column='fatalities'] .column-header--sort"
+    firsts = []
+    for _ in range(2):  # ascending, then descending (Dash's order); either way unknown goes last
+        before = dash_duo.find_element(first_cell).text
+        dash_duo.find_element(sort_button).click()
+        wait_until(dash_duo, lambda before=before: dash_duo.find_element(first_cell).text != before)
+        firsts.append(int(dash_duo.find_element(first_cell).text))
+    assert sorted(firsts) == [known.min(), known.max()]
+
+
 def test_play_advances_the_window(app_started):
     dash_duo = app_started
     handle = dash_duo.find_elements("#date-range [role=slider]")[1]
