@@ -200,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
         "online tile style: open-street-map, carto-positron, carto-darkmatter",
     )
     serve.add_argument("--debug", action="store_true", help="Dash debug mode (reloader, error pages)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="serve with gunicorn and N worker processes (production); without it, Flask's "
+        "single-process development server",
+    )
+    serve.add_argument(
+        "--threads", type=int, default=4, metavar="N", help="threads per gunicorn worker (default 4)"
+    )
     return parser
 
 
@@ -290,13 +300,24 @@ def run_serve(args: argparse.Namespace) -> int:
     if dataset.incidents.empty:
         print(f"{args.data}: no valid records to show", file=sys.stderr)
         return 1
-    app = create_app(dataset, basemap=args.basemap)
     print(
         f"unrest-map: serving {dataset.title} ({len(dataset.incidents)} incidents) at "
-        f"http://{args.host}:{args.port}/",
+        f"http://{args.host}:{args.port}/"
+        + (f" with {args.workers} gunicorn workers" if args.workers else ""),
         flush=True,
     )
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    if args.workers:
+        from dashboard.production import gunicorn_options, serve_with_gunicorn
+
+        try:
+            options = gunicorn_options(args.host, args.port, args.workers, args.threads)
+        except ValueError as error:
+            print(f"--workers/--threads: {error}", file=sys.stderr)
+            return 2
+        # The dataset is already loaded here, in the master: workers share it after the fork.
+        serve_with_gunicorn(lambda: create_app(dataset, basemap=args.basemap).server, options)
+        return 0
+    create_app(dataset, basemap=args.basemap).run(host=args.host, port=args.port, debug=args.debug)
     return 0
 
 

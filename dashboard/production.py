@@ -1,0 +1,74 @@
+"""Serving many users: gunicorn with several worker processes.
+
+Two ways to start it, both on the same app factory::
+
+    unrest-map serve --workers 4 [--threads 4] [--data FILE]
+    UNREST_MAP_DATA=FILE gunicorn --workers 4 --threads 4 'dashboard.production:create_server()'
+
+With ``unrest-map serve --workers N`` the dataset is loaded once, in the gunicorn master,
+before the workers fork: its arrays are then shared copy-on-write instead of loaded N
+times. Each worker builds its own Dash app after the fork, because the export browser
+(kaleido) and the background-job cache's SQLite connection must not cross a fork.
+
+What the workers share lives on disk: the Parquet import cache and the background-job
+folder (``$TMP/unrest-map-jobs``), so a GIF export started through one worker can be
+polled and cancelled through another. No user state lives in a worker: every request
+carries the whole view in its component values, so any worker can answer any request.
+Exports are bounded per worker (one rendering plus a short queue; more get "busy").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+#: Environment read by :func:`create_server` (the plain gunicorn line).
+DATA_ENV = "UNREST_MAP_DATA"
+BASEMAP_ENV = "UNREST_MAP_BASEMAP"
+
+
+def create_server() -> Flask:
+    """WSGI app factory for gunicorn: the dataset in ``$UNREST_MAP_DATA`` (default: built-in 2008)."""
+    from dashboard.app import create_app
+    from geodata.dataset import load_dataset
+
+    dataset = load_dataset(os.environ.get(DATA_ENV) or None, strict=False)
+    return create_app(dataset, basemap=os.environ.get(BASEMAP_ENV, "none")).server
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """Settings for a dashboard: threads per worker so one slow export does not hold up the rest."""
+    if workers < 1 or threads < 1:
+        raise ValueError(f"workers and threads must be at least 1, got {workers} and {threads}")
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 120,  # an animation export can take a minute; it runs as a background job anyway
+        "graceful_timeout": 10,
+        "keepalive": 5,  # seconds an idle browser connection stays open (gunicorn's default is 2)
+        "preload_app": False,  # load() runs in each worker, after the fork
+        "proc_name": "unrest-map",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+    }
+
+
+def serve_with_gunicorn(build_server: Callable[[], Flask], options: dict[str, Any]) -> None:
+    """Run gunicorn in this process (the master) until it is stopped; each worker calls ``build_server``."""
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return build_server()
+
+    Application().run()

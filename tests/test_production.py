@@ -1,0 +1,155 @@
+"""The production start: gunicorn with two workers, two browsers at once, and the load test.
+
+The server runs as a user would start it (``python -m dashboard --workers 2``), on loopback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.keys import Keys
+
+from benchmarks.load import HOST, UpdateCallback, find_component, free_port, get_json, wait_ready
+from tests.browser import app_errors, count_in_view, wait_map_loaded, wait_until
+from tests.conftest import pytest_setup_options
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def gunicorn_server(boundaries_dir):
+    """``unrest-map serve --workers 2`` on a free loopback port; stopped after the module."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboard", "--host", HOST, "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_ready(port, server, timeout_s=90)
+        yield port, server
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+        assert "Traceback" not in output, output  # the server logged no exception
+
+
+def _worker_pids(master: int) -> set[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def _view_request(port: int, callback: UpdateCallback, values: dict, changed: str) -> dict:
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    connection.request(
+        "POST",
+        "/_dash-update-component",
+        callback.body(values, changed),
+        {"Content-Type": "application/json"},
+    )
+    response = connection.getresponse()
+    assert response.status == 200
+    return json.loads(response.read())["response"]
+
+
+def test_gunicorn_runs_two_workers_that_answer_the_same(gunicorn_server, incidents):
+    port, server = gunicorn_server
+    assert len(_worker_pids(server.pid)) == 2
+    callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"))
+    last_day = int(find_component(get_json(port, "/_dash-layout"), "date-range")["max"])
+    values = {f"{i['id']}.{i['property']}": None for i in callback.inputs}
+    values |= {
+        "date-range.value": [0, last_day],
+        "filter-event-type.value": ["Riots"],
+        "filter-text.value": "",
+    }
+    # 40 requests at once: whichever worker answers, the answer is the same.
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(
+            pool.map(lambda _: _view_request(port, callback, values, "filter-event-type.value"), range(40))
+        )
+    riots = int((incidents["event_type"] == "Riots").sum())
+    for answer in answers:
+        count = answer["incident-count"]["children"][0]["props"]["children"]
+        assert count == str(riots)
+        assert len(answer["incident-table"]["data"]) == riots
+
+
+def _browser() -> webdriver.Chrome:
+    return webdriver.Chrome(options=pytest_setup_options())
+
+
+@pytest.mark.browser
+def test_two_browsers_keep_their_own_views(gunicorn_server, incidents):
+    port, _ = gunicorn_server
+    url = f"http://{HOST}:{port}/"
+    riots = int((incidents["event_type"] == "Riots").sum())
+    first, second = _browser(), _browser()
+    try:
+        first.get(url + "?" + urlencode({"type": "Riots"}))
+        second.get(url)
+        first_view, second_view = _Page(first), _Page(second)
+        wait_until(first_view, lambda: count_in_view(first_view) == riots, 30)
+        wait_until(second_view, lambda: count_in_view(second_view) == len(incidents), 30)
+        # The second user narrows the window with the keyboard, step by step (one callback each).
+        handle = second.find_elements("css selector", "#date-range [role=slider]")[1]
+        handle.click()
+        for _ in range(60):
+            handle.send_keys(Keys.ARROW_LEFT)
+        wait_until(second_view, lambda: count_in_view(second_view) < len(incidents), 30)
+        narrowed = count_in_view(second_view)
+        # The first user's next callbacks answer for the first user's view only.
+        first.find_element("css selector", "#shade-toggle input").click()
+        wait_until(first_view, lambda: "shade=1" in first.current_url, 30)
+        assert count_in_view(first_view) == riots
+        first.refresh()
+        wait_until(first_view, lambda: count_in_view(first_view) == riots, 30)
+        assert "type=Riots" in first.current_url and "start=" not in first.current_url
+        assert count_in_view(second_view) == narrowed
+        for page in (first_view, second_view):
+            wait_map_loaded(page)
+            assert app_errors(page) == []
+    finally:
+        first.quit()
+        second.quit()
+
+
+class _Page:
+    """The little of dash_duo's interface that tests.browser's helpers use, over a plain driver."""
+
+    def __init__(self, driver: webdriver.Chrome) -> None:
+        self.driver = driver
+
+    def find_element(self, selector: str):
+        return self.driver.find_element("css selector", selector)
+
+    def get_logs(self) -> list[dict]:
+        return [e for e in self.driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def test_load_script_runs_on_loopback_without_errors(boundaries_dir):
+    """A short run of benchmarks/load.py: it starts its own server, stops by itself, counts right."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/load.py", "--users", "6", "--duration", "4", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["errors"] == 0 and summary["requests"] > 0
+    assert summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
+    assert summary["requests_per_s"] == pytest.approx(summary["requests"] / summary["duration_s"], rel=0.05)
