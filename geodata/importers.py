@@ -10,6 +10,8 @@ equal accepted plus rejected.
 from __future__ import annotations
 
 import csv
+import re
+import warnings
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -301,22 +303,37 @@ def ucdp_frame(raw: pd.DataFrame, source: str) -> ReadResult:
     return _finish(frame, check, len(raw))
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """All cells as stripped text, index = spreadsheet row numbers."""
-    raw = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        encoding="utf-8-sig",
-        encoding_errors="replace",
-        on_bad_lines="warn",
-        engine="c",
-        low_memory=False,
-    )
+def read_table(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """All cells as stripped text, index = spreadsheet row numbers, plus the rows that could
+    not be split into the header's fields (each reported, never dropped in silence)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        raw = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            encoding_errors="replace",
+            on_bad_lines="warn",  # a row with too many fields is skipped with a warning, read below
+            engine="c",
+            low_memory=False,
+        )
+    skipped: dict[int, str] = {}
+    for warning in caught:
+        if issubclass(warning.category, pd.errors.ParserWarning):
+            for line, expected, saw in SKIPPED_LINE.findall(str(warning.message)):
+                skipped[int(line)] = f"expected {expected} fields, saw {saw}: row not read"
     raw.columns = [c.strip() for c in raw.columns]
     raw = raw.loc[:, ~pd.Index(raw.columns).duplicated()]
-    raw.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw))
-    return raw.apply(lambda column: column.str.strip())
+    # Kept rows are the data lines that were not skipped, in order (one line per row).
+    lines = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw) + len(skipped))
+    raw.index = pd.Index([n for n in lines if n not in skipped][: len(raw)])
+    problems = [Problem(str(path), line, "(row)", reason) for line, reason in sorted(skipped.items())]
+    return raw.apply(lambda column: column.str.strip()), problems
+
+
+#: pandas' warning for a row with more fields than the header.
+SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:
@@ -333,10 +350,14 @@ def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadR
     if file_format == "unrest-map":
         return read_records(path, load_gazetteer()), file_format
     try:
-        raw = read_table(path)
+        raw, unsplit = read_table(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         return ReadResult(
             typed_frame(_empty()), [Problem(str(path), 1, "(file)", f"not readable as CSV: {error}")]
         ), file_format
     reader = acled_frame if file_format == "acled" else ucdp_frame
-    return reader(raw, str(path)), file_format
+    result = reader(raw, str(path))
+    if not unsplit:
+        return result, file_format
+    problems = sorted([*result.problems, *unsplit], key=lambda p: (p.row, p.field))
+    return ReadResult(result.records, problems, rows_read=result.rows_read + len(unsplit)), file_format

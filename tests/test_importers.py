@@ -53,6 +53,27 @@ def test_acled_rows_accepted_and_rejected_with_reasons():
     assert 'with "quotes" and, commas' in records.loc["XKX3", "description"]
 
 
+def test_a_row_with_too_many_fields_is_reported_and_later_rows_keep_their_numbers(tmp_path):
+    lines = (DATA / "acled_sample.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header_fields = len(lines[0].split(","))
+    extra = "XKX99,2008-03-01,2008,1,Demonstrations,Protests" + ",x" * header_fields + "\n"
+    path = tmp_path / "acled_extra_fields.csv"
+    path.write_text(lines[0] + lines[1] + extra + "".join(lines[2:]), encoding="utf-8")
+    original, _ = read_events(DATA / "acled_sample.csv")
+    result, _ = read_events(path)
+    assert result.rows_read == original.rows_read + 1
+    assert result.rows_rejected == original.rows_rejected + 1
+    assert result.rows_accepted == original.rows_accepted
+    unsplit = [p for p in result.problems if p.field == "(row)"]
+    assert [(p.row, p.file) for p in unsplit] == [(3, str(path))]
+    assert "expected" in unsplit[0].reason and "fields" in unsplit[0].reason
+    # Every other problem moved down one row, exactly: nothing renumbered wrongly after the skip.
+    shifted = [
+        (p.row - 1 if p.row > 3 else p.row, p.field, p.reason) for p in result.problems if p not in unsplit
+    ]
+    assert shifted == [(p.row, p.field, p.reason) for p in original.problems]
+
+
 def test_ucdp_maps_violence_and_deaths():
     result, file_format = read_events(UCDP)
     assert file_format == "ucdp"

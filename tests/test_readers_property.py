@@ -70,6 +70,26 @@ def test_any_table_of_cells(header, rows, newline):
         _check(path)
 
 
+plain_cell = st.text(alphabet="abcXYZ019.- ", min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    file_format=st.sampled_from(["acled", "ucdp"]),
+    rows=st.lists(st.lists(plain_cell, min_size=1, max_size=16), max_size=10),
+)
+def test_every_row_is_counted_whatever_its_field_count(file_format, rows):
+    """Rows with too few or too many fields are read or rejected with a reason, never skipped."""
+    text = "\n".join([HEADERS[file_format], *(",".join(cells) for cells in rows)]) + "\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "input.csv"
+        path.write_text(text, encoding="utf-8")
+        result, _ = read_events(path, file_format)
+    assert result.rows_read == len(rows)
+    assert result.rows_read == result.rows_accepted + result.rows_rejected
+    assert {p.row for p in result.problems} <= set(range(2, len(rows) + 2))
+
+
 @settings(max_examples=40, deadline=None)
 @given(data=st.binary(max_size=400))
 def test_arbitrary_bytes(data):
