@@ -5,7 +5,10 @@ pinned URL with a sha256 hash, into the user's cache folder
 (``pooch.os_cache("unrest-map")``). To use a local copy instead (offline machines,
 tests, CI) set the environment variable ``UNREST_MAP_BOUNDARIES`` to a folder that
 holds the three ``geoBoundaries-XKX-ADM*_simplified.geojson`` files, or pass
-``data_dir``. A local file is checked against the same hash.
+``data_dir``. A local file is checked against the same hash. To download from a mirror
+instead of GitHub, set ``UNREST_MAP_BOUNDARIES_URL`` to a URL of a folder holding them.
+A corrupt or partial cached download is detected by its hash and downloaded again; if that
+cannot be done, the error names the file and says what to do.
 
 Licence: CC BY-SA 2.0, © OpenStreetMap contributors, via geoBoundaries
 (Runfola et al. 2020, https://www.geoboundaries.org). :data:`ATTRIBUTION` says so
@@ -27,6 +30,8 @@ import geopandas as gpd
 import pandas as pd
 
 ENV_VAR: Final = "UNREST_MAP_BOUNDARIES"
+#: A mirror to download from instead of GitHub (a URL of a folder holding the three files).
+URL_ENV_VAR: Final = "UNREST_MAP_BOUNDARIES_URL"
 #: The geoBoundaries 4.0.0 archive at a fixed commit, so the bytes never change under us.
 BASE_URL: Final = (
     "https://github.com/wmgeolab/geoBoundariesArchive_4_0_0/raw/"
@@ -157,27 +162,42 @@ def boundary_file(level: str, data_dir: str | Path | None = None) -> Path:
     return _fetch_with_pooch(level)
 
 
+def download_url(level: str) -> str:
+    """Where ``level`` is downloaded from: the pinned release, or ``$UNREST_MAP_BOUNDARIES_URL``
+    (a mirror folder holding the three files; the same sha256 values apply)."""
+    file_name, _ = REGISTRY[level]
+    mirror = os.environ.get(URL_ENV_VAR)
+    return f"{mirror.rstrip('/')}/{file_name}" if mirror else BASE_URL.format(level=level) + file_name
+
+
 def _fetch_with_pooch(level: str) -> Path:
     import pooch  # imported here: only the download path needs it
 
     file_name, sha256 = REGISTRY[level]
-    cache = pooch.os_cache("unrest-map")
+    cache = Path(pooch.os_cache("unrest-map"))  # ~/.cache/unrest-map, or under $XDG_CACHE_HOME
+    cached = cache / file_name
+    damaged = cached.is_file() and sha256_of(cached) != sha256  # pooch will try to download it again
+    url = download_url(level)
     try:
         fetched = pooch.retrieve(
-            url=BASE_URL.format(level=level) + file_name,
-            known_hash=f"sha256:{sha256}",
-            fname=file_name,
-            path=cache,
-            progressbar=False,
+            url=url, known_hash=f"sha256:{sha256}", fname=file_name, path=cache, progressbar=False
         )
-    except ValueError as error:  # pooch raises ValueError on a hash mismatch
+    except ValueError as error:  # pooch raises ValueError when the downloaded bytes do not match
         raise BoundaryDataError(
-            f"{cache / file_name}: downloaded file does not match its pinned sha256 ({error}). "
-            f"Delete it and retry, or set {ENV_VAR} to a folder with a good copy."
+            f"{url}: the downloaded file does not match its pinned sha256 ({error}). The source "
+            f"is serving another or a damaged file; nothing was kept. Set {ENV_VAR} to a folder "
+            "with good copies of the geoBoundaries XKX files."
         ) from error
     except Exception as error:  # network errors come in many types (requests, OSError)
+        if damaged:
+            raise BoundaryDataError(
+                f"{cached}: the cached copy is corrupt or partial (its sha256 does not match the "
+                f"pinned {sha256}) and a fresh one could not be downloaded from {url} "
+                f"({type(error).__name__}). Delete {cached} and retry when online, or set "
+                f"{ENV_VAR} to a folder holding the geoBoundaries XKX files."
+            ) from error
         raise BoundaryDataError(
-            f"could not download {file_name} into {cache} ({type(error).__name__}: {error}). "
+            f"could not download {file_name} from {url} into {cache} ({type(error).__name__}). "
             f"Offline? Set {ENV_VAR} to a folder holding the geoBoundaries XKX files."
         ) from error
     return Path(fetched)

@@ -1,0 +1,126 @@
+"""The pooch download path, against a real HTTP server on 127.0.0.1 (nothing leaves the machine).
+
+The mirror variable points pooch at a loopback server holding the real files (or damaged
+ones); XDG_CACHE_HOME gives each test an empty user cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import socket
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from dashboard.app import create_app
+from geodata.boundaries import (
+    ENV_VAR,
+    REGISTRY,
+    URL_ENV_VAR,
+    BoundaryDataError,
+    boundary_file,
+    sha256_of,
+)
+from geodata.dataset import load_dataset
+from tests.browser import count_in_view, visible_marker_ids
+
+ADM2, ADM2_SHA256 = REGISTRY["ADM2"]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A loopback HTTP server over a folder (initially empty); yields (folder, base URL)."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def user_cache(tmp_path, monkeypatch):
+    """An empty user cache, no local boundary folder: the download path is the one taken."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "unrest-map"
+
+
+def _closed_port_url() -> str:
+    """A loopback URL nobody listens on: connecting fails at once, like being offline."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def test_download_lands_in_the_user_cache_and_is_verified(mirror, user_cache, boundaries_dir, monkeypatch):
+    folder, url = mirror
+    shutil.copy(boundaries_dir / ADM2, folder / ADM2)
+    monkeypatch.setenv(URL_ENV_VAR, url)
+    path = boundary_file("ADM2")
+    assert path == user_cache / ADM2
+    assert sha256_of(path) == ADM2_SHA256
+    (folder / ADM2).unlink()  # the second call must not need the network
+    assert boundary_file("ADM2") == path
+
+
+def test_a_partial_cached_file_is_downloaded_again(mirror, user_cache, boundaries_dir, monkeypatch):
+    folder, url = mirror
+    shutil.copy(boundaries_dir / ADM2, folder / ADM2)
+    user_cache.mkdir(parents=True)
+    (user_cache / ADM2).write_bytes((boundaries_dir / ADM2).read_bytes()[:2000])  # an interrupted download
+    monkeypatch.setenv(URL_ENV_VAR, url)
+    assert sha256_of(boundary_file("ADM2")) == ADM2_SHA256
+
+
+def test_a_corrupt_cached_file_offline_says_what_to_do(user_cache, boundaries_dir, monkeypatch):
+    user_cache.mkdir(parents=True)
+    damaged = user_cache / ADM2
+    damaged.write_bytes(b'{"type": "FeatureCollection", "features": [')
+    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    with pytest.raises(BoundaryDataError) as error:
+        boundary_file("ADM2")
+    message = str(error.value)
+    assert str(damaged) in message and "corrupt or partial" in message
+    assert "Delete" in message and ENV_VAR in message
+
+
+def test_a_mirror_serving_a_damaged_file_is_refused(mirror, user_cache, boundaries_dir, monkeypatch):
+    folder, url = mirror
+    (folder / ADM2).write_bytes((boundaries_dir / ADM2).read_bytes()[:-100])
+    monkeypatch.setenv(URL_ENV_VAR, url)
+    with pytest.raises(BoundaryDataError, match="does not match its pinned sha256"):
+        boundary_file("ADM2")
+    assert not (user_cache / ADM2).exists()  # nothing damaged is kept for next time
+
+
+def test_offline_without_a_cache_the_dataset_loads_with_a_notice(user_cache, monkeypatch):
+    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    dataset = load_dataset()
+    assert len(dataset.incidents) == 25
+    assert dataset.boundaries is None
+    assert "Boundary layer missing" in dataset.boundary_notice and ENV_VAR in dataset.boundary_notice
+
+
+@pytest.mark.browser
+def test_offline_dashboard_shows_incidents_and_says_how_to_add_boundaries(dash_duo, user_cache, monkeypatch):
+    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    dataset = load_dataset()
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", "25", timeout=20)
+    assert count_in_view(dash_duo) == 25
+    dash_duo.wait_for_contains_text("#url-notice", "Boundary layer missing", timeout=10)
+    notice = dash_duo.find_element("#url-notice").text
+    assert ENV_VAR in notice
+    assert "Boundary layer missing" in dash_duo.find_element("#attribution").text
+    assert visible_marker_ids(dash_duo) == set(dataset.incidents["id"])  # every incident is drawn
