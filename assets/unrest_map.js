@@ -1,5 +1,5 @@
-/* Clientside parts of unrest-map: play/pause, the URL bar, keyboard shortcuts.
-   They run in the browser so a play tick or a map pan costs no server round trip. */
+/* Clientside parts of unrest-map: slider drags, play/pause, the URL bar, keyboard shortcuts.
+   They run in the browser so a drag step, a play tick or a map pan costs no server round trip. */
 (function () {
   "use strict";
   const SPEEDS = { Slow: 1200, Normal: 600, Fast: 250 };
@@ -10,7 +10,131 @@
     return el ? el.querySelector(".js-plotly-plot") : null;
   }
 
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const DAY_MS = 86400000;
+  const POINT_FIELDS = ["day_start", "day_end", "trace", "lat", "lon", "size", "halo", "unknown", "municipality"];
+  const NO_MUNICIPALITY = 65535;
+  let decoded = { source: null }; // the last scrub-points store, decoded once per store
+
+  function timelineDiv() {
+    const el = document.getElementById("timeline");
+    return el ? el.querySelector(".js-plotly-plot") : null;
+  }
+
+  /* A Plotly typed-array spec {dtype, bdata} as a JS typed array. */
+  function decode(spec) {
+    const binary = atob(spec.bdata);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    const Type = { f4: Float32Array, u1: Uint8Array, u2: Uint16Array, i4: Int32Array }[spec.dtype];
+    return new Type(bytes.buffer);
+  }
+
+  function pointsOf(store) {
+    if (decoded.source !== store) {
+      decoded = { source: store };
+      POINT_FIELDS.forEach((key) => (decoded[key] = decode(store[key])));
+    }
+    return decoded;
+  }
+
+  function dayTime(firstDay, offset) {
+    const [y, m, d] = firstDay.split("-").map(Number);
+    return Date.UTC(y, m - 1, d) + offset * DAY_MS;
+  }
+
+  /* '17 Feb 2008', as the server writes it. */
+  function dayLabel(firstDay, offset) {
+    const date = new Date(dayTime(firstDay, offset));
+    return date.getUTCDate() + " " + MONTHS[date.getUTCMonth()] + " " + date.getUTCFullYear();
+  }
+
+  /* 'YYYY-MM-DD HH:MM' for a time in ms, as Plotly date axes take it. */
+  function plotlyTime(ms) {
+    const iso = new Date(ms).toISOString();
+    return iso.slice(0, 10) + " " + iso.slice(11, 16);
+  }
+
+  /* The marker traces for the incidents at `rows`, as figures.dynamic_traces draws them. */
+  function markerTraces(data, store, points, rows) {
+    const index = store.trace_index;
+    const detailed = rows.length <= store.detail_limit;
+    const text = detailed && store.text ? store.text : null;
+    const pick = (subset) => ({
+      lat: subset.map((i) => points.lat[i]),
+      lon: subset.map((i) => points.lon[i]),
+      text: text ? subset.map((i) => text[i]) : null,
+    });
+    store.event_traces.forEach((name, code) => {
+      const subset = rows.filter((i) => points.trace[i] === code);
+      const trace = data[index[name]];
+      data[index[name]] = Object.assign({}, trace, pick(subset), {
+        marker: Object.assign({}, trace.marker, { size: subset.map((i) => points.size[i]) }),
+      });
+    });
+    const unknown = detailed ? rows.filter((i) => points.unknown[i]) : [];
+    data[index.unknown_casualties] = Object.assign({}, data[index.unknown_casualties], pick(unknown));
+    const ringed = detailed ? rows.filter((i) => points.halo[i] > 0) : [];
+    const halo = data[index.approximate];
+    data[index.approximate] = Object.assign({}, halo, pick(ringed), {
+      text: null,
+      marker: Object.assign({}, halo.marker, { size: ringed.map((i) => points.halo[i]) }),
+    });
+  }
+
+  /* Municipality shading by the number of incidents at `rows` (when the toggle is on). */
+  function shadeByCount(data, store, points, rows) {
+    const index = store.trace_index.municipalities;
+    const choropleth = data[index];
+    const count = (choropleth.locations || []).length;
+    if (!count) return;
+    const z = new Array(count).fill(0);
+    rows.forEach((i) => {
+      const m = points.municipality[i];
+      if (m !== NO_MUNICIPALITY && m < count) z[m] += 1;
+    });
+    data[index] = Object.assign({}, choropleth, { z: z, zmin: 0, zmax: Math.max(1, ...z) });
+  }
+
   window.unrestMap = {
+    /* A drag step of the date slider. With the points in the browser (scrub.py) the map,
+       count, label and histogram window follow here, with no server round trip; the value
+       commits on release and the server answers as for any change. Without them, the step
+       is sent to the server as a value. */
+    scrub: function (dragValue, value, store, shade) {
+      const none = [noUpdate(), noUpdate(), noUpdate()];
+      if (!dragValue || dragValue.length !== 2) return none;
+      // Already the value (a key press, or the release): the server answers for it.
+      if (value && value[0] === dragValue[0] && value[1] === dragValue[1]) return none;
+      if (!store) return [dragValue, noUpdate(), noUpdate()];
+      const [low, high] = dragValue;
+      const points = pointsOf(store);
+      const rows = [];
+      for (let i = 0; i < store.count; i++) {
+        if (points.day_end[i] >= low && points.day_start[i] <= high) rows.push(i);
+      }
+      const gd = mapDiv();
+      if (gd && gd.data && window.Plotly) {
+        const data = gd.data.slice();
+        markerTraces(data, store, points, rows);
+        if (shade && shade.length) shadeByCount(data, store, points, rows);
+        window.Plotly.react(gd, data, gd.layout);
+      }
+      const timeline = timelineDiv();
+      if (timeline && timeline.layout && window.Plotly) {
+        window.Plotly.relayout(timeline, {
+          "shapes[0].x0": plotlyTime(dayTime(store.first_day, low) - DAY_MS / 2),
+          "shapes[0].x1": plotlyTime(dayTime(store.first_day, high) + DAY_MS / 2),
+        });
+      }
+      const count = [
+        { type: "B", namespace: "dash_html_components", props: { children: rows.length.toLocaleString("en-US") } },
+        " of " + store.total.toLocaleString("en-US") + " incidents in view",
+      ];
+      return [noUpdate(), dayLabel(store.first_day, low) + " – " + dayLabel(store.first_day, high), count];
+    },
+
+
     /* Play button and speed choice -> timer on/off, button label, interval. */
     togglePlay: function (nClicks, speed, disabled) {
       const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id);

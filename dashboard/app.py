@@ -8,7 +8,8 @@ and the URL).
 Update strategy, so scrubbing stays smooth:
 - The map and the timeline are built once; later changes go out as ``Patch``
   objects carrying only the dynamic traces (markers, shading), never the boundaries.
-- The slider uses ``updatemode="drag"``: the map follows while the handle moves.
+- The map follows the slider while its handle moves: drawn in the browser from points
+  sent once when they are few enough (``scrub.py``), else each step goes to the server.
 - Play, the URL bar and the keyboard shortcuts are clientside callbacks
   (``assets/unrest_map.js``): no server round trip per tick.
 """
@@ -28,6 +29,7 @@ from dashboard import figures
 from dashboard.details import details_panel
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import export_panel, register_export_callbacks
+from dashboard.scrub import CLIENT_LIMIT, scrub_points
 from dashboard.viewstate import Choices, ViewState, parse_query, to_query
 from geodata.dataset import Dataset, original_columns
 from geodata.filters import (
@@ -269,11 +271,14 @@ def view_outputs(
     low, high = _window(days, window)
     shown_window = (days[low].date(), days[high].date())
     if dates_only:
-        timeline = figures.timeline_window_patch(shown_window)
+        timeline, scrub = figures.timeline_window_patch(shown_window), no_update
     else:  # the histogram shows the other filters over the whole period, with the window shaded
         counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
         timeline_frame = take_rows(incidents, counted, figures.TIMELINE_COLUMNS)
         timeline = figures.timeline_patch(timeline_frame, days, shown_window)
+        # The same incidents, for drags of the slider drawn in the browser (when few enough).
+        small = len(counted) <= CLIENT_LIMIT
+        scrub = scrub_points(dataset, take_rows(incidents, counted, VIEW_COLUMNS), days) if small else None
     counts = all_facet_counts(incidents, view, masks)
     incident = incident_by_id(incidents, selected_id)
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
@@ -306,6 +311,7 @@ def view_outputs(
             original_columns(dataset, selected_id) if incident is not None else None,
         ),
         to_query(state, choices),
+        scrub,
     )
 
 
@@ -327,6 +333,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="selected-id", data=None),
             dcc.Store(id="view-query", data=""),
+            dcc.Store(id="scrub-points", data=None),
             dcc.Store(id="url-written"),
             dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
             html.Header(
@@ -437,7 +444,9 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                         value=[0, len(days) - 1],
                                         marks=marks,
                                         allowCross=False,
-                                        updatemode="drag",
+                                        # Values commit on release; drag steps are previewed
+                                        # in the browser (scrub.py) or sent as values (JS).
+                                        updatemode="mouseup",
                                         pushable=0,
                                         allow_direct_input=False,
                                         tooltip={"always_visible": False, "placement": "bottom"},
@@ -651,6 +660,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("incident-table", "style_data_conditional"),
         Output("incident-details", "children"),
         Output("view-query", "data"),
+        Output("scrub-points", "data"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
@@ -762,6 +772,17 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         State("date-range", "value"),
         State("date-range", "max"),
         State("play-mode", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.scrub",
+        Output("date-range", "value", allow_duplicate=True),
+        Output("date-range-label", "children", allow_duplicate=True),
+        Output("incident-count", "children", allow_duplicate=True),
+        Input("date-range", "drag_value"),
+        State("date-range", "value"),
+        State("scrub-points", "data"),
+        State("shade-toggle", "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

@@ -93,7 +93,7 @@ def hover_template(title: str) -> str:
 
 def typed_array(values: np.ndarray, dtype: str) -> dict:
     """A Plotly typed-array spec (base64): compact, and decoded by plotly.js without JSON lists."""
-    numpy_type = {"f4": "<f4", "f8": "<f8", "u1": "u1", "u2": "<u2", "i4": "<i4"}[dtype]
+    numpy_type = {"f4": "<f4", "f8": "<f8", "u1": "u1", "u2": "<u2", "i2": "<i2", "i4": "<i4"}[dtype]
     data = np.ascontiguousarray(values, dtype=numpy_type)
     return {"dtype": dtype, "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
@@ -156,6 +156,17 @@ def trace_rows(visible: pd.DataFrame, trace: str) -> pd.DataFrame:
     return visible[trace_mask(visible, trace)]
 
 
+def marker_sizes(visible: pd.DataFrame) -> np.ndarray:
+    """Marker diameter per incident (uint8 pixels), from dead plus injured (unknown: smallest)."""
+    return np.round(style.marker_sizes(np.nan_to_num(casualty_totals(visible)))).astype(np.uint8)
+
+
+def halo_sizes(visible: pd.DataFrame) -> np.ndarray:
+    """Approximate-location ring diameter per incident (uint8 pixels; 0: an exact place, no ring)."""
+    sizes = visible["location_precision"].astype(str).map(style.HALO_SIZE).fillna(0)
+    return sizes.to_numpy(dtype=np.uint8)
+
+
 def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
     """Data of every trace that changes with the view, keyed by trace name.
 
@@ -165,7 +176,7 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
     detailed = len(visible) <= DETAIL_LIMIT
     lat = visible["lat"].to_numpy(np.float32)
     lon = visible["lon"].to_numpy(np.float32)
-    sizes = np.round(style.marker_sizes(np.nan_to_num(casualty_totals(visible)))).astype(np.uint8)
+    sizes = marker_sizes(visible)
     texts = hover_text(visible) if detailed else None
     updates: dict[str, dict] = {}
     for trace, mask in trace_masks(visible).items():
@@ -173,15 +184,13 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
         if trace in EVENT_TRACES:
             data["marker"] = {"size": sizes[mask], "color": style.EVENT_COLOURS[trace]}
         updates[trace] = data
-    if detailed:
-        halo = visible["location_precision"].isin(style.HALO_SIZE).to_numpy(dtype=bool)
-        halo_sizes = visible["location_precision"].astype(str).map(style.HALO_SIZE).to_numpy()[halo]
-    else:  # halos only in the detailed view: a ring per point is noise at thousands of points
-        halo, halo_sizes = np.zeros(len(visible), dtype=bool), []
+    # Halos only in the detailed view: a ring per point is noise at thousands of points.
+    rings = halo_sizes(visible) if detailed else np.zeros(len(visible), dtype=np.uint8)
+    halo = rings > 0
     updates["approximate"] = {
         "lat": lat[halo],
         "lon": lon[halo],
-        "marker": {"size": np.asarray(halo_sizes, dtype=np.uint8), "color": style.APPROXIMATE_HALO},
+        "marker": {"size": rings[halo], "color": style.APPROXIMATE_HALO},
     }
     chosen = incident_position(dataset.incidents, selected_id)
     updates["selected"] = {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
+from geodata.filters import ViewFilter, apply_filter
 from tests.browser import (
     app_errors,
     click_map_at,
@@ -179,6 +182,70 @@ def test_table_sorts_on_the_server_with_unknown_last(app_started, incidents):
         wait_until(dash_duo, lambda before=before: dash_duo.find_element(first_cell).text != before)
         firsts.append(int(dash_duo.find_element(first_cell).text))
     assert sorted(firsts) == [known.min(), known.max()]
+
+
+COUNT_POSTS = """
+    window.__posts = 0;
+    const send = window.fetch;
+    window.fetch = function (...args) {
+      if (String(args[0]).includes("_dash-update-component")) window.__posts += 1;
+      return send.apply(this, args);
+    };
+"""
+
+
+def _drag_slider_end(dash_duo, steps: int, pixels: int) -> ActionChains:
+    """Hold the slider's end handle and move it left; the caller releases."""
+    handle = dash_duo.find_elements("#date-range [role=slider]")[1]
+    chain = ActionChains(dash_duo.driver).click_and_hold(handle)
+    for _ in range(steps):
+        chain = chain.move_by_offset(-pixels, 0).pause(0.2)
+    chain.perform()
+    return ActionChains(dash_duo.driver)
+
+
+def _window_from_label(text: str) -> ViewFilter:
+    start, end = (datetime.strptime(part.strip(), "%d %b %Y").date() for part in text.split("–"))
+    return ViewFilter(start=start, end=end)
+
+
+def test_dragging_the_slider_redraws_in_the_browser_then_commits(app_started, incidents):
+    dash_duo = app_started
+    dash_duo.driver.execute_script(COUNT_POSTS)
+    release = _drag_slider_end(dash_duo, steps=5, pixels=40)
+    label = dash_duo.find_element("#date-range-label").text
+    expected = apply_filter(incidents, _window_from_label(label))
+    assert 0 < len(expected) < len(incidents)
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(expected))
+    wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == set(expected["id"]))
+    assert dash_duo.driver.execute_script("return window.__posts") == 0  # no server round trip yet
+    release.release().perform()
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script("return window.__posts") >= 1)
+    wait_until(
+        dash_duo,
+        lambda: (
+            len(dash_duo.find_elements("#incident-table tbody tr td[data-dash-column='date']"))
+            == len(expected)
+        ),
+    )
+    assert dash_duo.find_element("#date-range-label").text == label
+    assert visible_marker_ids(dash_duo) == set(expected["id"])
+    assert app_errors(dash_duo) == []
+
+
+def test_dragging_with_too_many_incidents_for_the_browser_asks_the_server(dash_duo, dataset, monkeypatch):
+    monkeypatch.setattr("dashboard.app.CLIENT_LIMIT", 5)  # the 25 incidents count as too many
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
+    wait_map_loaded(dash_duo)
+    dash_duo.driver.execute_script(COUNT_POSTS)
+    release = _drag_slider_end(dash_duo, steps=3, pixels=60)
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script("return window.__posts") >= 1)
+    label = dash_duo.find_element("#date-range-label").text
+    expected = apply_filter(dataset.incidents, _window_from_label(label))
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(expected))
+    release.release().perform()
+    wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == set(expected["id"]))
 
 
 def test_play_advances_the_window(app_started):

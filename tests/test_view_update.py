@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
+from dash import no_update
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from plotly.io.json import to_json_plotly
@@ -19,6 +21,8 @@ from dashboard.app import (
     view_context,
     view_outputs,
 )
+from dashboard.figures import dynamic_traces
+from dashboard.scrub import scrub_points
 from geodata.filters import (
     FACETS,
     ViewFilter,
@@ -99,8 +103,9 @@ def test_slider_step_moves_only_the_histogram_window(context):
     window = [10, 40]
     full = view_outputs(context, window, [], [], [], [], [], "", [], None, dates_only=False)
     moved_only = view_outputs(context, window, [], [], [], [], [], "", [], None, dates_only=True)
-    # Counts, options, table, details, URL: the same either way.
-    assert to_json_plotly(moved_only[2:]) == to_json_plotly(full[2:])
+    # Counts, options, table, details, URL: the same either way; the browser's points stay.
+    assert to_json_plotly(moved_only[2:-1]) == to_json_plotly(full[2:-1])
+    assert moved_only[-1] is no_update and full[-1]["count"] == len(context.dataset.incidents)
     touched = {tuple(op["location"][:2]) for op in _operations(moved_only[1])}
     assert touched == {("layout", "shapes")}  # the bars are left as they are
     assert {tuple(op["location"][:1]) for op in _operations(full[1])} == {("data",), ("layout",)}
@@ -169,3 +174,43 @@ def test_table_rows_keep_unknown_as_null_and_text_as_text(incidents):
     assert rows[0]["description"] == "<img src=x onerror=alert(1)>"
     assert rows[1]["description"] == ""
     assert rows[0]["fatalities"] is None and rows[1]["fatalities"] == 0
+
+
+def _decoded(spec: dict) -> np.ndarray:
+    numpy_type = {"f4": "<f4", "u1": "u1", "u2": "<u2", "i4": "<i4"}[spec["dtype"]]
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=numpy_type)
+
+
+@pytest.mark.parametrize("window", [(0, 10), (25, 60), (0, 132)])
+def test_browser_points_draw_what_the_server_draws(context, dataset, incidents, window):
+    """The drag preview's data (scrub_points), filtered as the browser does, gives the same
+    markers as the server's own map patch for that window."""
+    points = scrub_points(
+        dataset, take_rows(incidents, np.arange(len(incidents)), VIEW_COLUMNS), context.days
+    )
+    low, high = window
+    day_start, day_end = _decoded(points["day_start"]), _decoded(points["day_end"])
+    rows = np.flatnonzero((day_end >= low) & (day_start <= high))  # what scrub() in the JS does
+    trace, lat, size = _decoded(points["trace"]), _decoded(points["lat"]), _decoded(points["size"])
+    days = context.days
+    visible = apply_filter(incidents, ViewFilter(start=days[low].date(), end=days[high].date()))
+    server = dynamic_traces(dataset, take_rows(visible, np.arange(len(visible)), VIEW_COLUMNS), None)
+    assert len(rows) == len(visible)
+    for code, name in enumerate(points["event_traces"]):
+        mine = rows[trace[rows] == code]
+        assert lat[mine].tolist() == server[name]["lat"].tolist()
+        assert size[mine].tolist() == server[name]["marker"]["size"].tolist()
+        assert [points["text"][i] for i in mine] == server[name]["text"].tolist()
+    halo = _decoded(points["halo"])
+    assert halo[rows][halo[rows] > 0].tolist() == server["approximate"]["marker"]["size"].tolist()
+
+
+def test_browser_points_are_withheld_above_the_limit(dataset, incidents, context, monkeypatch):
+    frame = take_rows(incidents, np.arange(len(incidents)), VIEW_COLUMNS)
+    assert scrub_points(dataset, frame, context.days)["count"] == len(incidents)
+    monkeypatch.setattr("dashboard.scrub.CLIENT_LIMIT", len(incidents) - 1)
+    monkeypatch.setattr("dashboard.app.CLIENT_LIMIT", len(incidents) - 1)
+    assert scrub_points(dataset, frame, context.days) is None
+    assert view_outputs(context, [0, 10], [], [], [], [], [], "", [], None)[-1] is None
+    riots = view_outputs(context, [0, 10], ["Riots"], [], [], [], [], "", [], None)[-1]
+    assert riots["count"] == int((incidents["event_type"] == "Riots").sum())  # few enough again
