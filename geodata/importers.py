@@ -10,8 +10,6 @@ equal accepted plus rejected.
 from __future__ import annotations
 
 import csv
-import re
-import warnings
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.records import FIRST_DATA_ROW, Problem, ReadResult, typed_frame
+from geodata.records import Problem, ReadResult, read_cells, typed_frame, with_unread_rows
 
 ACLED_REQUIRED = ("event_date", "event_type", "latitude", "longitude")
 UCDP_REQUIRED = ("id", "type_of_violence", "date_start", "latitude", "longitude")
@@ -304,36 +302,11 @@ def ucdp_frame(raw: pd.DataFrame, source: str) -> ReadResult:
 
 
 def read_table(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
-    """All cells as stripped text, index = spreadsheet row numbers, plus the rows that could
-    not be split into the header's fields (each reported, never dropped in silence)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pd.errors.ParserWarning)
-        raw = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            encoding_errors="replace",
-            on_bad_lines="warn",  # a row with too many fields is skipped with a warning, read below
-            engine="c",
-            low_memory=False,
-        )
-    skipped: dict[int, str] = {}
-    for warning in caught:
-        if issubclass(warning.category, pd.errors.ParserWarning):
-            for line, expected, saw in SKIPPED_LINE.findall(str(warning.message)):
-                skipped[int(line)] = f"expected {expected} fields, saw {saw}: row not read"
+    """All cells as stripped text, index = spreadsheet row numbers, first of each repeated
+    column name kept; plus the rows too long to read (see :func:`geodata.records.read_cells`)."""
+    raw, unread = read_cells(path, encoding_errors="replace")
     raw.columns = [c.strip() for c in raw.columns]
-    raw = raw.loc[:, ~pd.Index(raw.columns).duplicated()]
-    # Kept rows are the data lines that were not skipped, in order (one line per row).
-    lines = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw) + len(skipped))
-    raw.index = pd.Index([n for n in lines if n not in skipped][: len(raw)])
-    problems = [Problem(str(path), line, "(row)", reason) for line, reason in sorted(skipped.items())]
-    return raw.apply(lambda column: column.str.strip()), problems
-
-
-#: pandas' warning for a row with more fields than the header.
-SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
+    return raw.loc[:, ~pd.Index(raw.columns).duplicated()], unread
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:
@@ -350,14 +323,10 @@ def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadR
     if file_format == "unrest-map":
         return read_records(path, load_gazetteer()), file_format
     try:
-        raw, unsplit = read_table(path)
+        raw, unread = read_table(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         return ReadResult(
             typed_frame(_empty()), [Problem(str(path), 1, "(file)", f"not readable as CSV: {error}")]
         ), file_format
     reader = acled_frame if file_format == "acled" else ucdp_frame
-    result = reader(raw, str(path))
-    if not unsplit:
-        return result, file_format
-    problems = sorted([*result.problems, *unsplit], key=lambda p: (p.row, p.field))
-    return ReadResult(result.records, problems, rows_read=result.rows_read + len(unsplit)), file_format
+    return with_unread_rows(reader(raw, str(path)), unread), file_format

@@ -10,6 +10,8 @@ rejected`` always holds.
 from __future__ import annotations
 
 import csv
+import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -83,40 +85,128 @@ def builtin_reactions_path() -> Path:
     return Path(str(resources.files("geodata.data") / BUILTIN_REACTIONS))
 
 
-def read_csv_text(path: Path) -> pd.DataFrame:
-    """Every cell as a stripped string, empty for missing, so validation sees raw text."""
-    frame = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        encoding="utf-8-sig",
-        quoting=csv.QUOTE_MINIMAL,
-        on_bad_lines="error",
-    )
-    return frame.apply(lambda column: column.str.strip())
+#: A column past the header's, so a row with more fields than the header still parses
+#: (pandas would otherwise drop the extra fields or take the first column as an index).
+EXTRA_FIELDS = "\x00extra fields"
+#: pandas' warning for a row with more fields than it has columns for.
+SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected \d+ fields, saw (\d+)")
+
+
+def read_cells(path: Path, encoding_errors: str = "strict") -> tuple[pd.DataFrame, list[Problem]]:
+    """Every cell as stripped text (empty for missing), indexed by spreadsheet row number
+    (header = 1), plus a problem for each row that has more fields than the header.
+
+    Such rows are taken out of the table and reported, never dropped in silence or cut
+    short. Blank lines are not rows: they are dropped after numbering, so the rows below
+    them keep their numbers. Raises pandas' ``ParserError``/``EmptyDataError`` or
+    ``UnicodeDecodeError`` (with ``encoding_errors="strict"``) for a file that is not CSV.
+    """
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    names = [*_unique(header), EXTRA_FIELDS]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        raw = pd.read_csv(
+            path,
+            header=None,
+            skiprows=1,
+            names=names,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            encoding_errors=encoding_errors,
+            on_bad_lines="warn",  # two or more fields too many: skipped with a warning, read below
+            skip_blank_lines=False,
+            index_col=False,
+            engine="c",
+            low_memory=False,
+        )
+    messages = [str(w.message) for w in caught if issubclass(w.category, pd.errors.ParserWarning)]
+    if any("loss of data" in message for message in messages):
+        # The first row was two or more fields too long, so pandas cut every long row short
+        # without naming them. Rare: read it again, row by row.
+        raw, messages = _read_rows_with_csv(path, names, encoding_errors), []
+    too_long = {
+        int(line): f"{saw} fields, but the header has {len(header)}: row not read"
+        for message in messages
+        for line, saw in SKIPPED_LINE.findall(message)
+    }
+    too_long |= raw.attrs.pop("too_long", {})
+    lines = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw) + len(too_long))
+    raw.index = pd.Index([n for n in lines if n not in too_long][: len(raw)])
+    one_more = raw[EXTRA_FIELDS].str.strip() != ""  # a trailing empty field is tolerated
+    for line in raw.index[one_more.to_numpy()]:
+        too_long[int(line)] = f"{len(header) + 1} fields, but the header has {len(header)}: row not read"
+    cells = raw[~one_more].drop(columns=EXTRA_FIELDS).apply(lambda column: column.str.strip())
+    problems = [Problem(str(path), line, "(row)", reason) for line, reason in sorted(too_long.items())]
+    return without_blank_rows(cells), problems
+
+
+def _read_rows_with_csv(path: Path, names: list[str], encoding_errors: str) -> pd.DataFrame:
+    """:func:`read_cells`' table read with the csv module: rows longer than ``names`` are left
+    out and listed in ``attrs["too_long"]`` (row number -> reason), shorter ones padded."""
+    width, header_fields = len(names), len(names) - 1
+    kept, too_long = [], {}
+    with path.open(encoding="utf-8-sig", errors=encoding_errors, newline="") as handle:
+        rows = csv.reader(handle)
+        next(rows, None)
+        for number, row in enumerate(rows, start=FIRST_DATA_ROW):
+            if len(row) > width:
+                too_long[number] = f"{len(row)} fields, but the header has {header_fields}: row not read"
+            else:
+                kept.append(row + [""] * (width - len(row)))
+    frame = pd.DataFrame(kept, columns=names, dtype=object).astype(str)
+    frame.attrs["too_long"] = too_long
+    return frame
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique as pandas does it ('a', 'a.1', ...)."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        unique.append(name if count == 0 else f"{name}.{count}")
+    return unique
+
+
+def with_unread_rows(result: ReadResult, unread: list[Problem]) -> ReadResult:
+    """``result`` plus the rows :func:`read_cells` could not read: counted as read, and rejected."""
+    if not unread:
+        return result
+    problems = sorted([*result.problems, *unread], key=lambda p: (p.row, p.field))
+    return ReadResult(result.records, problems, rows_read=result.rows_read + len(unread))
+
+
+def without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` less the rows whose every cell is empty (blank or whitespace-only lines)."""
+    if frame.empty or not len(frame.columns):
+        return frame
+    return frame[~frame.fillna("").eq("").all(axis=1)]
 
 
 def read_records(path: str | Path | None = None, gazetteer: Gazetteer | None = None) -> ReadResult:
     """Read and check a records file (default: the built-in 2008 records)."""
     source = Path(path) if path else builtin_records_path()
     try:
-        raw = read_csv_text(source)
+        raw, unread = read_cells(source)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
         return ReadResult(
             _empty_frame(), [Problem(str(source), 1, "(file)", f"not readable as CSV: {error}")]
         )
-    return records_from_table(raw, str(source), gazetteer or load_gazetteer())
+    return with_unread_rows(records_from_table(raw, str(source), gazetteer or load_gazetteer()), unread)
 
 
 def records_from_table(raw: pd.DataFrame, source: str, gazetteer: Gazetteer) -> ReadResult:
-    """Validate a table of text cells in our schema and build the typed frame."""
+    """Validate a table of text cells in our schema (indexed by row number, as
+    :func:`read_cells` gives it) and build the typed frame."""
     missing = [name for name in REQUIRED_FIELDS if name not in raw.columns]
     if missing:
         problem = Problem(source, 1, ",".join(missing), "required column missing")
         return ReadResult(_empty_frame(), [problem], rows_read=len(raw))
     raw = raw.reindex(columns=list(dict.fromkeys([*RECORD_FIELDS, *raw.columns])), fill_value="")
-    rows = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw))
-    raw.index = rows
+    rows = raw.index  # spreadsheet row numbers, from read_cells
     problems: list[Problem] = []
 
     def flag(mask: pd.Series, field_name: str, reason: str | Iterable[str]) -> None:
@@ -338,4 +428,8 @@ def _empty_frame() -> pd.DataFrame:
 
 def read_reactions(path: str | Path | None = None) -> pd.DataFrame:
     """The reactions linked to incidents (statements; not map points)."""
-    return read_csv_text(Path(path) if path else builtin_reactions_path())
+    source = Path(path) if path else builtin_reactions_path()
+    reactions, unread = read_cells(source)
+    if unread:
+        raise ValueError("\n".join(str(problem) for problem in unread))
+    return reactions

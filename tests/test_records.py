@@ -84,6 +84,41 @@ def test_every_problem_is_reported_with_row_and_field(tmp_path):
     assert result.rows_read == result.rows_accepted + result.rows_rejected == 7
 
 
+def test_blank_lines_are_not_rows_and_do_not_shift_row_numbers(tmp_path):
+    path = write(
+        tmp_path,
+        """\
+        A,2008-03-05,,,Riots,,Kosovo Serbs,Mitrovica,,
+
+        \t
+        B,2008-03-05,,,Parade,,Kosovo Serbs,Mitrovica,,
+        """,
+    )
+    result = read_records(path)
+    assert [(p.row, p.field) for p in result.problems] == [(5, "event_type")]  # as a spreadsheet shows it
+    assert result.rows_read == 2 and result.rows_accepted == 1 and result.rows_rejected == 1
+
+
+@pytest.mark.parametrize("first_extra", [1, 2, 5])
+def test_rows_longer_than_the_header_are_reported_not_cut_short(tmp_path, first_extra):
+    good = "2008-03-05,,,Riots,,Kosovo Serbs,Mitrovica,,"
+    path = write(
+        tmp_path,
+        f"""\
+        A,{good}{",x" * first_extra}
+        B,{good}
+        C,{good},,
+        D,{good},
+        """,
+    )
+    result = read_records(path)
+    unread = {p.row: p.reason for p in result.problems if p.field == "(row)"}
+    assert set(unread) == {2, 4}  # C has two fields too many; D's one trailing empty field is fine
+    assert f"{10 + first_extra} fields, but the header has 10" in unread[2]
+    assert result.records["id"].tolist() == ["B", "D"]
+    assert result.rows_read == 4 and result.rows_rejected == 2
+
+
 def test_explicit_coordinates_are_checked(tmp_path):
     path = tmp_path / "coords.csv"
     path.write_text(
