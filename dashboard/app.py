@@ -274,11 +274,11 @@ def view_outputs(
         timeline, scrub = figures.timeline_window_patch(shown_window), no_update
     else:  # the histogram shows the other filters over the whole period, with the window shaded
         counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
-        timeline_frame = take_rows(incidents, counted, figures.TIMELINE_COLUMNS)
-        timeline = figures.timeline_patch(timeline_frame, days, shown_window)
-        # The same incidents, for drags of the slider drawn in the browser (when few enough).
+        # The same incidents go to the browser for slider drags, when few enough.
         small = len(counted) <= CLIENT_LIMIT
-        scrub = scrub_points(dataset, take_rows(incidents, counted, VIEW_COLUMNS), days) if small else None
+        undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
+        timeline = figures.timeline_patch(undated, days, shown_window)
+        scrub = scrub_points(dataset, undated, days) if small else None
     counts = all_facet_counts(incidents, view, masks)
     incident = incident_by_id(incidents, selected_id)
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []

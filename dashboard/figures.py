@@ -93,7 +93,7 @@ def hover_template(title: str) -> str:
 
 def typed_array(values: np.ndarray, dtype: str) -> dict:
     """A Plotly typed-array spec (base64): compact, and decoded by plotly.js without JSON lists."""
-    numpy_type = {"f4": "<f4", "f8": "<f8", "u1": "u1", "u2": "<u2", "i2": "<i2", "i4": "<i4"}[dtype]
+    numpy_type = {"f4": "<f4", "f8": "<f8", "u1": "u1", "u2": "<u2", "i4": "<i4"}[dtype]
     data = np.ascontiguousarray(values, dtype=numpy_type)
     return {"dtype": dtype, "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
@@ -404,8 +404,8 @@ def daily_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.nd
     """Incidents per day by event type; a range or month incident is spread over its days."""
     day_precise = (frame["date_precision"] == "day").to_numpy(dtype=bool)
     first = np.datetime64(days[0].date(), "D")
-    start = _day_numbers(frame["date_start"], first)
-    end = _day_numbers(frame["date_end"], first)
+    start = day_numbers(frame["date_start"], first)
+    end = day_numbers(frame["date_end"], first)
     event_type = frame["event_type"]
     if isinstance(event_type.dtype, pd.CategoricalDtype):  # recode the categories, not every row
         kind = event_type.cat.set_categories(list(EVENT_TRACES)).cat.codes.to_numpy()
@@ -430,7 +430,7 @@ def daily_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.nd
     return counts
 
 
-def _day_numbers(dates: pd.Series, first: np.datetime64) -> np.ndarray:
+def day_numbers(dates: pd.Series, first: np.datetime64) -> np.ndarray:
     """Whole days since ``first`` (numpy's day unit floors, as normalising would)."""
     return (dates.to_numpy().astype("datetime64[D]") - first).astype(np.int64)
 

@@ -46,8 +46,8 @@ def scrub_points(dataset: Dataset, frame: pd.DataFrame, days: pd.DatetimeIndex) 
         "trace_index": figures.TRACE_INDEX,
         "event_traces": list(figures.EVENT_TRACES),
         "detail_limit": figures.DETAIL_LIMIT,
-        "day_start": figures.typed_array(_day_numbers(frame["date_start"], first), "i4"),
-        "day_end": figures.typed_array(_day_numbers(frame["date_end"], first), "i4"),
+        "day_start": figures.typed_array(figures.day_numbers(frame["date_start"], first), "i4"),
+        "day_end": figures.typed_array(figures.day_numbers(frame["date_end"], first), "i4"),
         "trace": figures.typed_array(trace, "u1"),
         "lat": figures.typed_array(frame["lat"].to_numpy(np.float32), "f4"),
         "lon": figures.typed_array(frame["lon"].to_numpy(np.float32), "f4"),
@@ -58,10 +58,6 @@ def scrub_points(dataset: Dataset, frame: pd.DataFrame, days: pd.DatetimeIndex) 
         # Hover text only where the detailed view could show it; otherwise it comes on release.
         "text": figures.hover_text(frame).tolist() if len(frame) <= figures.DETAIL_LIMIT else None,
     }
-
-
-def _day_numbers(dates: pd.Series, first: np.datetime64) -> np.ndarray:
-    return (dates.to_numpy().astype("datetime64[D]") - first).astype(np.int32)
 
 
 def _municipality_index(dataset: Dataset, frame: pd.DataFrame) -> np.ndarray:

@@ -125,39 +125,43 @@ def read_cells(path: Path, encoding_errors: str = "strict") -> tuple[pd.DataFram
     if any("loss of data" in message for message in messages):
         # The first row was two or more fields too long, so pandas cut every long row short
         # without naming them. Rare: read it again, row by row.
-        raw, messages = _read_rows_with_csv(path, names, encoding_errors), []
-    too_long = {
-        int(line): f"{saw} fields, but the header has {len(header)}: row not read"
-        for message in messages
-        for line, saw in SKIPPED_LINE.findall(message)
-    }
-    too_long |= raw.attrs.pop("too_long", {})
+        raw, too_long = _read_rows_with_csv(path, names, encoding_errors)
+    else:
+        too_long = {
+            int(line): _too_long(int(saw), len(header))
+            for message in messages
+            for line, saw in SKIPPED_LINE.findall(message)
+        }
     lines = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw) + len(too_long))
     raw.index = pd.Index([n for n in lines if n not in too_long][: len(raw)])
     one_more = raw[EXTRA_FIELDS].str.strip() != ""  # a trailing empty field is tolerated
     for line in raw.index[one_more.to_numpy()]:
-        too_long[int(line)] = f"{len(header) + 1} fields, but the header has {len(header)}: row not read"
+        too_long[int(line)] = _too_long(len(header) + 1, len(header))
     cells = raw[~one_more].drop(columns=EXTRA_FIELDS).apply(lambda column: column.str.strip())
     problems = [Problem(str(path), line, "(row)", reason) for line, reason in sorted(too_long.items())]
     return without_blank_rows(cells), problems
 
 
-def _read_rows_with_csv(path: Path, names: list[str], encoding_errors: str) -> pd.DataFrame:
-    """:func:`read_cells`' table read with the csv module: rows longer than ``names`` are left
-    out and listed in ``attrs["too_long"]`` (row number -> reason), shorter ones padded."""
-    width, header_fields = len(names), len(names) - 1
+def _too_long(fields: int, header_fields: int) -> str:
+    return f"{fields} fields, but the header has {header_fields}: row not read"
+
+
+def _read_rows_with_csv(
+    path: Path, names: list[str], encoding_errors: str
+) -> tuple[pd.DataFrame, dict[int, str]]:
+    """:func:`read_cells`' table read with the csv module: the rows that fit ``names`` (shorter
+    ones padded), and the row number and reason of each longer one, left out."""
+    width = len(names)
     kept, too_long = [], {}
     with path.open(encoding="utf-8-sig", errors=encoding_errors, newline="") as handle:
         rows = csv.reader(handle)
         next(rows, None)
         for number, row in enumerate(rows, start=FIRST_DATA_ROW):
             if len(row) > width:
-                too_long[number] = f"{len(row)} fields, but the header has {header_fields}: row not read"
+                too_long[number] = _too_long(len(row), width - 1)
             else:
                 kept.append(row + [""] * (width - len(row)))
-    frame = pd.DataFrame(kept, columns=names, dtype=object).astype(str)
-    frame.attrs["too_long"] = too_long
-    return frame
+    return pd.DataFrame(kept, columns=names, dtype=object).astype(str), too_long
 
 
 def _unique(names: list[str]) -> list[str]:
