@@ -342,7 +342,8 @@ def map_figure(
             "x": 0.01,
             "y": 0.01,
             "yanchor": "bottom",
-            "bgcolor": "rgba(255,255,255,0.85)",
+            # Not white: the unknown-casualties entry is a white dot and must show against it.
+            "bgcolor": "rgba(228,225,216,0.92)",
             "font": {"size": 11},
             "itemclick": False,
             "itemdoubleclick": False,
