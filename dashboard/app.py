@@ -539,6 +539,11 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                     "maxWidth": "420px",
                 },
                 style_header={"fontWeight": "600"},
+                # Room for the numeric headers: long descriptions otherwise squeeze them to a letter.
+                style_cell_conditional=[
+                    {"if": {"column_id": column}, "minWidth": width, "width": width}
+                    for column, width in (("date", "100px"), ("fatalities", "90px"), ("injured", "90px"))
+                ],
             ),
             html.Footer(
                 [
