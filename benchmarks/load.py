@@ -7,10 +7,12 @@ waits for it, then runs ``--users`` simulated users for ``--duration`` seconds. 
 keeps a view of its own and sends what the browser sends for it: the view-update callback
 (``POST /_dash-update-component``, the same body the Dash renderer posts) for each slider
 step of a drag (bursts of 4-10 steps about 0.1 s apart), a filter toggle, a table sort or a
-click on an incident, then pauses 0.5-3 s to look at the result. It stops by itself, stops the server and
-prints requests per second, latency percentiles and the error count (a non-200 answer, a
-connection error or an answer without the incident count). With --json the last line is one
-JSON object.
+click on an incident, then pauses 0.5-3 s to look at the result. Drag steps are posted one by
+one, as for arrow keys or data too large to preview in the browser (a mouse drag over small
+data is drawn in the browser and posts only its final value): heavier than real use.
+It stops by itself, stops the server and prints requests per second, latency percentiles
+and the error count (a non-200 answer, a connection error or an answer without the incident
+count). With --json the last line is one JSON object.
 """
 
 from __future__ import annotations
