@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.records import Problem, ReadResult, read_cells, typed_frame, with_unread_rows
+from geodata.records import Problem, ReadResult, empty_frame, read_cells, typed_frame, with_unread_rows
 
 ACLED_REQUIRED = ("event_date", "event_type", "latitude", "longitude")
 UCDP_REQUIRED = ("id", "type_of_violence", "date_start", "latitude", "longitude")
@@ -134,16 +134,10 @@ def _missing_columns(raw: pd.DataFrame, required: tuple[str, ...], source: str) 
     if not missing:
         return None
     return ReadResult(
-        typed_frame(_empty()),
+        typed_frame(empty_frame()),
         [Problem(source, 1, ",".join(missing), "required column missing")],
         rows_read=len(raw),
     )
-
-
-def _empty() -> pd.DataFrame:
-    from geodata.records import _empty_frame
-
-    return _empty_frame()
 
 
 def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
@@ -318,7 +312,8 @@ def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadR
     try:
         header = read_header(path)
     except (OSError, StopIteration) as error:
-        return ReadResult(typed_frame(_empty()), [Problem(str(path), 1, "(file)", str(error))]), "unknown"
+        problem = Problem(str(path), 1, "(file)", str(error))
+        return ReadResult(typed_frame(empty_frame()), [problem]), "unknown"
     file_format = file_format or detect_format(header)
     if file_format == "unrest-map":
         return read_records(path, load_gazetteer()), file_format
@@ -326,7 +321,7 @@ def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadR
         raw, unread = read_table(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         return ReadResult(
-            typed_frame(_empty()), [Problem(str(path), 1, "(file)", f"not readable as CSV: {error}")]
+            typed_frame(empty_frame()), [Problem(str(path), 1, "(file)", f"not readable as CSV: {error}")]
         ), file_format
     reader = acled_frame if file_format == "acled" else ucdp_frame
     return with_unread_rows(reader(raw, str(path)), unread), file_format

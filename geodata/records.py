@@ -196,9 +196,7 @@ def read_records(path: str | Path | None = None, gazetteer: Gazetteer | None = N
     try:
         raw, unread = read_cells(source)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        return ReadResult(
-            _empty_frame(), [Problem(str(source), 1, "(file)", f"not readable as CSV: {error}")]
-        )
+        return ReadResult(empty_frame(), [Problem(str(source), 1, "(file)", f"not readable as CSV: {error}")])
     return with_unread_rows(records_from_table(raw, str(source), gazetteer or load_gazetteer()), unread)
 
 
@@ -208,7 +206,7 @@ def records_from_table(raw: pd.DataFrame, source: str, gazetteer: Gazetteer) -> 
     missing = [name for name in REQUIRED_FIELDS if name not in raw.columns]
     if missing:
         problem = Problem(source, 1, ",".join(missing), "required column missing")
-        return ReadResult(_empty_frame(), [problem], rows_read=len(raw))
+        return ReadResult(empty_frame(), [problem], rows_read=len(raw))
     raw = raw.reindex(columns=list(dict.fromkeys([*RECORD_FIELDS, *raw.columns])), fill_value="")
     rows = raw.index  # spreadsheet row numbers, from read_cells
     problems: list[Problem] = []
@@ -413,7 +411,7 @@ def _coordinates(
     return values[0], values[1]
 
 
-def _empty_frame() -> pd.DataFrame:
+def empty_frame() -> pd.DataFrame:
     columns = [
         "source_row",
         *RECORD_FIELDS,
