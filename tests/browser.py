@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
@@ -54,7 +55,31 @@ def wait_until(dash_duo, condition, timeout: float = 15, message: str = ""):
 
 
 def count_in_view(dash_duo) -> int:
-    return int(dash_duo.find_element("#incident-count b").text.replace(",", ""))
+    """The incident count shown, read in one script call so a re-render mid-read cannot make it stale."""
+    text = dash_duo.driver.execute_script(
+        "const b = document.querySelector('#incident-count b'); return b ? b.textContent : null;"
+    )
+    if text is None:
+        raise NoSuchElementException("#incident-count b")
+    return int(text.replace(",", ""))
+
+
+def settled(dash_duo, read, quiet: float = 1.0, timeout: float = 30):
+    """``read()`` once it has kept one value for ``quiet`` seconds, e.g. after a burst of callbacks."""
+    start = time.monotonic()
+    last, since = None, time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            value = read()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
+        now = time.monotonic()
+        if value != last:
+            last, since = value, now
+        elif value is not None and now - since >= quiet:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"value still changing after {timeout} s (last {last!r})")
 
 
 def visible_marker_ids(dash_duo) -> set[str]:
