@@ -317,7 +317,11 @@ def run_serve(args: argparse.Namespace) -> int:
         # The dataset is already loaded here, in the master: workers share it after the fork.
         serve_with_gunicorn(lambda: create_app(dataset, basemap=args.basemap).server, options)
         return 0
-    create_app(dataset, basemap=args.basemap).run(host=args.host, port=args.port, debug=args.debug)
+    app = create_app(dataset, basemap=args.basemap)
+    from dashboard.production import finish_setup
+
+    finish_setup(app.server)  # the development server is threaded too
+    app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
 
 

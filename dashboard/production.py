@@ -36,7 +36,21 @@ def create_server() -> Flask:
     from geodata.dataset import load_dataset
 
     dataset = load_dataset(os.environ.get(DATA_ENV) or None, strict=False)
-    return create_app(dataset, basemap=os.environ.get(BASEMAP_ENV, "none")).server
+    return finish_setup(create_app(dataset, basemap=os.environ.get(BASEMAP_ENV, "none")).server)
+
+
+def finish_setup(server: Flask) -> Flask:
+    """Run Dash's one-time setup now, in one thread, before the server takes traffic.
+
+    Dash does it on the first request and marks it done before it has registered the
+    script bundles; a threaded worker's second request in that gap gets a 500 for
+    every ``/_dash-component-suites/`` file (plotly/dash#3971). One page request
+    through Flask's test client completes it.
+    """
+    response = server.test_client().get("/")
+    if response.status_code != 200:
+        raise RuntimeError(f"dashboard index answered {response.status_code} during start-up")
+    return server
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
@@ -69,6 +83,6 @@ def serve_with_gunicorn(build_server: Callable[[], Flask], options: dict[str, An
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
-            return build_server()
+            return finish_setup(build_server())
 
     Application().run()
