@@ -289,6 +289,7 @@ def run_data(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
+    from dashboard.production import finish_setup, gunicorn_options, serve_with_gunicorn
     from geodata.dataset import DataLoadError
 
     try:
@@ -307,8 +308,6 @@ def run_serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     if args.workers:
-        from dashboard.production import gunicorn_options, serve_with_gunicorn
-
         try:
             options = gunicorn_options(args.host, args.port, args.workers, args.threads)
         except ValueError as error:
@@ -318,8 +317,6 @@ def run_serve(args: argparse.Namespace) -> int:
         serve_with_gunicorn(lambda: create_app(dataset, basemap=args.basemap).server, options)
         return 0
     app = create_app(dataset, basemap=args.basemap)
-    from dashboard.production import finish_setup
-
     finish_setup(app.server)  # the development server is threaded too
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
