@@ -19,6 +19,19 @@ if ENV_VAR not in os.environ and SHARED_GEODATA.is_dir():
     os.environ[ENV_VAR] = str(SHARED_GEODATA)
 
 
+def _spread_dash_test_ports() -> None:
+    """Start dash_duo's port counter at a per-process base, so two test runs on one machine never collide.
+
+    Dash's threaded runner numbers its servers from 58050 in every process.
+    """
+    from dash.testing.application_runners import BaseDashRunner
+
+    BaseDashRunner._next_port = 20000 + (os.getpid() % 400) * 100
+
+
+_spread_dash_test_ports()
+
+
 def pytest_setup_options():
     """Chrome options for dash_duo: Debian's headless Chromium, no network chatter."""
     from selenium.webdriver.chrome.options import Options
