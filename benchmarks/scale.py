@@ -121,7 +121,7 @@ def slider_step(context, low: int, high: int, dates_only: bool = True) -> int:
     """
     from plotly.io.json import to_json_plotly
 
-    from dashboard.app import view_outputs
+    from dashboard.view import view_outputs
 
     outputs = view_outputs(context, [low, high], [], [], [], [], [], "", [], None, dates_only=dates_only)
     map_payload = to_json_plotly(outputs[0])
@@ -190,7 +190,7 @@ def main() -> None:
         generate(Path(args.generate_only), args.events)
         return
 
-    from dashboard.app import view_context
+    from dashboard.view import view_context
     from geodata.dataset import load_dataset
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="unrest-map-scale-"))

@@ -326,7 +326,7 @@ def _export_state(args: argparse.Namespace, dataset):
     """The view to export: from --view-url when given, else from the filter options."""
     from urllib.parse import urlsplit
 
-    from dashboard.app import choices_of
+    from dashboard.view import choices_of
     from dashboard.viewstate import ViewState, parse_query
 
     if args.view_url:

@@ -234,7 +234,7 @@ def test_dragging_the_slider_redraws_in_the_browser_then_commits(app_started, in
 
 
 def test_dragging_with_too_many_incidents_for_the_browser_asks_the_server(dash_duo, dataset, monkeypatch):
-    monkeypatch.setattr("dashboard.app.CLIENT_LIMIT", 5)  # the 25 incidents count as too many
+    monkeypatch.setattr("dashboard.view.CLIENT_LIMIT", 5)  # the 25 incidents count as too many
     dash_duo.start_server(create_app(dataset))
     dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
     wait_map_loaded(dash_duo)

@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from plotly.io.json import to_json_plotly
 
-from dashboard.app import (
+from dashboard.figures import dynamic_traces
+from dashboard.scrub import scrub_points
+from dashboard.view import (
     TABLE_PAGE_SIZE,
     VIEW_COLUMNS,
     table_page,
@@ -21,8 +23,6 @@ from dashboard.app import (
     view_context,
     view_outputs,
 )
-from dashboard.figures import dynamic_traces
-from dashboard.scrub import scrub_points
 from geodata.filters import (
     FACETS,
     ViewFilter,
@@ -209,7 +209,7 @@ def test_browser_points_are_withheld_above_the_limit(dataset, incidents, context
     frame = take_rows(incidents, np.arange(len(incidents)), VIEW_COLUMNS)
     assert scrub_points(dataset, frame, context.days)["count"] == len(incidents)
     monkeypatch.setattr("dashboard.scrub.CLIENT_LIMIT", len(incidents) - 1)
-    monkeypatch.setattr("dashboard.app.CLIENT_LIMIT", len(incidents) - 1)
+    monkeypatch.setattr("dashboard.view.CLIENT_LIMIT", len(incidents) - 1)
     assert scrub_points(dataset, frame, context.days) is None
     assert view_outputs(context, [0, 10], [], [], [], [], [], "", [], None)[-1] is None
     riots = view_outputs(context, [0, 10], ["Riots"], [], [], [], [], "", [], None)[-1]

@@ -1,0 +1,223 @@
+"""The callbacks: thin wiring from component events to the pure functions of ``view.py``.
+
+Server callbacks answer with the whole view for the controls they are given (no per-user
+state on the server); play, scrubbing and the URL bar are clientside (``assets/unrest_map.js``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
+
+from dashboard import figures
+from dashboard.view import day_offset, view_context, view_from_controls, view_outputs, window_bounds
+from dashboard.viewstate import parse_query
+from geodata.dataset import Dataset
+from geodata.filters import apply_filter
+
+#: Everything a user sets that the URL restores and Reset clears, in callback output order.
+VIEW_CONTROLS = (
+    ("date-range", "value"),
+    ("filter-event-type", "value"),
+    ("filter-side", "value"),
+    ("filter-municipality", "value"),
+    ("filter-place-kind", "value"),
+    ("filter-casualties", "value"),
+    ("filter-text", "value"),
+    ("shade-toggle", "value"),
+    ("selected-id", "data"),
+)
+
+FILTER_INPUTS = [
+    Input("date-range", "value"),
+    Input("filter-event-type", "value"),
+    Input("filter-side", "value"),
+    Input("filter-municipality", "value"),
+    Input("filter-place-kind", "value"),
+    Input("filter-casualties", "value"),
+    Input("filter-text", "value"),
+]
+FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
+
+
+def register_callbacks(app: Dash, dataset: Dataset) -> None:
+    context = view_context(dataset)
+    days, choices, incidents = context.days, context.choices, dataset.incidents
+
+    @app.callback(
+        *[Output(component, prop) for component, prop in VIEW_CONTROLS],
+        Output("url-notice", "children"),
+        Output("url-notice", "className"),
+        Output("map", "figure"),
+        Input("url", "search"),
+    )
+    def restore_from_url(search: str | None):
+        """Open the view the URL describes (first load, back/forward)."""
+        state, notices = parse_query(search, choices)
+        view = state.filter
+        notices = ([dataset.boundary_notice] if dataset.boundary_notice else []) + notices
+        camera = Patch()
+        if state.lat is not None and state.lon is not None:
+            camera["layout"]["map"]["center"] = {"lat": state.lat, "lon": state.lon}
+        if state.zoom is not None:
+            camera["layout"]["map"]["zoom"] = state.zoom
+        return (
+            [day_offset(days, view.start, 0), day_offset(days, view.end, len(days) - 1)],
+            list(view.event_types),
+            list(view.sides),
+            list(view.municipalities),
+            list(view.place_kinds),
+            ["yes"] if view.casualties_only else [],
+            view.text,
+            ["yes"] if state.shade else [],
+            state.selected,
+            [html.P(n) for n in notices],
+            "notice" if notices else "notice hidden",
+            camera,
+        )
+
+    @app.callback(
+        Output("map", "figure", allow_duplicate=True),
+        Output("timeline", "figure"),
+        Output("incident-count", "children"),
+        Output("date-range-label", "children"),
+        Output("filter-event-type", "options"),
+        Output("filter-side", "options"),
+        Output("filter-municipality", "options"),
+        Output("filter-place-kind", "options"),
+        Output("incident-table", "data"),
+        Output("incident-table", "page_count"),
+        Output("incident-table", "style_data_conditional"),
+        Output("incident-details", "children"),
+        Output("view-query", "data"),
+        Output("scrub-points", "data"),
+        *FILTER_INPUTS,
+        Input("shade-toggle", "value"),
+        Input("selected-id", "data"),
+        Input("incident-table", "page_current"),
+        Input("incident-table", "sort_by"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def update_view(*controls):
+        # A slider step alone leaves the histogram's bars as they are: only its shading moves.
+        dates_only = set(ctx.triggered_prop_ids) == {"date-range.value"}
+        return view_outputs(context, *controls, dates_only=dates_only)
+
+    @app.callback(
+        Output("selected-id", "data", allow_duplicate=True),
+        Output("filter-municipality", "value", allow_duplicate=True),
+        Input("map", "clickData"),
+        Input("incident-table", "active_cell"),
+        Input("prev-button", "n_clicks"),
+        Input("next-button", "n_clicks"),
+        Input({"type": "place-incident", "id": ALL}, "n_clicks"),
+        State("selected-id", "data"),
+        *FILTER_STATES,
+        prevent_initial_call=True,
+    )
+    def select(click, active_cell, _prev, _next, _place_clicks, selected_id, *controls):
+        """Which incident is selected; a click on a municipality toggles its filter."""
+        trigger = ctx.triggered_id
+        municipalities = controls[3]
+        if trigger == "map":
+            point = (click or {}).get("points", [{}])[0]
+            if point.get("curveNumber") == figures.TRACE_INDEX["municipalities"]:
+                name = point.get("location")
+                current = list(municipalities or [])
+                toggled = [m for m in current if m != name] if name in current else [*current, name]
+                return no_update, toggled
+            # The browser holds no ids: map the clicked point back through the same view.
+            trace = (
+                figures.MAP_TRACES[point["curveNumber"]]
+                if 0 <= point.get("curveNumber", -1) < len(figures.MAP_TRACES)
+                else None
+            )
+            index = point.get("pointIndex", point.get("pointNumber"))
+            if trace is None or not isinstance(index, int):
+                return no_update, no_update
+            visible = apply_filter(incidents, view_from_controls(days, *controls))
+            rows = figures.trace_rows(visible, trace)
+            return (
+                (str(rows["id"].iloc[index]), no_update) if 0 <= index < len(rows) else (no_update, no_update)
+            )
+        if trigger == "incident-table":
+            row_id = (active_cell or {}).get("row_id")
+            return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)
+        if trigger in ("prev-button", "next-button"):
+            visible_ids = (
+                apply_filter(incidents, view_from_controls(days, *controls))["id"].astype(str).tolist()
+            )
+            if not visible_ids:
+                return no_update, no_update
+            step = -1 if trigger == "prev-button" else 1
+            if selected_id in visible_ids:
+                index = min(max(visible_ids.index(selected_id) + step, 0), len(visible_ids) - 1)
+            else:
+                index = 0 if step > 0 else len(visible_ids) - 1
+            return visible_ids[index], no_update
+        if isinstance(trigger, dict) and ctx.triggered[0]["value"]:
+            chosen = trigger.get("id")
+            return (chosen, no_update) if chosen in choices.ids else (no_update, no_update)
+        return no_update, no_update
+
+    @app.callback(
+        Output("date-range", "value", allow_duplicate=True),
+        Input("timeline", "selectedData"),
+        prevent_initial_call=True,
+    )
+    def window_from_histogram(selection):
+        """Dragging across the histogram selects that date range."""
+        x_range = ((selection or {}).get("range") or {}).get("x")
+        if not x_range:
+            return no_update
+        first, last = (pd.Timestamp(x) + pd.Timedelta(hours=12) for x in sorted(x_range))
+        low = int((first.normalize() - days[0]).days)
+        high = int((last.normalize() - days[0]).days)
+        return list(window_bounds(days, [low, high]))
+
+    @app.callback(
+        *[Output(component, prop, allow_duplicate=True) for component, prop in VIEW_CONTROLS],
+        Input("reset-button", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def reset(_clicks):
+        return [0, len(days) - 1], [], [], [], [], [], "", [], None
+
+    app.clientside_callback(
+        "window.unrestMap.togglePlay",
+        Output("play-timer", "disabled"),
+        Output("play-button", "children"),
+        Output("play-timer", "interval"),
+        Input("play-button", "n_clicks"),
+        Input("play-speed", "value"),
+        State("play-timer", "disabled"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.playStep",
+        Output("date-range", "value", allow_duplicate=True),
+        Output("play-timer", "disabled", allow_duplicate=True),
+        Output("play-button", "children", allow_duplicate=True),
+        Input("play-timer", "n_intervals"),
+        State("date-range", "value"),
+        State("date-range", "max"),
+        State("play-mode", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.scrub",
+        Output("date-range", "value", allow_duplicate=True),
+        Output("date-range-label", "children", allow_duplicate=True),
+        Output("incident-count", "children", allow_duplicate=True),
+        Input("date-range", "drag_value"),
+        State("date-range", "value"),
+        State("scrub-points", "data"),
+        State("shade-toggle", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.writeUrl",
+        Output("url-written", "data"),
+        Input("view-query", "data"),
+        Input("map", "relayoutData"),
+    )

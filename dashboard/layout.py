@@ -1,0 +1,266 @@
+"""The page: controls, map, timeline, details, table and attribution, for one dataset.
+
+Pure: builds components from the dataset; no callbacks here (``callbacks.py``).
+"""
+
+from __future__ import annotations
+
+from dash import dash_table, dcc, html
+
+from dashboard import figures
+from dashboard.export_panel import export_panel
+from dashboard.view import TABLE_PAGE_SIZE, choices_of, days_of, facet_options, municipality_choices
+from geodata.dataset import Dataset
+from geodata.schema import EVENT_TYPES, PLACE_KINDS
+
+#: Play speeds: milliseconds between steps.
+SPEEDS = {"Slow": 1200, "Normal": 600, "Fast": 250}
+
+
+def build_layout(dataset: Dataset, basemap: str) -> html.Div:
+    days = days_of(dataset)
+    choices = choices_of(dataset)
+    sides = sorted(choices.sides)
+    municipality_values, municipality_labels = municipality_choices(dataset)
+    month_starts = [d for d in days if d.day == 1]
+    marks = {
+        int((d - days[0]).days): {"label": d.strftime("%-d %b")} for d in [days[0], *month_starts, days[-1]]
+    }
+    everything = dataset.incidents
+    map_fig = figures.map_figure(dataset, everything, basemap=basemap)
+    timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()))
+    notices = [dataset.boundary_notice] if dataset.boundary_notice else []
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="selected-id", data=None),
+            dcc.Store(id="view-query", data=""),
+            dcc.Store(id="scrub-points", data=None),
+            dcc.Store(id="url-written"),
+            dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
+            html.Header(
+                [
+                    html.H1(["unrest-map ", html.Span(dataset.title, className="dataset-title")]),
+                    html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
+                ],
+                className="topbar",
+            ),
+            html.Div(
+                [html.P(n) for n in notices],
+                id="url-notice",
+                className="notice" if notices else "notice hidden",
+                role="status",
+            ),
+            html.Div(
+                [
+                    html.Aside(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Filters"),
+                                    html.Button("Reset", id="reset-button", className="small"),
+                                ],
+                                className="aside-head",
+                            ),
+                            html.Label("Search descriptions", htmlFor="filter-text"),
+                            dcc.Input(
+                                id="filter-text",
+                                type="search",
+                                debounce=0.4,
+                                placeholder="e.g. courthouse",
+                                maxLength=200,
+                                className="text-input",
+                            ),
+                            html.H3("Event type"),
+                            dcc.Checklist(
+                                id="filter-event-type",
+                                options=facet_options(list(EVENT_TYPES), {}),
+                                value=[],
+                                className="checklist",
+                            ),
+                            html.H3("Side / actor"),
+                            dcc.Checklist(
+                                id="filter-side",
+                                options=facet_options(sides, {}),
+                                value=[],
+                                className="checklist",
+                            ),
+                            html.H3("Municipality"),
+                            dcc.Dropdown(
+                                id="filter-municipality",
+                                options=facet_options(municipality_values, {}, municipality_labels),
+                                value=[],
+                                multi=True,
+                                placeholder="All municipalities",
+                            ),
+                            html.H3("Place kind"),
+                            dcc.Checklist(
+                                id="filter-place-kind",
+                                options=facet_options(list(PLACE_KINDS), {}),
+                                value=[],
+                                className="checklist",
+                            ),
+                            dcc.Checklist(
+                                id="filter-casualties",
+                                options=[{"label": "Only incidents with dead or injured", "value": "yes"}],
+                                value=[],
+                                className="checklist single",
+                            ),
+                            html.H3("Map"),
+                            dcc.Checklist(
+                                id="shade-toggle",
+                                options=[{"label": "Shade municipalities by incidents", "value": "yes"}],
+                                value=[],
+                                className="checklist single",
+                            ),
+                        ],
+                        className="sidebar",
+                    ),
+                    html.Main(
+                        [
+                            dcc.Graph(
+                                id="map",
+                                figure=map_fig,
+                                className="map",
+                                style={"height": "560px"},
+                                config={
+                                    "responsive": True,
+                                    "scrollZoom": True,
+                                    "displaylogo": False,
+                                    "modeBarButtonsToRemove": ["toImage"],
+                                },
+                            ),
+                            dcc.Graph(
+                                id="timeline",
+                                figure=timeline,
+                                className="timeline",
+                                config={"displayModeBar": False},
+                            ),
+                            html.Div(
+                                [
+                                    dcc.RangeSlider(
+                                        id="date-range",
+                                        min=0,
+                                        max=len(days) - 1,
+                                        step=1,
+                                        value=[0, len(days) - 1],
+                                        marks=marks,
+                                        allowCross=False,
+                                        # Values commit on release; drag steps are previewed
+                                        # in the browser (scrub.py) or sent as values (JS).
+                                        updatemode="mouseup",
+                                        pushable=0,
+                                        allow_direct_input=False,
+                                        tooltip={"always_visible": False, "placement": "bottom"},
+                                    ),
+                                ],
+                                className="slider-row",
+                            ),
+                            html.Div(
+                                [
+                                    html.Button("▶ Play", id="play-button", className="play"),
+                                    dcc.RadioItems(
+                                        id="play-mode",
+                                        options=[
+                                            {"label": "Moving window", "value": "window"},
+                                            {"label": "Cumulative", "value": "cumulative"},
+                                        ],
+                                        value="window",
+                                        inline=True,
+                                    ),
+                                    dcc.Dropdown(
+                                        id="play-speed",
+                                        options=list(SPEEDS),
+                                        value="Normal",
+                                        clearable=False,
+                                        className="speed",
+                                    ),
+                                    html.Span(id="date-range-label", className="range-label"),
+                                    html.Button(
+                                        "Export image",
+                                        id="export-button",
+                                        className="export",
+                                        title="Export this view as PNG, SVG or PDF",
+                                    ),
+                                ],
+                                className="play-row",
+                            ),
+                            export_panel(),
+                        ],
+                        className="centre",
+                    ),
+                    html.Section(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Incident"),
+                                    html.Div(
+                                        [
+                                            html.Button("◀ Previous", id="prev-button", className="small"),
+                                            html.Button("Next ▶", id="next-button", className="small"),
+                                        ]
+                                    ),
+                                ],
+                                className="aside-head",
+                            ),
+                            html.Div(id="incident-details", className="details"),
+                        ],
+                        className="details-column",
+                    ),
+                ],
+                className="body",
+            ),
+            html.H2("Incidents in view", className="table-title"),
+            dash_table.DataTable(
+                id="incident-table",
+                columns=[
+                    {"name": "Date", "id": "date"},
+                    {"name": "Event type", "id": "event_type"},
+                    {"name": "Place", "id": "place"},
+                    {"name": "Municipality", "id": "municipality"},
+                    {"name": "Fatalities", "id": "fatalities", "type": "numeric"},
+                    {"name": "Injured", "id": "injured", "type": "numeric"},
+                    {"name": "Description", "id": "description"},
+                ],
+                data=[],
+                sort_action="custom",
+                sort_mode="single",
+                sort_by=[],
+                page_action="custom",
+                page_current=0,
+                page_size=TABLE_PAGE_SIZE,
+                page_count=1,
+                fixed_rows={"headers": True},
+                style_table={"maxHeight": "360px", "overflowY": "auto"},
+                style_cell={
+                    "textAlign": "left",
+                    "whiteSpace": "normal",
+                    "height": "auto",
+                    "fontFamily": "inherit",
+                    "fontSize": "13px",
+                    "maxWidth": "420px",
+                },
+                style_header={"fontWeight": "600"},
+                # Room for the numeric headers: long descriptions otherwise squeeze them to a letter.
+                style_cell_conditional=[
+                    {"if": {"column_id": column}, "minWidth": width, "width": width}
+                    for column, width in (("date", "100px"), ("fatalities", "90px"), ("injured", "90px"))
+                ],
+            ),
+            html.Footer(
+                [
+                    html.Span(
+                        dataset.boundaries.attribution
+                        if dataset.boundaries is not None
+                        else "Boundary layer missing"
+                    ),
+                    " · ",
+                    html.Span(dataset.source_attribution),
+                    " · Municipalities are the 2017 ones: North Mitrovica was split from Mitrovica in 2013.",
+                ],
+                className="attribution",
+                id="attribution",
+            ),
+        ],
+        className="app",
+    )

@@ -1,0 +1,306 @@
+"""The view computation: control values -> filtered frame -> everything one update sends.
+
+Pure functions over the read-only dataset; the callbacks (``callbacks.py``) call them and
+nothing else, so every rule here is testable without a browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from dash import html, no_update
+
+from dashboard import figures
+from dashboard.details import details_panel
+from dashboard.scrub import CLIENT_LIMIT, scrub_points
+from dashboard.viewstate import Choices, ViewState, to_query
+from geodata.dataset import Dataset, original_columns
+from geodata.filters import (
+    NORTH_KOSOVO_GROUP,
+    ViewFilter,
+    all_facet_counts,
+    combine,
+    component_masks,
+    incident_position,
+    take_rows,
+)
+from geodata.schema import EVENT_TYPES, PLACE_KINDS
+
+#: Table rows per page. Paging and sorting happen on the server, over every visible incident.
+TABLE_PAGE_SIZE = 50
+#: Table column -> frame column it sorts by.
+TABLE_SORT_COLUMNS = {
+    "date": "date_start",
+    "event_type": "event_type",
+    "place": "place_name",
+    "municipality": "municipality",
+    "fatalities": "fatalities",
+    "injured": "injured",
+    "description": "description",
+}
+
+
+def days_of(dataset: Dataset) -> pd.DatetimeIndex:
+    incidents = dataset.incidents
+    return pd.date_range(incidents["date_start"].min().normalize(), incidents["date_end"].max().normalize())
+
+
+def choices_of(dataset: Dataset) -> Choices:
+    incidents = dataset.incidents
+    days = days_of(dataset)
+    municipalities = set(incidents["municipality"].dropna().astype(str))
+    if dataset.boundaries is not None:
+        municipalities |= set(dataset.boundaries.municipalities["name"])
+        if dataset.boundaries.municipalities["north_kosovo"].any():
+            municipalities.add(NORTH_KOSOVO_GROUP)
+    return Choices(
+        first_day=days[0].date(),
+        last_day=days[-1].date(),
+        event_types=frozenset(EVENT_TYPES),
+        sides=frozenset(_all_sides(incidents)),
+        municipalities=frozenset(municipalities),
+        place_kinds=frozenset(PLACE_KINDS),
+        ids=frozenset(incidents["id"].astype(str)),
+    )
+
+
+def _all_sides(incidents: pd.DataFrame) -> list[str]:
+    sides = incidents["sides"].astype("string").str.split(";").explode().dropna()
+    return sorted(set(sides[sides != ""]))
+
+
+def view_from_controls(
+    days: pd.DatetimeIndex, window, event_types, sides, municipalities, place_kinds, casualties, text
+) -> ViewFilter:
+    """The filter the controls describe. Slider values are day offsets from the first day."""
+    low, high = window_bounds(days, window)
+    return ViewFilter(
+        start=None if low == 0 else days[low].date(),
+        end=None if high == len(days) - 1 else days[high].date(),
+        event_types=tuple(event_types or ()),
+        sides=tuple(sides or ()),
+        municipalities=tuple(municipalities or ()),
+        place_kinds=tuple(place_kinds or ()),
+        casualties_only=bool(casualties),
+        text=(text or "").strip()[:200],
+    )
+
+
+def window_bounds(days: pd.DatetimeIndex, window) -> tuple[int, int]:
+    last = len(days) - 1
+    try:
+        low, high = (int(v) for v in window)
+    except (TypeError, ValueError):
+        return 0, last
+    low, high = max(0, min(low, last)), max(0, min(high, last))
+    return min(low, high), max(low, high)
+
+
+def day_offset(days: pd.DatetimeIndex, day: date | None, default: int) -> int:
+    return default if day is None else int((pd.Timestamp(day) - days[0]).days)
+
+
+def facet_options(
+    values: list[str], counts: dict[str, int], labels: dict[str, str] | None = None
+) -> list[dict]:
+    """Checklist/dropdown options labelled with how many incidents each would give."""
+    labels = labels or {}
+    return [{"label": f"{labels.get(v, v)} ({counts.get(v, 0)})", "value": v} for v in values]
+
+
+#: Incidents closer than this (degrees, about 1 km here) overlap on the map at town zoom.
+NEAR_DEGREES = 0.012
+
+
+def incident_by_id(incidents: pd.DataFrame, incident_id: str | None) -> pd.Series | None:
+    """The incident with this id, or None (no id, or not in the data)."""
+    position = incident_position(incidents, incident_id)
+    return None if position is None else incidents.iloc[position]
+
+
+def near(visible: pd.DataFrame, incident: pd.Series) -> pd.DataFrame:
+    """Visible incidents drawn on or next to ``incident``: markers a click cannot tell apart."""
+    close = ((visible["lat"] - incident["lat"]).abs() < NEAR_DEGREES) & (
+        (visible["lon"] - incident["lon"]).abs() < NEAR_DEGREES * 1.4
+    )
+    return visible[close]
+
+
+def table_page(
+    incidents: pd.DataFrame, rows: np.ndarray, page: int | None, sort_by: list[dict] | None
+) -> np.ndarray:
+    """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
+    then the page's slice (a page past the end shows the last one)."""
+    order = rows
+    sort = (sort_by or [{}])[0]
+    column = TABLE_SORT_COLUMNS.get(sort.get("column_id"))
+    if column is not None:
+        values = incidents[column].take(rows)
+        ascending = sort.get("direction") != "desc"
+        ranked = values.reset_index(drop=True).sort_values(
+            ascending=ascending, kind="stable", na_position="last"
+        )
+        order = rows[ranked.index.to_numpy()]
+    last_page = max(0, (len(rows) - 1) // TABLE_PAGE_SIZE)
+    first = min(max(int(page or 0), 0), last_page) * TABLE_PAGE_SIZE
+    return order[first : first + TABLE_PAGE_SIZE]
+
+
+#: The frame columns the table shows.
+TABLE_COLUMNS = (
+    "id",
+    "date_start",
+    "event_type",
+    "place_name",
+    "municipality",
+    "fatalities",
+    "injured",
+    "description",
+)
+
+
+def table_rows(shown: pd.DataFrame) -> list[dict]:
+    """Rows for the incidents table (one page: plain Python over a few dozen rows is quickest).
+
+    Unknown counts stay None (JSON null), never 0.
+    """
+    columns = zip(*(shown[column].tolist() for column in TABLE_COLUMNS), strict=True)
+    return [
+        {
+            "id": str(incident_id),
+            "date": start.strftime("%Y-%m-%d"),
+            "event_type": str(kind),
+            "place": str(place),
+            "municipality": "—" if _missing(municipality) else str(municipality),
+            "fatalities": None if _missing(dead) else float(dead),
+            "injured": None if _missing(injured) else float(injured),
+            "description": "" if _missing(description) else str(description),
+        }
+        for incident_id, start, kind, place, municipality, dead, injured, description in columns
+    ]
+
+
+def _missing(value: object) -> bool:
+    """None, pd.NA or NaN (pd.isna per cell costs more than the rest of a table row)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def municipality_choices(dataset: Dataset) -> tuple[list[str], dict[str, str]]:
+    """Municipality filter values (North Kosovo group first) and their bilingual labels."""
+    labels = {NORTH_KOSOVO_GROUP: "North Kosovo (4 municipalities)"}
+    values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices_of(dataset).municipalities else []
+    if dataset.boundaries is not None:
+        names = dataset.boundaries.municipalities.sort_values("name")
+        labels |= dict(zip(names["name"], names["display_name"], strict=True))
+        values += names["name"].tolist()
+    return values, labels
+
+
+#: The columns a view update needs of every visible incident (markers, shading, details).
+VIEW_COLUMNS = (*figures.MARKER_COLUMNS, "municipality")
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What every view update reads besides the controls, derived once per dataset."""
+
+    dataset: Dataset
+    days: pd.DatetimeIndex
+    choices: Choices
+    municipality_values: list[str]
+    municipality_labels: dict[str, str]
+
+
+def view_context(dataset: Dataset) -> ViewContext:
+    values, labels = municipality_choices(dataset)
+    return ViewContext(dataset, days_of(dataset), choices_of(dataset), values, labels)
+
+
+def view_outputs(
+    context: ViewContext,
+    window,
+    event_types,
+    sides,
+    municipalities,
+    place_kinds,
+    casualties,
+    text,
+    shade,
+    selected_id: str | None,
+    page: int | None = 0,
+    sort_by: list[dict] | None = None,
+    dates_only: bool = False,
+) -> tuple:
+    """Everything one view update sends, from the control values (the update callback's body).
+
+    ``dates_only`` (only the slider moved): the histogram's bars are kept, since they show
+    the other filters over the whole period; only its shaded window moves.
+    """
+    dataset, days, choices = context.dataset, context.days, context.choices
+    incidents = dataset.incidents
+    view = view_from_controls(days, window, event_types, sides, municipalities, place_kinds, casualties, text)
+    # One mask per filter, reused for the view, the histogram and every facet count.
+    masks = component_masks(incidents, view)
+    rows = np.flatnonzero(combine(masks, length=len(incidents)))
+    visible = take_rows(incidents, rows, VIEW_COLUMNS)
+    low, high = window_bounds(days, window)
+    shown_window = (days[low].date(), days[high].date())
+    if dates_only:
+        timeline, scrub = figures.timeline_window_patch(shown_window), no_update
+    else:  # the histogram shows the other filters over the whole period, with the window shaded
+        counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
+        # The same incidents go to the browser for slider drags, when few enough.
+        small = len(counted) <= CLIENT_LIMIT
+        undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
+        timeline = figures.timeline_patch(undated, days, shown_window)
+        scrub = scrub_points(dataset, undated, days) if small else None
+    counts = all_facet_counts(incidents, view, masks)
+    incident = incident_by_id(incidents, selected_id)
+    where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
+    position = (int(where[0]), len(visible)) if len(where) else None
+    same_place = near(visible, incident) if incident is not None else None
+    state = ViewState(filter=view, selected=selected_id if incident is not None else None, shade=bool(shade))
+    aggregate_note = html.Span(
+        f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
+        "click a municipality for single incidents",
+        className="aggregate-note",
+    )
+    return (
+        figures.map_patch(dataset, visible, selected_id, bool(shade)),
+        timeline,
+        [html.B(f"{len(visible):,}"), f" of {len(incidents):,} incidents in view"]
+        + ([aggregate_note] if figures.is_aggregated(visible) else []),
+        f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
+        facet_options(list(EVENT_TYPES), counts["event_types"]),
+        facet_options(sorted(choices.sides), counts["sides"]),
+        facet_options(context.municipality_values, counts["municipalities"], context.municipality_labels),
+        facet_options(list(PLACE_KINDS), counts["place_kinds"]),
+        table_rows(take_rows(incidents, table_page(incidents, rows, page, sort_by), TABLE_COLUMNS)),
+        max(1, -(-len(rows) // TABLE_PAGE_SIZE)),
+        table_highlight(selected_id),
+        details_panel(
+            incident,
+            dataset.reactions,
+            same_place,
+            position,
+            original_columns(dataset, selected_id) if incident is not None else None,
+        ),
+        to_query(state, choices),
+        scrub,
+    )
+
+
+def table_highlight(selected_id: str | None) -> list[dict]:
+    base = [{"if": {"state": "active"}, "backgroundColor": "#fff7d6", "border": "1px solid #e0c060"}]
+    if selected_id and all(ch not in selected_id for ch in "\"'\\{}"):
+        base.append(
+            {
+                "if": {"filter_query": f'{{id}} = "{selected_id}"'},
+                "backgroundColor": "#fff1b8",
+                "fontWeight": "600",
+            }
+        )
+    return base
