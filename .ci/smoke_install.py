@@ -92,7 +92,8 @@ def main(acled_csv: str) -> None:
         if status != 200:
             fail(f"GET / answered {status}")
         html = page.decode("utf-8")
-        references = sorted(set(re.findall(r'(?:src|href)="(/(?:assets|_dash-component-suites)/[^"]+)"', html)))
+        pattern = r'(?:src|href)="(/(?:assets|_dash-component-suites)/[^"]+)"'
+        references = sorted(set(re.findall(pattern, html)))
         if not any(r.startswith("/assets/") for r in references):
             fail("the page references no /assets/ file: the wheel lost its assets")
         bad = []
