@@ -23,6 +23,7 @@ from pathlib import Path
 from dash import Dash
 
 from dashboard.callbacks import register_callbacks
+from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
@@ -49,10 +50,10 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
     )
     app.layout = build_layout(dataset, basemap)
     register_callbacks(app, dataset)
+    choices = choices_of(dataset)
+    register_download_callbacks(app, dataset, choices)
     # One warm browser per server process, shared by this app's exports.
-    register_export_callbacks(
-        app, dataset, choices_of(dataset), ImageRenderer(), basemap, background_manager(jobs_dir)
-    )
+    register_export_callbacks(app, dataset, choices, ImageRenderer(), basemap, background_manager(jobs_dir))
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dash import dash_table, dcc, html
 
 from dashboard import figures
+from dashboard.downloads import download_controls
 from dashboard.export_panel import export_panel
 from dashboard.view import TABLE_PAGE_SIZE, choices_of, days_of, facet_options, municipality_choices
 from geodata.dataset import Dataset
@@ -210,7 +211,10 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                 ],
                 className="body",
             ),
-            html.H2("Incidents in view", className="table-title"),
+            html.Div(
+                [html.H2("Incidents in view", className="table-title"), download_controls()],
+                className="table-head",
+            ),
             dash_table.DataTable(
                 id="incident-table",
                 columns=[

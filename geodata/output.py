@@ -1,8 +1,14 @@
-"""Write joined records as CSV or GeoJSON (the ``unrest-map data`` output)."""
+"""Write joined records as CSV or GeoJSON (the ``unrest-map data`` output and the dashboard's download).
+
+CSV text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+tab or carriage return) are written with a leading apostrophe, as OWASP advises against formula
+injection: the text stays readable and no cell computes. GeoJSON keeps the text as it is.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TextIO
 
 import numpy as np
@@ -32,11 +38,36 @@ def output_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def write_csv(frame: pd.DataFrame, out: TextIO) -> None:
-    output_table(frame).to_csv(out, index=False, lineterminator="\n")
+#: First characters that make a spreadsheet treat a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def to_geojson(frame: pd.DataFrame) -> dict:
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell that starts like a formula prefixed by an apostrophe.
+
+    Only text columns are touched (a negative number stays a number), vectorised per column.
+    """
+    safe = table.copy()
+    for column in safe.columns:
+        values = safe[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
+        if risky.any():
+            safe[column] = text.mask(risky, "'" + text)
+    return safe
+
+
+def write_csv(frame: pd.DataFrame, out: TextIO, comments: Sequence[str] = ()) -> None:
+    """CSV of the joined records; ``comments`` go first as ``# ...`` lines (what the file holds)."""
+    for line in comments:
+        out.write("# " + " ".join(str(line).split()) + "\n")
+    neutralise_formulas(output_table(frame)).to_csv(out, index=False, lineterminator="\n")
+
+
+def to_geojson(frame: pd.DataFrame, about: dict | None = None) -> dict:
+    """A FeatureCollection of the records; ``about`` describes the collection (filters, sources)."""
     table = output_table(frame)
     features = []
     for row in table.to_dict(orient="records"):
@@ -48,11 +79,16 @@ def to_geojson(frame: pd.DataFrame) -> dict:
                 "properties": properties,
             }
         )
-    return {"type": "FeatureCollection", "features": features}
+    collection: dict = {"type": "FeatureCollection"}
+    if about:
+        # A foreign member (RFC 7946 section 6.1): readers that do not know it ignore it.
+        collection["properties"] = about
+    collection["features"] = features
+    return collection
 
 
-def write_geojson(frame: pd.DataFrame, out: TextIO) -> None:
-    json.dump(to_geojson(frame), out, ensure_ascii=False, indent=1)
+def write_geojson(frame: pd.DataFrame, out: TextIO, about: dict | None = None) -> None:
+    json.dump(to_geojson(frame, about), out, ensure_ascii=False, indent=1)
     out.write("\n")
 
 

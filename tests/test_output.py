@@ -1,0 +1,96 @@
+"""Output writers: formula neutralisation, the view's description in CSV comments and GeoJSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+
+from dashboard.downloads import MAX_DOWNLOAD_ROWS, view_file
+from dashboard.view import choices_of
+from geodata.dataset import load_dataset
+from geodata.filters import ViewFilter, apply_filter
+from geodata.output import neutralise_formulas, write_csv
+
+
+def test_cells_that_start_like_a_formula_are_neutralised():
+    table = pd.DataFrame(
+        {
+            "text": ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tTab", "plain", None, "a=b"],
+            "number": [-1.0, 2.0, -3.5, 0.0, 1.0, 2.0, None, 4.0],
+        }
+    )
+    safe = neutralise_formulas(table)
+    assert safe["text"].tolist()[:6] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTab",
+        "plain",
+    ]
+    assert pd.isna(safe["text"].iloc[6])
+    assert safe["text"].iloc[7] == "a=b"  # only the first character counts
+    assert safe["number"].tolist()[:3] == [-1.0, 2.0, -3.5]  # numbers stay numbers
+    assert table["text"].iloc[0].startswith("=")  # the input is not changed
+
+
+def test_a_hostile_record_downloads_harmless(tmp_path, boundaries_dir):
+    records = tmp_path / "hostile.csv"
+    records.write_text(
+        "id,date_start,event_type,place,lat,lon,description,actor1\n"
+        'H-1,2008-03-01,Riots,Mitrovica,42.89,20.87,"=cmd|\' /C calc\'!A0","@evil"\n',
+        encoding="utf-8",
+    )
+    dataset = load_dataset(records)
+    text, name = view_file(dataset, "", choices_of(dataset), "csv")
+    assert name.endswith(".csv")
+    rows = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
+    assert rows[0]["description"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["actor1"] == "'@evil"
+
+
+def test_downloaded_view_holds_exactly_the_filtered_rows(dataset):
+    choices = choices_of(dataset)
+    query = "type=Riots&start=2008-03-01"
+    expected = apply_filter(
+        dataset.incidents, ViewFilter(event_types=("Riots",), start=pd.Timestamp("2008-03-01").date())
+    )
+    assert 0 < len(expected) < len(dataset.incidents)
+
+    text, _ = view_file(dataset, query, choices, "csv")
+    comments = [line for line in text.splitlines() if line.startswith("# ")]
+    assert f"# incidents: {len(expected)}" in comments
+    assert any("Event type: Riots" in line for line in comments)
+    assert any(line.startswith("# boundaries: ") for line in comments)
+    rows = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
+    assert [r["id"] for r in rows] == expected["id"].tolist()
+
+    text, name = view_file(dataset, query, choices, "geojson")
+    collection = json.loads(text)
+    assert name.endswith(".geojson")
+    assert [f["properties"]["id"] for f in collection["features"]] == expected["id"].tolist()
+    assert collection["properties"]["incidents"] == str(len(expected))
+    assert "Riots" in collection["properties"]["filters"]
+
+
+def test_a_download_past_the_row_limit_is_refused_with_a_reason(dataset, monkeypatch):
+    monkeypatch.setattr("dashboard.downloads.MAX_DOWNLOAD_ROWS", 3)
+    try:
+        view_file(dataset, "", choices_of(dataset), "csv")
+    except ValueError as error:
+        assert f"{len(dataset.incidents):,} incidents are in view" in str(error)
+        assert "at most 3" in str(error)
+    else:
+        raise AssertionError("a view over the limit was written")
+    assert MAX_DOWNLOAD_ROWS >= 100_000
+
+
+def test_csv_comments_are_one_line_each(incidents):
+    out = io.StringIO()
+    write_csv(incidents.head(2), out, comments=["filters: a\nb"])
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "# filters: a b"
+    assert lines[1].startswith("id,")
