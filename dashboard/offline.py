@@ -20,8 +20,10 @@ from typing import Final
 
 #: The font stack that map text traces use (``textfont.family``); its glyphs are bundled.
 LABEL_FONT: Final = "Noto Sans Regular"
+#: Version of the bundled glyphs (the source commit): in their URL, so browsers may cache them for good.
+GLYPHS_VERSION: Final = "f12391e9"
 #: Glyph URL for the dashboard page, relative to the page (Dash serves ``assets/`` there).
-PAGE_GLYPHS: Final = "assets/fonts/{fontstack}/{range}.pbf"
+PAGE_GLYPHS: Final = "assets/fonts/{fontstack}/{range}.pbf?v=" + GLYPHS_VERSION
 #: The Unicode ranges bundled for every font (MapLibre asks in blocks of 256 code points).
 GLYPH_RANGES: Final = ("0-255", "256-511", "512-767", "1024-1279", "7680-7935", "8192-8447")
 
