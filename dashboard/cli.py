@@ -289,7 +289,7 @@ def run_data(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
-    from dashboard.production import finish_setup, gunicorn_options, serve_with_gunicorn
+    from dashboard.production import finish_setup, gunicorn_options, serve_fast, serve_with_gunicorn
     from geodata.dataset import DataLoadError
 
     try:
@@ -317,7 +317,7 @@ def run_serve(args: argparse.Namespace) -> int:
         serve_with_gunicorn(lambda: create_app(dataset, basemap=args.basemap).server, options)
         return 0
     app = create_app(dataset, basemap=args.basemap)
-    finish_setup(app.server)  # the development server is threaded too
+    finish_setup(serve_fast(app.server))  # the development server is threaded too
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
 

@@ -21,7 +21,7 @@ from typing import Final
 
 import plotly.graph_objects as go
 
-from dashboard import figures, style
+from dashboard import figures, offline, style
 from dashboard.viewstate import ViewState
 from geodata.dataset import Dataset
 from geodata.filters import apply_filter
@@ -106,8 +106,18 @@ def export_figure(
     options = options.validated()
     visible = apply_filter(dataset.incidents, state.filter)
     center = {"lat": state.lat, "lon": state.lon} if state.lat is not None and state.lon is not None else None
-    # Exports never depend on tile servers: always the offline style.
-    fig = figures.map_figure(dataset, visible, state.selected, state.shade, "none", center, state.zoom)
+    # Exports never depend on tile servers: always the offline style, its label glyphs read from
+    # disk (kaleido's page is a file:// one, and its Chromium may read local files).
+    fig = figures.map_figure(
+        dataset,
+        visible,
+        state.selected,
+        state.shade,
+        "none",
+        center,
+        state.zoom,
+        glyphs=offline.file_glyphs_url(),
+    )
     caption_px = CAPTION_HEIGHT_PX if options.caption else 28
     bottom = caption_px / options.height
     fig.update_layout(

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Patch
 
-from dashboard import style
+from dashboard import offline, style
 from geodata.dataset import Dataset
 from geodata.filters import incident_position
 from geodata.schema import EVENT_TYPES
@@ -226,11 +226,11 @@ def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count
     }
 
 
-def _base_style(dataset: Dataset, basemap: str) -> Any:
-    """A MapLibre style that needs no network: plain background plus the country outline."""
+def _base_style(basemap: str, glyphs: str) -> Any:
+    """An online basemap by name, else a style that asks no other host (background, local glyphs)."""
     if basemap in ONLINE_BASEMAPS:
         return basemap
-    return "white-bg"
+    return offline.offline_style(style.BACKGROUND, glyphs)
 
 
 def _static_layers(dataset: Dataset) -> list[dict]:
@@ -258,8 +258,13 @@ def map_figure(
     basemap: str = "none",
     center: dict | None = None,
     zoom: float | None = None,
+    glyphs: str = offline.PAGE_GLYPHS,
 ) -> go.Figure:
-    """The whole map figure (first load and exports)."""
+    """The whole map figure (first load and exports).
+
+    ``glyphs`` is the label glyph URL of the offline style (see :mod:`dashboard.offline`):
+    relative to the dashboard page by default; exports pass a ``file://`` one.
+    """
     fig = go.Figure()
     municipalities = dataset.boundaries.municipalities if dataset.boundaries is not None else None
     if municipalities is not None:
@@ -288,7 +293,13 @@ def map_figure(
             lon=[] if labels is None else labels.x.to_numpy(),
             text=[] if municipalities is None else municipalities["name"].tolist(),
             mode="text",
-            textfont={"size": 10, "color": "#5b574c"},
+            # Offline: a font whose glyphs the app serves (Plotly's default is not bundled). An online
+            # basemap brings its own glyph server: keep Plotly's default font there.
+            textfont={
+                "size": 10,
+                "color": "#5b574c",
+                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
+            },
             hoverinfo="skip",
             showlegend=False,
         )
@@ -331,7 +342,7 @@ def map_figure(
     apply_dynamic(fig, dataset, visible, selected_id, shade_by_count)
     fig.update_layout(
         map={
-            "style": _base_style(dataset, basemap),
+            "style": _base_style(basemap, glyphs),
             "center": center or DEFAULT_CENTER,
             "zoom": DEFAULT_ZOOM if zoom is None else zoom,
             "layers": _static_layers(dataset),
@@ -354,26 +365,7 @@ def map_figure(
         # Keep the user's pan and zoom when a patch arrives.
         uirevision="map",
     )
-    if basemap not in ONLINE_BASEMAPS:
-        fig.update_layout(map_layers=[*_background_layer(), *_static_layers(dataset)])
     return fig
-
-
-def _background_layer() -> list[dict]:
-    """A world-sized polygon in the background colour: the offline map's 'land'."""
-    world = {
-        "type": "Polygon",
-        "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]],
-    }
-    return [
-        {
-            "sourcetype": "geojson",
-            "source": world,
-            "type": "fill",
-            "color": style.BACKGROUND,
-            "below": "traces",
-        }
-    ]
 
 
 def apply_dynamic(

@@ -36,20 +36,120 @@ def create_server() -> Flask:
     from geodata.dataset import load_dataset
 
     dataset = load_dataset(os.environ.get(DATA_ENV) or None, strict=False)
-    return finish_setup(create_app(dataset, basemap=os.environ.get(BASEMAP_ENV, "none")).server)
+    return finish_setup(serve_fast(create_app(dataset, basemap=os.environ.get(BASEMAP_ENV, "none")).server))
 
 
 def finish_setup(server: Flask) -> Flask:
     """Run Dash's one-time setup now, in one thread, before the server takes traffic.
+
+    With :func:`serve_fast` on, it also compresses the page's scripts once, ahead of the first user.
 
     Dash does it on the first request and marks it done before it has registered the
     script bundles; a threaded worker's second request in that gap gets a 500 for
     every ``/_dash-component-suites/`` file (plotly/dash#3971). One page request
     through Flask's test client completes it.
     """
-    response = server.test_client().get("/")
+    client = server.test_client()
+    response = client.get("/")
     if response.status_code != 200:
         raise RuntimeError(f"dashboard index answered {response.status_code} during start-up")
+    if server.extensions.get("unrest_map_fast"):
+        _compress_scripts_now(client, response.get_data(as_text=True))
+    return server
+
+
+#: Scripts the page loads that its HTML does not name (Dash loads plotly.js when a graph mounts).
+LATER_SCRIPTS = ("/_dash-component-suites/plotly/package_data/plotly.min.js",)
+
+
+def _compress_scripts_now(client, index_html: str) -> None:
+    """Ask for every script once, as a browser would, so the first user does not wait for brotli."""
+    import re
+
+    scripts = re.findall(r'<script src="(/_dash-component-suites/[^"]+)"', index_html)
+    for path in [*scripts, *LATER_SCRIPTS]:
+        client.get(path, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+
+
+#: A year: the longest lifetime worth giving; for files whose URL changes when they do.
+LONG_CACHE_SECONDS = 31_536_000
+#: Brotli quality for responses: 6 makes plotly.js 1.3 MB (gzip 6: 1.5 MB); each file is compressed
+#: once per worker and kept (see :class:`CompressedFiles`), so a slower, smaller setting pays.
+BROTLI_QUALITY = 6
+
+
+class CompressedFiles:
+    """flask-compress's cache backend: compressed bodies of Dash's script files, kept per process.
+
+    Only GET requests for ``/_dash-component-suites/`` are kept (the same bytes for every user;
+    plotly.js alone takes about half a second to compress); everything else, callbacks included,
+    is compressed afresh each time. At most ``limit`` bodies (Dash serves a few dozen files).
+    """
+
+    def __init__(self, limit: int = 200) -> None:
+        self.limit = limit
+        self.bodies: dict[str, bytes] = {}
+
+    @staticmethod
+    def key(request) -> str:
+        """flask-compress's cache key; '' marks a response that must not be kept."""
+        if request.method == "GET" and "/_dash-component-suites/" in request.path:
+            return request.full_path
+        return ""
+
+    def get(self, key: str) -> bytes | None:
+        return self.bodies.get(key)
+
+    def set(self, key: str, body: bytes) -> None:
+        if not key.endswith(";") and (key in self.bodies or len(self.bodies) < self.limit):
+            self.bodies[key] = body
+
+
+def serve_fast(server: Flask) -> Flask:
+    """Compressed responses and long cache lifetimes for versioned files (issue 12, 'fast to open').
+
+    - Every response of a compressible type is sent with brotli (or zstd/gzip, whatever the browser
+      accepts best); Dash's script files are compressed once per process and kept.
+    - Files whose URL carries their version (Dash's ``/assets/x.css?m=<mtime>``, the map glyphs'
+      ``?v=``) may be cached by the browser for a year; Dash already does so for its fingerprinted
+      script URLs. Anything else keeps Flask's and Dash's ETag revalidation.
+
+    Call it once on the Flask server, before it takes traffic (a second call changes nothing).
+    """
+    from flask import request
+    from flask_compress import Compress
+
+    if server.extensions.get("unrest_map_fast"):
+        return server
+    server.config.update(
+        COMPRESS_ALGORITHM=["br", "zstd", "gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["br", "zstd", "deflate"],
+        COMPRESS_BR_LEVEL=BROTLI_QUALITY,
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "application/x-protobuf",  # map glyphs (.pbf): their signed-distance bitmaps shrink well
+            "application/octet-stream",
+            "image/svg+xml",
+        ],
+        COMPRESS_CACHE_BACKEND=CompressedFiles,
+        COMPRESS_CACHE_KEY=CompressedFiles.key,
+    )
+    assets_prefix = "/" + server.config.get("UNREST_MAP_ASSETS_PATH", "assets").strip("/") + "/"
+
+    @server.after_request
+    def cache_versioned(response):
+        versioned = request.path.startswith(assets_prefix) and ("m" in request.args or "v" in request.args)
+        if versioned and response.status_code == 200:
+            response.cache_control.public = True
+            response.cache_control.max_age = LONG_CACHE_SECONDS
+            response.cache_control.immutable = True
+        return response
+
+    server.extensions["unrest_map_fast"] = Compress(server)  # its cache is there too
     return server
 
 
@@ -83,6 +183,6 @@ def serve_with_gunicorn(build_server: Callable[[], Flask], options: dict[str, An
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
-            return finish_setup(build_server())
+            return finish_setup(serve_fast(build_server()))
 
     Application().run()

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import plotly.io as pio
 
-from dashboard import style
+from dashboard import offline, style
 from dashboard.figures import (
     TRACE_INDEX,
     casualties,
@@ -29,7 +29,7 @@ def test_map_figure_has_every_incident_in_its_event_type_trace(dataset, incident
         assert trace.marker.color == colour
     selected = fig.data[TRACE_INDEX["selected"]]
     assert list(selected.lat) == [incidents.set_index("id").loc["KOS-2008-14", "lat"]]
-    assert fig.layout.map.style == "white-bg"  # offline by default
+    assert fig.layout.map.style["glyphs"] == offline.PAGE_GLYPHS  # offline by default
     assert "OpenStreetMap" in json.dumps(fig.layout.map.layers[-1].sourceattribution)
 
 
