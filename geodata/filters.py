@@ -163,19 +163,31 @@ def _category_mask(values: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
 
 
 def _municipality_mask(frame: pd.DataFrame, wanted: tuple[str, ...]) -> np.ndarray:
-    mask = frame["municipality"].isin([w for w in wanted if w != NORTH_KOSOVO_GROUP]).to_numpy()
+    """Rows in (or, for a region record, covering) any wanted municipality; the group adds the north.
+
+    Reads ``municipalities`` (see :mod:`geodata.join`): per category, not per row.
+    """
+    names = {w for w in wanted if w != NORTH_KOSOVO_GROUP}
+    if "municipalities" in frame.columns:
+        mask = _list_mask(frame["municipalities"], names)
+    else:  # a frame joined before the region rule existed
+        mask = frame["municipality"].isin(list(names)).to_numpy()
     if NORTH_KOSOVO_GROUP in wanted:
         mask = mask | frame["north_kosovo"].to_numpy(dtype=bool)  # not in place: pandas arrays are read-only
     return mask
 
 
+def _list_mask(values: pd.Series, wanted: set[str]) -> np.ndarray:
+    """Rows whose ``;``-separated list names any of ``wanted``, decided once per distinct list."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hits = [bool(wanted & set(str(c).split(SIDE_SEPARATOR))) for c in values.cat.categories]
+        return np.asarray([*hits, False], dtype=bool)[values.cat.codes.to_numpy()]  # code -1 is NaN
+    return values.fillna("").map(lambda s: bool(wanted & set(s.split(SIDE_SEPARATOR)))).to_numpy(dtype=bool)
+
+
 def _sides_mask(sides: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
     """Rows naming any wanted side. Works on the categories, not on every row."""
-    wanted_set = set(wanted)
-    if isinstance(sides.dtype, pd.CategoricalDtype):
-        hits = [bool(wanted_set & set(str(c).split(SIDE_SEPARATOR))) for c in sides.cat.categories]
-        return np.asarray([*hits, False], dtype=bool)[sides.cat.codes.to_numpy()]  # code -1 is NaN
-    return sides.fillna("").map(lambda s: bool(wanted_set & set(s.split(SIDE_SEPARATOR)))).to_numpy()
+    return _list_mask(sides, set(wanted))
 
 
 def _text_mask(frame: pd.DataFrame, text: str) -> np.ndarray:
@@ -231,15 +243,22 @@ def _facet_counts(frame: pd.DataFrame, facet: str, base: np.ndarray) -> dict[str
     if facet == "place_kinds":
         return _value_counts(frame["place_kind"], base)
     if facet == "municipalities":
-        counts = _value_counts(frame["municipality"], base)
+        if "municipalities" in frame.columns:  # a region record counts under each municipality it covers
+            counts = _list_counts(frame["municipalities"], base)
+        else:
+            counts = _value_counts(frame["municipality"], base)
         counts[NORTH_KOSOVO_GROUP] = int(frame["north_kosovo"].to_numpy(dtype=bool)[base].sum())
         return counts
-    # Sides: count each distinct combination once, then share it out.
+    return _list_counts(frame["sides"], base)
+
+
+def _list_counts(values: pd.Series, base: np.ndarray) -> dict[str, int]:
+    """Counts per name of a ``;``-separated list column: each distinct list counted once, then shared."""
     counts: dict[str, int] = {}
-    for combination, count in _value_counts(frame["sides"], base).items():
-        for side in combination.split(SIDE_SEPARATOR):
-            if side:
-                counts[side] = counts.get(side, 0) + count
+    for combination, count in _value_counts(values, base).items():
+        for name in combination.split(SIDE_SEPARATOR):
+            if name:
+                counts[name] = counts.get(name, 0) + count
     return counts
 
 

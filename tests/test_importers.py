@@ -96,7 +96,10 @@ def test_imported_events_join_their_municipalities(cache_dir, boundaries_dir):
     by_id = dataset.incidents.set_index("id")
     assert by_id.loc["XKX1", "municipality"] == "Leposaviq" and by_id.loc["XKX1", "snapped"]
     assert by_id.loc["XKX3", "municipality"] == "North Mitrovica"
-    assert by_id.loc["XKX7", "municipality"] == "Kamenica"
+    # geo_precision 3 (a larger region): regional, credited to no municipality, whatever its marker hits.
+    assert by_id.loc["XKX7", "regional"] and pd.isna(by_id.loc["XKX7", "municipality"])
+    assert by_id.loc["XKX7", "municipalities"] == ""
+    assert not by_id.loc[["XKX1", "XKX2", "XKX3"], "regional"].any()
     assert not any(c.startswith("src_") for c in dataset.incidents.columns)  # originals stay on disk
     originals = pd.read_parquet(dataset.originals_path, columns=["id", "src_extra_future_column"])
     assert set(originals["src_extra_future_column"]) == {"kept"}
@@ -138,7 +141,9 @@ def test_custom_boundaries_with_name_field(cache_dir, tmp_path, boundaries_dir):
     path = tmp_path / "districts.gpkg"
     layer.to_file(path, driver="GPKG")
     dataset = load_dataset(ACLED, boundaries_file=path, boundary_name_field="NAME_1", strict=False)
-    assert dataset.incidents.set_index("id").loc["XKX7", "municipality"] == "Gjilan"
+    by_id = dataset.incidents.set_index("id")
+    assert by_id.loc["XKX3", "municipality"] == "Mitrovica"  # the district layer's polygon
+    assert pd.isna(by_id.loc["XKX7", "municipality"])  # region-level: no single polygon
 
 
 def test_cli_counts_add_up_and_data_goes_on(cache_dir, boundaries_dir):
