@@ -13,6 +13,8 @@ from geodata.boundaries import (
     load_custom_boundaries,
     load_kosovo_boundaries,
 )
+from geodata.filters import search_columns
+from geodata.gazetteer import load_gazetteer
 from geodata.join import DEFAULT_SNAP_TOLERANCE_M, apply_region_rule, join_boundaries
 from geodata.records import Problem, ReadResult, read_reactions, read_records
 from geodata.schema import REACTION_FIELDS
@@ -118,6 +120,8 @@ def _join(records: pd.DataFrame, boundaries: Boundaries | None, snap_tolerance_m
         if boundaries is not None
         else _unjoined(records)
     )
+    # The text search's folded columns, built once here (and cached with an import), never per query.
+    joined = search_columns(joined, load_gazetteer(), boundaries)
     return joined.sort_values(["date_start", "id"], kind="stable").reset_index(drop=True)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from geodata.cache import CACHE_ENV_VAR
 from geodata.dataset import load_dataset
+from geodata.filters import ViewFilter, apply_filter
 from geodata.importers import detect_format, read_events, read_header
 
 DATA = Path(__file__).parent / "data"
@@ -115,6 +116,9 @@ def test_cache_is_used_then_rebuilt_when_the_file_changes(cache_dir, boundaries_
         first.incidents, second.incidents, check_dtype=False, check_categorical=False
     )
     assert [str(p) for p in second.read.problems] == [str(p) for p in first.read.problems]
+    # The folded search columns come back from the cache and still search (accents and case folded).
+    searched = [set(apply_filter(d.incidents, ViewFilter(text="SECOND POST"))["id"]) for d in (first, second)]
+    assert searched[0] == searched[1] == {"XKX2"}
     copy.write_text(
         copy.read_text(encoding="utf-8").replace("Second post burned.", "Edited."), encoding="utf-8"
     )
