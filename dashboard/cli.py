@@ -278,7 +278,13 @@ def run_data(args: argparse.Namespace) -> int:
     dataset = _load(args, strict=False)
     _report_read(dataset, args.data or "built-in records")
     selected = apply_filter(dataset.incidents, view_filter_from_args(args))
-    write = write_geojson if args.format == "geojson" else write_csv
+
+    def write(frame, out) -> None:
+        if args.format == "geojson":
+            write_geojson(frame, out, dataset.reactions)  # the reactions and their links travel along
+        else:
+            write_csv(frame, out)
+
     if args.output == "-":
         write(selected, sys.stdout)
     else:

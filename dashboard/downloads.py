@@ -71,7 +71,7 @@ def view_file(dataset: Dataset, query: str | None, choices: Choices, kind: str) 
     described = describe_view(dataset, state, choices, len(selected))
     out = io.StringIO()
     if kind == "geojson":
-        write_geojson(selected, out, about=described)
+        write_geojson(selected, out, dataset.reactions, about=described)
     else:
         write_csv(selected, out, comments=[f"{key}: {value}" for key, value in described.items()])
     return out.getvalue(), file_name(dataset, state, kind)

@@ -13,8 +13,11 @@ from geodata.boundaries import (
     load_custom_boundaries,
     load_kosovo_boundaries,
 )
-from geodata.join import DEFAULT_SNAP_TOLERANCE_M, join_boundaries
+from geodata.filters import search_columns
+from geodata.gazetteer import load_gazetteer
+from geodata.join import DEFAULT_SNAP_TOLERANCE_M, apply_region_rule, join_boundaries
 from geodata.records import Problem, ReadResult, read_reactions, read_records
+from geodata.schema import REACTION_FIELDS
 
 BUILTIN_TITLE = "2008 unrest in Kosovo"
 BUILTIN_SOURCE = "Records: “2008 unrest in Kosovo”, Wikipedia article, CC BY-SA 4.0"
@@ -117,6 +120,8 @@ def _join(records: pd.DataFrame, boundaries: Boundaries | None, snap_tolerance_m
         if boundaries is not None
         else _unjoined(records)
     )
+    # The text search's folded columns, built once here (and cached with an import), never per query.
+    joined = search_columns(joined, load_gazetteer(), boundaries)
     return joined.sort_values(["date_start", "id"], kind="stable").reset_index(drop=True)
 
 
@@ -152,13 +157,11 @@ def _unjoined(records: pd.DataFrame) -> pd.DataFrame:
     joined["snapped"] = False
     joined["snap_distance_m"] = float("nan")
     joined["outside_boundaries"] = True
-    return joined
+    return apply_region_rule(joined, None, {})  # no layer: region records cover nothing known
 
 
 def _no_reactions() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=["id", "incident_id", "speaker", "role", "affiliation", "summary", "source_section"]
-    )
+    return pd.DataFrame(columns=list(REACTION_FIELDS))
 
 
 def original_columns(dataset: Dataset, incident_id: str) -> dict[str, str]:

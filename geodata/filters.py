@@ -7,7 +7,7 @@ over a million events stays cheap.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -163,34 +163,217 @@ def _category_mask(values: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
 
 
 def _municipality_mask(frame: pd.DataFrame, wanted: tuple[str, ...]) -> np.ndarray:
-    mask = frame["municipality"].isin([w for w in wanted if w != NORTH_KOSOVO_GROUP]).to_numpy()
+    """Rows in (or, for a region record, covering) any wanted municipality; the group adds the north.
+
+    Reads ``municipalities`` (see :mod:`geodata.join`): per category, not per row.
+    """
+    names = {w for w in wanted if w != NORTH_KOSOVO_GROUP}
+    if "municipalities" in frame.columns:
+        mask = _list_mask(frame["municipalities"], names)
+    else:  # a frame joined before the region rule existed
+        mask = frame["municipality"].isin(list(names)).to_numpy()
     if NORTH_KOSOVO_GROUP in wanted:
         mask = mask | frame["north_kosovo"].to_numpy(dtype=bool)  # not in place: pandas arrays are read-only
     return mask
 
 
+def _list_mask(values: pd.Series, wanted: set[str]) -> np.ndarray:
+    """Rows whose ``;``-separated list names any of ``wanted``, decided once per distinct list."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hits = [bool(wanted & set(str(c).split(SIDE_SEPARATOR))) for c in values.cat.categories]
+        return np.asarray([*hits, False], dtype=bool)[values.cat.codes.to_numpy()]  # code -1 is NaN
+    return values.fillna("").map(lambda s: bool(wanted & set(s.split(SIDE_SEPARATOR)))).to_numpy(dtype=bool)
+
+
 def _sides_mask(sides: pd.Series, wanted: tuple[str, ...]) -> np.ndarray:
     """Rows naming any wanted side. Works on the categories, not on every row."""
-    wanted_set = set(wanted)
-    if isinstance(sides.dtype, pd.CategoricalDtype):
-        hits = [bool(wanted_set & set(str(c).split(SIDE_SEPARATOR))) for c in sides.cat.categories]
-        return np.asarray([*hits, False], dtype=bool)[sides.cat.codes.to_numpy()]  # code -1 is NaN
-    return sides.fillna("").map(lambda s: bool(wanted_set & set(s.split(SIDE_SEPARATOR)))).to_numpy()
+    return _list_mask(sides, set(wanted))
+
+
+#: Letters Unicode decomposition leaves alone, and Serbian Cyrillic, spelt as the folded Latin
+#: forms (the same folding as :func:`geodata.gazetteer.normalise_name`, plus Cyrillic).
+_EXTRA_FOLDS: dict[int, str] = str.maketrans(
+    {
+        "đ": "dj", "Đ": "dj", "ł": "l", "ß": "ss", "ø": "o", "æ": "ae",
+        **dict(zip("абвгдежзијклмнопрстуфхцчш", "abvgdezzijklmnoprstufhccs", strict=True)),
+        "ђ": "dj", "љ": "lj", "њ": "nj", "ћ": "c", "џ": "dz",
+        **dict(zip("АБВГДЕЖЗИЈКЛМНОПРСТУФХЦЧШ", "abvgdezzijklmnoprstufhccs", strict=True)),
+        "Ђ": "dj", "Љ": "lj", "Њ": "nj", "Ћ": "c", "Џ": "dz",
+    }
+)  # fmt: skip
+#: The columns :func:`search_columns` adds.
+SEARCH_COLUMNS = ("search_text", "search_place")
+#: Separates the folded parts of a search text, so a search never matches across two of them.
+_PART = " | "
+#: Characters with a meaning in an RE2 pattern.
+_RE2_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+#: Characters that need more than lower-casing and NFKD to fold (see :data:`_EXTRA_FOLDS`).
+_NEEDS_TRANSLATION = "[đĐłßøæ\u0400-\u04ff]"
+
+
+def fold_text(text: str) -> str:
+    """Fold text as :func:`fold_series` folds a search column: lower case, no diacritics,
+    Cyrillic as Latin. Spacing and hyphens stay as written.
+
+    >>> fold_text("Štrpce"), fold_text("Shtërpcë"), fold_text("Штрпце"), fold_text("Đeneral pre-dawn")
+    ('strpce', 'shterpce', 'strpce', 'djeneral pre-dawn')
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def fold(text: str) -> str:
+    """:func:`fold_text`, then hyphens as spaces and single spaces: how names are matched, as
+    :func:`geodata.gazetteer.normalise_name` matches them.
+
+    >>> fold("  Kosovska-Mitrovicë ")
+    'kosovska mitrovice'
+    """
+    return " ".join(fold_text(text).replace("-", " ").split())
+
+
+def fold_series(*columns: pd.Series) -> pd.Series:
+    """:func:`fold_text` of the columns joined with " | " (missing -> empty), in pyarrow.
+
+    Lower-cases everything in one pass; only the rows that are not ASCII then are decomposed and
+    stripped of marks, and only those with Cyrillic or a letter NFKD leaves alone go through Python.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [pc.fill_null(pa.array(_as_text(c), type=pa.large_string()), "") for c in columns]
+    separator = pa.scalar(_PART, type=pa.large_string())
+    text = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, separator)
+    text = pc.utf8_lower(text)
+    rows = np.flatnonzero(~pc.string_is_ascii(text).to_numpy(zero_copy_only=False))
+    if len(rows):
+        accented = pc.utf8_normalize(text.take(rows), "NFKD")
+        accented = pc.replace_substring_regex(accented, r"\p{Mn}", "")
+        special = np.flatnonzero(
+            pc.match_substring_regex(accented, _NEEDS_TRANSLATION).to_numpy(zero_copy_only=False)
+        )
+        if len(special):
+            folded = accented.to_pylist()
+            for i in special:
+                folded[i] = fold_text(folded[i])
+            accented = pa.array(folded, type=pa.large_string())
+        mask = np.zeros(len(text), dtype=bool)
+        mask[rows] = True
+        text = pc.replace_with_mask(text, pa.array(mask), accented)
+    return pd.Series(pd.arrays.ArrowExtensionArray(text), index=columns[0].index)
+
+
+def _as_text(values: pd.Series) -> object:
+    """The column as something pyarrow reads without a Python loop where it can."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(object)
+    return values.array if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype(object)
+
+
+def search_columns(frame: pd.DataFrame, gazetteer=None, boundaries=None) -> pd.DataFrame:
+    """``frame`` with :data:`SEARCH_COLUMNS` added: the text search's folded haystacks, built once.
+
+    ``search_text`` (one per row): description and actors. ``search_place`` (a category per
+    distinct place and municipality list): the place's names in English, Albanian and Serbian,
+    with every spelling ``gazetteer`` knows for it (aliases included), and the names of the
+    municipalities the record is in or covers, in every form ``boundaries`` gives. Folding the
+    few distinct places, not the rows, keeps it cheap on a million events.
+    """
+    out = frame.copy(deep=False)  # new columns only: the input frame is left as it is
+    columns = [frame[c] for c in ("description", "actor1", "actor2") if c in frame.columns]
+    out["search_text"] = fold_series(*columns) if columns else pd.Series("", index=frame.index)
+    place = frame["place"].astype("category") if "place" in frame.columns else None
+    covered = _municipality_list(frame)
+    place_codes = place.cat.codes.to_numpy() if place is not None else np.zeros(len(frame), dtype=np.int64)
+    combo = place_codes.astype(np.int64) * (len(covered.cat.categories) + 1) + covered.cat.codes.to_numpy()
+    unique, inverse = np.unique(combo, return_inverse=True)
+    first = np.zeros(len(unique), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(combo))[::-1]  # a row standing for each distinct combination
+    forms = _municipality_forms(boundaries)
+    name_columns = [c for c in ("place", "place_name", "place_name_sq", "place_name_sr") if c in frame]
+    owners, raw = [], []  # every name of every distinct combination, folded below in one go
+    for position, row in enumerate(first):
+        names = [frame[c].iat[row] for c in name_columns]
+        names += [
+            form for m in str(covered.iat[row]).split(SIDE_SEPARATOR) if m for form in forms.get(m, (m,))
+        ]
+        if "municipality_display" in frame.columns:
+            names.append(frame["municipality_display"].iat[row])
+        kept = [str(n) for n in names if isinstance(n, str) and n.strip()]
+        owners += [position] * len(kept)
+        raw += kept
+    folded = [fold(name) for name in raw]  # names: few, folded as the gazetteer folds them
+    spellings_of: dict[str, list[str]] = {}
+    if gazetteer is not None:
+        for spelling, key in gazetteer.spellings.items():
+            spellings_of.setdefault(key, []).append(spelling)
+    per_combination: list[list[str]] = [[] for _ in first]
+    for owner, name in zip(owners, folded, strict=True):
+        per_combination[owner].append(name)
+    texts = []
+    for names in per_combination:
+        if gazetteer is not None:  # the place's every known spelling: aliases, other languages
+            for key in dict.fromkeys(gazetteer.spellings.get(n) for n in names[:2]):
+                names += spellings_of.get(key, []) if key else []
+        texts.append(_PART.join(dict.fromkeys(names)))
+    out["search_place"] = pd.Categorical.from_codes(inverse, categories=_unique_texts(texts))
+    return out
+
+
+def _unique_texts(texts: list[str]) -> pd.Index:
+    # Two combinations can fold to the same text; categories must be unique, so suffix repeats
+    # invisibly (a search never contains the NUL byte).
+    seen: dict[str, int] = {}
+    unique = []
+    for text in texts:
+        count = seen.get(text, 0)
+        seen[text] = count + 1
+        unique.append(text if count == 0 else f"{text}\x00{count}")
+    return pd.Index(unique)
+
+
+def _municipality_list(frame: pd.DataFrame) -> pd.Series:
+    if "municipalities" in frame.columns:
+        return frame["municipalities"].astype("category")
+    if "municipality" in frame.columns:
+        return frame["municipality"].astype("category")
+    return pd.Series(pd.Categorical([""] * len(frame)), index=frame.index)
+
+
+def _municipality_forms(boundaries) -> dict[str, tuple[str, ...]]:
+    """Each municipality's names in the layer (name, Albanian, Serbian, display)."""
+    if boundaries is None:
+        return {}
+    layer = boundaries.municipalities
+    columns = [c for c in ("name", "name_sq", "name_sr", "display_name") if c in layer.columns]
+    return {
+        str(row[0]): tuple(str(v) for v in row if isinstance(v, str) and v)
+        for row in layer[columns].itertuples(index=False)
+    }
 
 
 def _text_mask(frame: pd.DataFrame, text: str) -> np.ndarray:
-    """Case-insensitive literal search in the description, actors and place name."""
-    pattern = re.escape(text.strip())
-    mask = np.zeros(len(frame), dtype=bool)
-    for column in ("description", "actor1", "actor2", "place_name"):
-        if column in frame.columns:
-            mask |= (
-                frame[column]
-                .astype("string")
-                .str.contains(pattern, case=False, regex=True, na=False)
-                .to_numpy(dtype=bool)
-            )
-    return mask
+    """Literal search, case- and accent-insensitive (Štrpce = Strpce = Shtërpcë), over descriptions,
+    actors, place names in three languages with their aliases, and municipalities.
+
+    Reads the folded columns of :func:`search_columns` when the frame has them (the dataset's
+    frames do), so a query folds only itself; another frame is folded on the spot.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    needle, name = fold_text(text.strip()), fold(text)
+    if not name:
+        return np.ones(len(frame), dtype=bool)
+    if not set(SEARCH_COLUMNS) <= set(frame.columns):
+        frame = search_columns(frame)
+    haystack = pa.array(frame["search_text"].array)
+    # A literal as an RE2 pattern: RE2 scans with memchr, several times faster than match_substring.
+    pattern = "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in needle)
+    mask = pc.match_substring_regex(haystack, pattern).to_numpy(zero_copy_only=False)
+    places = frame["search_place"]
+    hits = np.asarray([name in str(c) for c in places.cat.categories] + [False], dtype=bool)
+    return np.asarray(mask, dtype=bool) | hits[places.cat.codes.to_numpy()]
 
 
 def facet_counts(
@@ -231,15 +414,22 @@ def _facet_counts(frame: pd.DataFrame, facet: str, base: np.ndarray) -> dict[str
     if facet == "place_kinds":
         return _value_counts(frame["place_kind"], base)
     if facet == "municipalities":
-        counts = _value_counts(frame["municipality"], base)
+        if "municipalities" in frame.columns:  # a region record counts under each municipality it covers
+            counts = _list_counts(frame["municipalities"], base)
+        else:
+            counts = _value_counts(frame["municipality"], base)
         counts[NORTH_KOSOVO_GROUP] = int(frame["north_kosovo"].to_numpy(dtype=bool)[base].sum())
         return counts
-    # Sides: count each distinct combination once, then share it out.
+    return _list_counts(frame["sides"], base)
+
+
+def _list_counts(values: pd.Series, base: np.ndarray) -> dict[str, int]:
+    """Counts per name of a ``;``-separated list column: each distinct list counted once, then shared."""
     counts: dict[str, int] = {}
-    for combination, count in _value_counts(frame["sides"], base).items():
-        for side in combination.split(SIDE_SEPARATOR):
-            if side:
-                counts[side] = counts.get(side, 0) + count
+    for combination, count in _value_counts(values, base).items():
+        for name in combination.split(SIDE_SEPARATOR):
+            if name:
+                counts[name] = counts.get(name, 0) + count
     return counts
 
 

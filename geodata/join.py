@@ -5,6 +5,14 @@ a simplified boundary can leave them a little outside every polygon: such a poin
 takes the nearest municipality when it lies within ``snap_tolerance_m`` metres
 (measured in UTM 34N) and is flagged ``snapped``. A point further away (Belgrade)
 is kept, with no municipality, and flagged ``outside_boundaries``. Nothing is dropped.
+
+Region rule: a record whose ``location_precision`` is ``region`` is flagged ``regional`` and
+takes no single ``municipality`` from its marker. ``municipalities`` lists what it covers
+(see :mod:`geodata.regions`; empty when its region has no definition, as for an imported
+region-level row), ``north_kosovo`` says whether it covers a northern municipality and
+``district`` is the one district all its municipalities share, if any. Every other
+record's ``municipalities`` is its own ``municipality`` (or empty), so filters and counts
+read one column for both kinds.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.boundaries import METRIC_CRS, Boundaries
+from geodata.regions import MUNICIPALITY_SEPARATOR, region_members
 
 #: Large enough for a crossing on a simplified line, small enough to keep Belgrade out.
 DEFAULT_SNAP_TOLERANCE_M = 2_000.0
@@ -26,13 +35,22 @@ JOIN_COLUMNS = (
     "snapped",
     "snap_distance_m",
     "outside_boundaries",
+    "municipalities",
+    "regional",
 )
 
 
 def join_boundaries(
-    records: pd.DataFrame, boundaries: Boundaries, snap_tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M
+    records: pd.DataFrame,
+    boundaries: Boundaries,
+    snap_tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
+    regions: dict[str, tuple[str, ...]] | None = None,
 ) -> pd.DataFrame:
-    """Return ``records`` with the columns of :data:`JOIN_COLUMNS` added (same rows, same order)."""
+    """Return ``records`` with the columns of :data:`JOIN_COLUMNS` added (same rows, same order).
+
+    ``regions`` maps a region's place key to the municipalities it covers (default: the
+    built-in definitions resolved against ``boundaries``).
+    """
     if snap_tolerance_m < 0:
         raise ValueError(f"snap_tolerance_m must be >= 0, got {snap_tolerance_m}")
     areas = boundaries.municipalities[["name", "display_name", "district", "north_kosovo", "geometry"]]
@@ -82,4 +100,91 @@ def join_boundaries(
     joined["snapped"] = has_area & (distance > 0)
     joined["snap_distance_m"] = np.where(has_area, distance, np.nan).round(1)
     joined["outside_boundaries"] = ~has_area
+    return apply_region_rule(joined, boundaries, region_members(boundaries) if regions is None else regions)
+
+
+def regional_rows(records: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the region-level records (by their location precision only)."""
+    if "location_precision" not in records.columns:
+        return np.zeros(len(records), dtype=bool)
+    return (records["location_precision"] == "region").to_numpy(dtype=bool, na_value=False)
+
+
+def apply_region_rule(
+    joined: pd.DataFrame, boundaries: Boundaries | None, regions: dict[str, tuple[str, ...]]
+) -> pd.DataFrame:
+    """Add ``municipalities`` and ``regional``; take region-level records off their marker's municipality.
+
+    Works on category codes, once per distinct place: a million imported rows cost a few array
+    operations, no Python per row.
+    """
+    regional = regional_rows(joined)
+    joined["regional"] = regional
+    rows = np.flatnonzero(regional)
+    place = joined["place"].astype("category")
+    place_codes = place.cat.codes.to_numpy()[rows]
+    used = np.unique(place_codes)  # the distinct places of the region records
+    keys = [str(place.cat.categories[c]) if c >= 0 else "" for c in used]
+    which = np.searchsorted(used, place_codes)  # each region record's position in keys
+    members = {key: regions.get(key, ()) for key in keys}
+    attributes = _region_attributes(members, boundaries.municipalities if boundaries is not None else None)
+
+    def per_key(values: dict[str, object]) -> list[object]:
+        return [values[key] for key in keys]
+
+    covered = [MUNICIPALITY_SEPARATOR.join(members[key]) for key in keys]
+    joined["municipalities"] = _replace(joined["municipality"], rows, which, covered, missing="")
+    joined["municipality"] = _replace(joined["municipality"], rows, which, [None] * len(keys))
+    for column in ("municipality_display", "district"):
+        joined[column] = _replace(joined[column], rows, which, per_key(attributes[column]))
+    north = joined["north_kosovo"].to_numpy(dtype=bool).copy()
+    north[rows] = np.asarray(per_key(attributes["north_kosovo"]), dtype=bool)[which]
+    joined["north_kosovo"] = north
+    snapped = joined["snapped"].to_numpy(dtype=bool).copy()
+    snapped[rows] = False  # the marker of a region stands for none of its municipalities
+    joined["snapped"] = snapped
+    distance = joined["snap_distance_m"].to_numpy(dtype=float).copy()
+    distance[rows] = np.nan
+    joined["snap_distance_m"] = distance
     return joined
+
+
+def _replace(
+    column: pd.Series, rows: np.ndarray, which: np.ndarray, texts: list, missing: str | None = None
+) -> pd.Series:
+    """``column`` as a categorical with ``rows`` set to ``texts[which]`` (None: no value), and
+    every other missing value set to ``missing`` when given. Done on the codes."""
+    values = column.astype("category")
+    categories = [str(c) for c in values.cat.categories]
+    position = {c: i for i, c in enumerate(categories)}
+
+    def code(text: str | None) -> int:
+        if text is None:
+            return -1
+        if text not in position:
+            position[text] = len(categories)
+            categories.append(text)
+        return position[text]
+
+    codes = values.cat.codes.to_numpy().astype(np.int32)  # a copy, wide enough for new categories
+    if missing is not None:
+        codes[codes < 0] = code(missing)
+    if len(rows):
+        codes[rows] = np.asarray([code(t) for t in texts], dtype=np.int32)[which]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=column.index)
+
+
+def _region_attributes(members: dict[str, tuple[str, ...]], layer: pd.DataFrame | None) -> dict[str, dict]:
+    """Per region key: the text shown for where it is, its shared district, whether it reaches the north."""
+    display, district, north = {}, {}, {}
+    by_name = layer.set_index("name") if layer is not None else None
+    for key, names in members.items():
+        if not names or by_name is None:
+            display[key], district[key], north[key] = "region, no municipality", None, False
+            continue
+        rows = by_name.loc[list(names)]
+        display[key] = "region: " + ", ".join(rows["display_name"].astype(str))
+        districts = rows["district"].dropna().unique()
+        district[key] = districts[0] if len(districts) == 1 and rows["district"].notna().all() else None
+        north[key] = bool(rows["north_kosovo"].astype(bool).any())
+    return {"municipality_display": display, "district": district, "north_kosovo": north}

@@ -1,5 +1,11 @@
 """Write joined records as CSV or GeoJSON (the ``unrest-map data`` output and the dashboard's download).
 
+``municipalities`` is ``;``-separated text in CSV and a list in GeoJSON: one name for a
+point record, the covered ones for a ``regional`` record (see :mod:`geodata.join`). GeoJSON
+also carries the reactions: each feature lists its linked reactions' ids, and the
+collection's ``reactions`` member (a GeoJSON foreign member) holds every reaction linked to a
+written incident or to none, with its ``incident_id`` (null when the source ties it to none).
+
 CSV text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``,
 tab or carriage return) are written with a leading apostrophe, as OWASP advises against formula
 injection: the text stays readable and no cell computes. GeoJSON keeps the text as it is.
@@ -14,6 +20,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
+from geodata.regions import MUNICIPALITY_SEPARATOR
 from geodata.schema import RECORD_FIELDS
 
 #: Columns written, in order: the record fields, then where they were placed.
@@ -28,6 +35,8 @@ OUTPUT_COLUMNS = (
     "north_kosovo",
     "snapped",
     "outside_boundaries",
+    "municipalities",
+    "regional",
 )
 
 
@@ -66,12 +75,20 @@ def write_csv(frame: pd.DataFrame, out: TextIO, comments: Sequence[str] = ()) ->
     neutralise_formulas(output_table(frame)).to_csv(out, index=False, lineterminator="\n")
 
 
-def to_geojson(frame: pd.DataFrame, about: dict | None = None) -> dict:
+def to_geojson(frame: pd.DataFrame, reactions: pd.DataFrame | None = None, about: dict | None = None) -> dict:
     """A FeatureCollection of the records; ``about`` describes the collection (filters, sources)."""
     table = output_table(frame)
+    linked: dict[str, list[str]] = {}
+    if reactions is not None:
+        for reaction_id, incident_id in zip(reactions["id"], reactions["incident_id"], strict=True):
+            if incident_id:
+                linked.setdefault(str(incident_id), []).append(str(reaction_id))
     features = []
     for row in table.to_dict(orient="records"):
         properties = {k: _plain(v) for k, v in row.items() if k not in ("lat", "lon")}
+        properties["municipalities"] = _names(properties["municipalities"])
+        if reactions is not None:
+            properties["reactions"] = linked.get(str(row["id"]), [])
         features.append(
             {
                 "type": "Feature",
@@ -84,12 +101,25 @@ def to_geojson(frame: pd.DataFrame, about: dict | None = None) -> dict:
         # A foreign member (RFC 7946 section 6.1): readers that do not know it ignore it.
         collection["properties"] = about
     collection["features"] = features
+    if reactions is not None:
+        written = set(table["id"].astype(str))
+        collection["reactions"] = [
+            {k: (v if v != "" else None) for k, v in reaction.items()}
+            for reaction in reactions.to_dict(orient="records")
+            if not reaction["incident_id"] or reaction["incident_id"] in written
+        ]
     return collection
 
 
-def write_geojson(frame: pd.DataFrame, out: TextIO, about: dict | None = None) -> None:
-    json.dump(to_geojson(frame, about), out, ensure_ascii=False, indent=1)
+def write_geojson(
+    frame: pd.DataFrame, out: TextIO, reactions: pd.DataFrame | None = None, about: dict | None = None
+) -> None:
+    json.dump(to_geojson(frame, reactions, about), out, ensure_ascii=False, indent=1)
     out.write("\n")
+
+
+def _names(value: object) -> list[str]:
+    return [n for n in str(value or "").split(MUNICIPALITY_SEPARATOR) if n]
 
 
 def _plain(value: object) -> object:

@@ -28,7 +28,12 @@ notes                  how the record was coded where that needs saying
 =====================  ==========================================================
 
 Reactions (statements by officials and governments) are not map points: they live
-in ``reactions_2008.csv`` and link to an incident by ``incident_id``.
+in ``reactions_2008.csv`` and link to an incident by ``incident_id`` only where the source
+ties them to one (otherwise it is empty); their ``notes`` say what the link rests on.
+
+Region-level records (``location_precision`` = ``region``) are credited to the
+municipalities their region covers (``geodata/data/regions.csv``), never to the one
+their marker stands in: see :mod:`geodata.join` and :mod:`geodata.regions`.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from __future__ import annotations
 from typing import Final
 
 #: Bump when the meaning or dtype of a column changes: caches keyed on it rebuild.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 #: ACLED's event types with their sub-event types (ACLED codebook, 2023+).
 EVENT_TYPES: Final[dict[str, tuple[str, ...]]] = {
@@ -102,6 +107,15 @@ RECORD_FIELDS: Final = (
 #: Fields a records file must have; the rest default to empty.
 REQUIRED_FIELDS: Final = ("id", "date_start", "event_type", "place")
 
-REACTION_FIELDS: Final = ("id", "incident_id", "speaker", "role", "affiliation", "summary", "source_section")
+REACTION_FIELDS: Final = (
+    "id",
+    "incident_id",  # empty: the source ties the statement to no incident
+    "speaker",
+    "role",
+    "affiliation",
+    "summary",
+    "source_section",
+    "notes",
+)
 
 SIDE_SEPARATOR: Final = ";"

@@ -12,6 +12,7 @@ import pytest
 
 from geodata.cache import CACHE_ENV_VAR
 from geodata.dataset import load_dataset
+from geodata.filters import ViewFilter, apply_filter
 from geodata.importers import detect_format, read_events, read_header
 
 DATA = Path(__file__).parent / "data"
@@ -96,7 +97,10 @@ def test_imported_events_join_their_municipalities(cache_dir, boundaries_dir):
     by_id = dataset.incidents.set_index("id")
     assert by_id.loc["XKX1", "municipality"] == "Leposaviq" and by_id.loc["XKX1", "snapped"]
     assert by_id.loc["XKX3", "municipality"] == "North Mitrovica"
-    assert by_id.loc["XKX7", "municipality"] == "Kamenica"
+    # geo_precision 3 (a larger region): regional, credited to no municipality, whatever its marker hits.
+    assert by_id.loc["XKX7", "regional"] and pd.isna(by_id.loc["XKX7", "municipality"])
+    assert by_id.loc["XKX7", "municipalities"] == ""
+    assert not by_id.loc[["XKX1", "XKX2", "XKX3"], "regional"].any()
     assert not any(c.startswith("src_") for c in dataset.incidents.columns)  # originals stay on disk
     originals = pd.read_parquet(dataset.originals_path, columns=["id", "src_extra_future_column"])
     assert set(originals["src_extra_future_column"]) == {"kept"}
@@ -112,6 +116,9 @@ def test_cache_is_used_then_rebuilt_when_the_file_changes(cache_dir, boundaries_
         first.incidents, second.incidents, check_dtype=False, check_categorical=False
     )
     assert [str(p) for p in second.read.problems] == [str(p) for p in first.read.problems]
+    # The folded search columns come back from the cache and still search (accents and case folded).
+    searched = [set(apply_filter(d.incidents, ViewFilter(text="SECOND POST"))["id"]) for d in (first, second)]
+    assert searched[0] == searched[1] == {"XKX2"}
     copy.write_text(
         copy.read_text(encoding="utf-8").replace("Second post burned.", "Edited."), encoding="utf-8"
     )
@@ -138,7 +145,9 @@ def test_custom_boundaries_with_name_field(cache_dir, tmp_path, boundaries_dir):
     path = tmp_path / "districts.gpkg"
     layer.to_file(path, driver="GPKG")
     dataset = load_dataset(ACLED, boundaries_file=path, boundary_name_field="NAME_1", strict=False)
-    assert dataset.incidents.set_index("id").loc["XKX7", "municipality"] == "Gjilan"
+    by_id = dataset.incidents.set_index("id")
+    assert by_id.loc["XKX3", "municipality"] == "Mitrovica"  # the district layer's polygon
+    assert pd.isna(by_id.loc["XKX7", "municipality"])  # region-level: no single polygon
 
 
 def test_cli_counts_add_up_and_data_goes_on(cache_dir, boundaries_dir):

@@ -27,9 +27,7 @@ EXPECTED_MUNICIPALITY = {
     "koshuteve": ("Mitrovica", "Mitrovica", False),
     "borivojce": ("Kamenica", "Gjilan", False),
     "strpce": ("Shtërpcë", "Ferizaj", False),
-    "gjilan_region": ("Gjilan", "Gjilan", False),
     "pristina": ("Pristina", "Prishtina", False),
-    "northern_railway": ("Zveçan", "Mitrovica", True),
 }
 
 

@@ -47,7 +47,11 @@ def test_builtin_records_keep_the_articles_figures():
     # 'Several weeks before 14 March' is a range, not a guessed day.
     blockade = records.loc["KOS-2008-11"]
     assert blockade["date_precision"] == "range" and blockade["date_end"] == pd.Timestamp("2008-03-13")
-    assert records.loc["KOS-2008-24", "date_precision"] == "month"
+    # 'After the local elections in May': from May to the end of the period, not 'May'.
+    announcement = records.loc["KOS-2008-24"]
+    assert announcement["date_precision"] == "range"
+    assert announcement["date_start"] == pd.Timestamp("2008-05-01")
+    assert announcement["date_end"] == records["date_end"].max()
     assert (records["source_section"].str.len() > 0).all()
 
 
