@@ -13,11 +13,13 @@ from geodata.boundaries import (
     load_custom_boundaries,
     load_kosovo_boundaries,
 )
+from geodata.geonames import ATTRIBUTION as GEONAMES_ATTRIBUTION
 from geodata.join import DEFAULT_SNAP_TOLERANCE_M, join_boundaries
 from geodata.records import Problem, ReadResult, read_reactions, read_records
 
 BUILTIN_TITLE = "2008 unrest in Kosovo"
-BUILTIN_SOURCE = "Records: “2008 unrest in Kosovo”, Wikipedia article, CC BY-SA 4.0"
+#: The records' source, and GeoNames, where the villages' and towns' coordinates come from.
+BUILTIN_SOURCE = f"Records: “2008 unrest in Kosovo”, Wikipedia article, CC BY-SA 4.0 · {GEONAMES_ATTRIBUTION}"
 
 
 @dataclass(frozen=True)
