@@ -131,9 +131,11 @@ def _load_file(
 ):
     """Read (or take from the cache) a records, ACLED or UCDP file, joined."""
     from geodata import cache
+    from geodata.geocode import identity as geocoder_identity
     from geodata.importers import read_events
 
-    key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}", file_format)
+    # Geocoded rows depend on GeoNames and the gazetteer too: a change there rebuilds the entry.
+    key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}", file_format)
     cached = cache.load_cached(key)
     if cached is not None:
         frame, read, detected, table = cached

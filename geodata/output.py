@@ -25,19 +25,21 @@ OUTPUT_COLUMNS = (
 )
 
 
-def output_table(frame: pd.DataFrame) -> pd.DataFrame:
-    table = frame.reindex(columns=list(OUTPUT_COLUMNS)).copy()
+def output_table(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The columns written, in order; ``extra`` columns (e.g. the geocoder's) follow."""
+    columns = [*OUTPUT_COLUMNS, *(c for c in extra if c not in OUTPUT_COLUMNS)]
+    table = frame.reindex(columns=columns).copy()
     for column in ("date_start", "date_end"):
         table[column] = table[column].dt.strftime("%Y-%m-%d")
     return table
 
 
-def write_csv(frame: pd.DataFrame, out: TextIO) -> None:
-    output_table(frame).to_csv(out, index=False, lineterminator="\n")
+def write_csv(frame: pd.DataFrame, out: TextIO, extra: tuple[str, ...] = ()) -> None:
+    output_table(frame, extra).to_csv(out, index=False, lineterminator="\n")
 
 
-def to_geojson(frame: pd.DataFrame) -> dict:
-    table = output_table(frame)
+def to_geojson(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> dict:
+    table = output_table(frame, extra)
     features = []
     for row in table.to_dict(orient="records"):
         properties = {k: _plain(v) for k, v in row.items() if k not in ("lat", "lon")}
@@ -51,8 +53,8 @@ def to_geojson(frame: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def write_geojson(frame: pd.DataFrame, out: TextIO) -> None:
-    json.dump(to_geojson(frame), out, ensure_ascii=False, indent=1)
+def write_geojson(frame: pd.DataFrame, out: TextIO, extra: tuple[str, ...] = ()) -> None:
+    json.dump(to_geojson(frame, extra), out, ensure_ascii=False, indent=1)
     out.write("\n")
 
 
