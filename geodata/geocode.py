@@ -524,7 +524,7 @@ def geocode_table(raw: pd.DataFrame, source: str, index: PlaceIndex) -> GeocodeR
     needs = ~has_coordinates
     pairs = place_text.where(needs, "") + "\x1f" + hint_text.where(needs, "")
     codes, uniques = pd.factorize(pairs)
-    matches = [match_name(index, *pair.split("\x1f", 1)) if pair != "\x1f" else Match() for pair in uniques]
+    matches = [match_name(index, *pair.split("\x1f", 1)) for pair in uniques]  # an empty name is reported
     # Per distinct name, then spread to the rows by their codes (no Python loop over rows).
     position = np.array([m.position for m in matches], dtype=np.int64)[codes]
     per_row = {
@@ -598,6 +598,10 @@ def geocode_table(raw: pd.DataFrame, source: str, index: PlaceIndex) -> GeocodeR
         index=raw.index,
     )
     rejected = check.rejected(frame.index)
+    # Every kept row has a point: one from the file, or a place matched.
+    assert not (frame["lat"].isna() & ~rejected).any(), (
+        "a row without a point was neither placed nor reported"
+    )
     bad_rows = {p.row for p in check.problems if p.field != columns["place"]}
     place_rows = {p.row for p in check.problems if p.field == columns["place"]}
     date_fields = {columns["date"], columns.get("date_end")}
