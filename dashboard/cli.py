@@ -153,10 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a records file and report every problem",
         description="Report every problem in a records file with its row and field; exit 1 if there is any.",
     )
-    validate.add_argument("file", help="records, ACLED or UCDP GED file to check")
+    validate.add_argument(
+        "file", help="records, ACLED or UCDP GED file, or a CSV/XLSX of place names (geocoded) to check"
+    )
     validate.add_argument(
         "--input-format",
-        choices=("unrest-map", "acled", "ucdp"),
+        choices=INPUT_FORMATS,
         help="format of FILE (default: detected from the header)",
     )
 
