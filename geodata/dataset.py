@@ -92,13 +92,20 @@ def load_dataset(
         reactions=read_reactions() if builtin else _no_reactions(),
         boundaries=boundaries,
         title=BUILTIN_TITLE if builtin else Path(data).stem,  # type: ignore[arg-type]
-        source_attribution=BUILTIN_SOURCE if builtin else f"Records: {Path(data).name}",  # type: ignore[arg-type]
+        source_attribution=BUILTIN_SOURCE if builtin else _imported_source(Path(data), file_format),  # type: ignore[arg-type]
         read=read,
         boundary_notice=notice,
         file_format=file_format,
         originals_path=originals,
         from_cache=from_cache,
     )
+
+
+def _imported_source(path: Path, file_format: str) -> str:
+    """An imported file's credit; a geocoded one also credits GeoNames, where its points come from."""
+    if file_format == "places":
+        return f"Records: {path.name} · {GEONAMES_ATTRIBUTION}"
+    return f"Records: {path.name}"
 
 
 def _boundary_identity(boundaries_file, name_field: str, boundaries: Boundaries | None) -> str:

@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,9 @@ from geodata import geonames
 from geodata.gazetteer import Gazetteer, load_gazetteer, normalise_name
 from geodata.records import FIRST_DATA_ROW, Problem, ReadResult, empty_frame, typed_frame
 from geodata.schema import EVENT_TYPES
+
+if TYPE_CHECKING:
+    from geodata.boundaries import Boundaries
 
 #: The file format name of a place-name spreadsheet (``--input-format places``).
 FORMAT: Final = "places"
@@ -158,7 +161,7 @@ class PlaceIndex:
 def build_index(
     gazetteer: Gazetteer | None = None,
     features: pd.DataFrame | None = None,
-    boundaries=None,
+    boundaries: Boundaries | None = None,
 ) -> PlaceIndex:
     """The candidates from GeoNames (``features``, default the verified XK dump) and the gazetteer
     (default the built-in one); municipalities from ``boundaries`` (a
@@ -724,7 +727,7 @@ def geocode_file(
     return report, detected
 
 
-def _boundaries_or_none():
+def _boundaries_or_none() -> Boundaries | None:
     from geodata.boundaries import BoundaryDataError, load_kosovo_boundaries
 
     try:

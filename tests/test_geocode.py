@@ -224,6 +224,7 @@ def test_data_loads_a_place_file_through_the_cache(tmp_path, boundaries_dir, mon
     by_row = first.incidents.set_index("source_row")
     assert by_row.loc[10, "municipality"] == "Vushtrri" and by_row.loc[11, "municipality"] == "Zveçan"
     assert by_row.loc[2, "municipality"] == "Kamenica"
+    assert "GeoNames (geonames.org), CC BY 4.0" in first.source_attribution
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
