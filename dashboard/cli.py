@@ -1,4 +1,4 @@
-"""The ``unrest-map`` command line: data, validate, serve."""
+"""The ``unrest-map`` command line: data, validate, geocode, serve, export."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from pathlib import Path
 
 from geodata.boundaries import ENV_VAR
 from geodata.filters import NORTH_KOSOVO_GROUP, ViewFilter
+
+#: File formats: our records, ACLED, UCDP GED, and a spreadsheet of place names to geocode.
+INPUT_FORMATS = ("unrest-map", "acled", "ucdp", "places")
 
 
 def _iso_date(text: str) -> date:
@@ -23,11 +26,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         metavar="FILE",
-        help="records, ACLED or UCDP GED CSV file (default: the built-in 2008 records)",
+        help="records, ACLED or UCDP GED CSV file, or a CSV/XLSX of place names to geocode "
+        "(default: the built-in 2008 records)",
     )
     parser.add_argument(
         "--input-format",
-        choices=("unrest-map", "acled", "ucdp"),
+        choices=INPUT_FORMATS,
         help="format of --data (default: detected from the header)",
     )
     parser.add_argument(
@@ -149,10 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a records file and report every problem",
         description="Report every problem in a records file with its row and field; exit 1 if there is any.",
     )
-    validate.add_argument("file", help="records, ACLED or UCDP GED file to check")
+    validate.add_argument(
+        "file", help="records, ACLED or UCDP GED file, or a CSV/XLSX of place names (geocoded) to check"
+    )
     validate.add_argument(
         "--input-format",
-        choices=("unrest-map", "acled", "ucdp"),
+        choices=INPUT_FORMATS,
         help="format of FILE (default: detected from the header)",
     )
 
@@ -186,6 +192,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--window", default="7d", help="window shown in each frame: Nd, Nw or 'cumulative' (default 7d)"
     )
     animation.add_argument("--fps", type=float, default=4, help="frames per second, up to 30 (default 4)")
+
+    geocode = commands.add_parser(
+        "geocode",
+        help="place a CSV/XLSX of incidents by place name (GeoNames for Kosovo + the gazetteer)",
+        description="Geocode a spreadsheet with a date and a place column (Albanian, Serbian Latin or "
+        "Cyrillic names; an optional municipality column picks among places sharing a name), join the "
+        "placed rows to the municipalities and write them. The report (rows read = placed + reported, "
+        "each reported row with its reason) goes to stderr. Exit status 1 when any row was reported.",
+    )
+    geocode.add_argument("file", help="CSV or XLSX file (ACLED, UCDP and records files keep their places)")
+    geocode.add_argument(
+        "--output", "-o", required=True, metavar="FILE", help="OUT.csv or OUT.geojson (- for CSV on stdout)"
+    )
+    geocode.add_argument(
+        "--input-format", choices=INPUT_FORMATS, help="format of FILE (default: detected from the header)"
+    )
+    geocode.add_argument(
+        "--boundaries-dir",
+        metavar="DIR",
+        help=f"folder with the geoBoundaries XKX files (default: ${ENV_VAR}, else download once)",
+    )
 
     serve = commands.add_parser(
         "serve", help="start the dashboard", description="Start the dashboard web server and print its URL."
@@ -227,6 +254,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_validate(args.file, args.input_format)
     if args.command == "data":
         return run_data(args)
+    if args.command == "geocode":
+        return run_geocode(args)
     if args.command == "serve":
         return run_serve(args)
     if args.command in ("export-image", "export-animation"):
@@ -269,6 +298,49 @@ def _report_read(dataset, source: str) -> None:
         print(f"{dataset.read.summary(source)}; format {dataset.file_format}{cached}", file=sys.stderr)
     if dataset.boundary_notice:
         print(dataset.boundary_notice, file=sys.stderr)
+
+
+def run_geocode(args: argparse.Namespace) -> int:
+    from geodata.boundaries import BoundaryDataError, load_kosovo_boundaries
+    from geodata.dataset import _join
+    from geodata.geocode import GEOCODE_COLUMNS, build_index, geocode_file
+    from geodata.geonames import GeoNamesDataError
+    from geodata.join import DEFAULT_SNAP_TOLERANCE_M
+    from geodata.output import write_csv, write_geojson
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    suffix = Path(args.output).suffix.lower()
+    if args.output != "-" and suffix not in (".csv", ".geojson", ".json"):
+        print(f"{args.output}: name the output .csv or .geojson", file=sys.stderr)
+        return 2
+    try:
+        boundaries = load_kosovo_boundaries(args.boundaries_dir)
+    except BoundaryDataError as error:
+        boundaries = None
+        print(f"Boundary layer missing (no municipalities, no hints): {error}", file=sys.stderr)
+    try:
+        index = build_index(boundaries=boundaries) if args.input_format in (None, "places") else None
+    except GeoNamesDataError as error:
+        print(f"unrest-map geocode: {error}", file=sys.stderr)
+        return 2
+    report, detected = geocode_file(path, index, args.input_format)
+    joined = _join(report.read.records, boundaries, DEFAULT_SNAP_TOLERANCE_M)
+    for problem in report.read.problems:
+        print(problem, file=sys.stderr)
+    print(f"{report.summary()}; format {detected}", file=sys.stderr)
+    extra = GEOCODE_COLUMNS if detected == "places" else ()
+    if suffix in (".geojson", ".json"):
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            write_geojson(joined, handle, extra=extra)
+    elif args.output == "-":
+        write_csv(joined, sys.stdout, extra=extra)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            write_csv(joined, handle, extra=extra)
+    return 1 if report.read.problems else 0
 
 
 def run_data(args: argparse.Namespace) -> int:

@@ -15,12 +15,14 @@ from geodata.boundaries import (
 )
 from geodata.filters import search_columns
 from geodata.gazetteer import load_gazetteer
+from geodata.geonames import ATTRIBUTION as GEONAMES_ATTRIBUTION
 from geodata.join import DEFAULT_SNAP_TOLERANCE_M, apply_region_rule, join_boundaries
 from geodata.records import Problem, ReadResult, read_reactions, read_records
 from geodata.schema import REACTION_FIELDS
 
 BUILTIN_TITLE = "2008 unrest in Kosovo"
-BUILTIN_SOURCE = "Records: “2008 unrest in Kosovo”, Wikipedia article, CC BY-SA 4.0"
+#: The records' source, and GeoNames, where the villages' and towns' coordinates come from.
+BUILTIN_SOURCE = f"Records: “2008 unrest in Kosovo”, Wikipedia article, CC BY-SA 4.0 · {GEONAMES_ATTRIBUTION}"
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,20 @@ def load_dataset(
         reactions=read_reactions() if builtin else _no_reactions(),
         boundaries=boundaries,
         title=BUILTIN_TITLE if builtin else Path(data).stem,  # type: ignore[arg-type]
-        source_attribution=BUILTIN_SOURCE if builtin else f"Records: {Path(data).name}",  # type: ignore[arg-type]
+        source_attribution=BUILTIN_SOURCE if builtin else _imported_source(Path(data), file_format),  # type: ignore[arg-type]
         read=read,
         boundary_notice=notice,
         file_format=file_format,
         originals_path=originals,
         from_cache=from_cache,
     )
+
+
+def _imported_source(path: Path, file_format: str) -> str:
+    """An imported file's credit; a geocoded one also credits GeoNames, where its points come from."""
+    if file_format == "places":
+        return f"Records: {path.name} · {GEONAMES_ATTRIBUTION}"
+    return f"Records: {path.name}"
 
 
 def _boundary_identity(boundaries_file, name_field: str, boundaries: Boundaries | None) -> str:
@@ -134,9 +143,11 @@ def _load_file(
 ):
     """Read (or take from the cache) a records, ACLED or UCDP file, joined."""
     from geodata import cache
+    from geodata.geocode import identity as geocoder_identity
     from geodata.importers import read_events
 
-    key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}", file_format)
+    # Geocoded rows depend on GeoNames and the gazetteer too: a change there rebuilds the entry.
+    key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}", file_format)
     cached = cache.load_cached(key)
     if cached is not None:
         frame, read, detected, table = cached

@@ -1,40 +1,68 @@
 """The gazetteer: every place the records use, with its names and checked coordinates.
 
-Places are looked up by key or by any English, Albanian or Serbian spelling, with
-or without diacritics ("Mitrovicë", "Kosovska Mitrovica", "Košutovo", "Kosutovo").
-An unknown name is an error that suggests the closest known names; it is never
-dropped or placed at a default point.
+Places are looked up by key or by any English, Albanian or Serbian spelling, in Latin or
+Cyrillic script, with or without diacritics ("Mitrovicë", "Kosovska Mitrovica", "Košutovo",
+"Kosutovo", "Кошутово"). An unknown name is an error that suggests the closest known names;
+it is never dropped or placed at a default point.
+
+Villages and towns are tied to their GeoNames feature (``geonames_id``): their coordinates are
+GeoNames' and every name GeoNames lists for them is among the aliases (tests check both against
+the dump, see :mod:`geodata.geonames`). Places GeoNames does not have (crossings, sites,
+regions) say in ``note`` where their coordinates come from, and ``location_precision`` says
+how well they are known.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import cyrtranslit
 import pandas as pd
 
-from geodata.schema import PLACE_KINDS
+from geodata.schema import LOCATION_PRECISIONS, PLACE_KINDS
 
 GAZETTEER_COLUMNS = ("key", "kind", "name_en", "name_sq", "name_sr", "lat", "lon", "aliases", "note")
+#: Columns a gazetteer may have; a file without them gets the defaults (no GeoNames id,
+#: the precision that goes with the place's kind).
+OPTIONAL_COLUMNS = ("geonames_id", "location_precision")
+KIND_PRECISION = {"region": "region", "site": "site", "border crossing": "site"}
 
-# Letters that Unicode decomposition does not reduce to ASCII.
-_EXTRA_FOLDS = str.maketrans({"đ": "dj", "Đ": "dj", "ł": "l", "ß": "ss", "ø": "o", "æ": "ae"})
+# Letters that Unicode decomposition does not reduce to ASCII. Đ (U+0110) and Ð (U+00D0,
+# which some sources type for it) are Serbian "dj", as the transliteration of Cyrillic ђ.
+_EXTRA_FOLDS = str.maketrans(
+    {"đ": "dj", "Đ": "dj", "ð": "dj", "Ð": "dj", "ł": "l", "ß": "ss", "ø": "o", "æ": "ae"}
+)
+
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+# Every combining mark of the Basic Multilingual Plane, removed by one regular expression
+# (the geocoder folds tens of thousands of names; a per-character test is several times slower).
+_COMBINING = re.compile(
+    "[" + "".join(chr(cp) for cp in range(0x300, 0x10000) if unicodedata.combining(chr(cp))) + "]"
+)
 
 
 def normalise_name(name: str) -> str:
-    """Fold a place name for matching: lower case, no diacritics, single spaces.
+    """Fold a place name for matching: Serbian Cyrillic to Latin, lower case, no
+    diacritics (Albanian ë/ç, Serbian č/ć/š/ž; đ is "dj"), hyphens as spaces, single spaces.
 
     >>> normalise_name("  Kosovska  Mitrovicë ")
     'kosovska mitrovice'
     >>> normalise_name("Đeneral Janković")
     'djeneral jankovic'
+    >>> normalise_name("Кошутово") == normalise_name("Košutovo") == "kosutovo"
+    True
     """
+    if _CYRILLIC.search(name):
+        # cyrtranslit's Serbian table (ш -> š, ђ -> đ, љ -> lj...) keeps Cyrillic and Latin spellings equal.
+        name = cyrtranslit.to_latin(name, "sr")
     folded = unicodedata.normalize("NFKD", name.translate(_EXTRA_FOLDS))
-    ascii_only = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(ascii_only.casefold().replace("-", " ").split())
+    return " ".join(_COMBINING.sub("", folded).casefold().replace("-", " ").split())
 
 
 class UnknownPlaceError(LookupError):
@@ -89,10 +117,23 @@ def load_gazetteer(path: str | Path | None = None) -> Gazetteer:
     missing = [c for c in GAZETTEER_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{source}: missing columns {missing}")
+    for column in OPTIONAL_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame["location_precision"] = frame["location_precision"].where(
+        frame["location_precision"] != "", frame["kind"].map(lambda k: KIND_PRECISION.get(k, "town"))
+    )
     problems: list[str] = []
     for row_number, row in enumerate(frame.itertuples(index=False), start=2):
         if row.kind not in PLACE_KINDS:
             problems.append(f"{source}:{row_number}: kind: {row.kind!r} is not one of {PLACE_KINDS}")
+        if row.location_precision not in LOCATION_PRECISIONS:
+            problems.append(
+                f"{source}:{row_number}: location_precision: {row.location_precision!r} is not one of "
+                f"{LOCATION_PRECISIONS}"
+            )
+        if row.geonames_id and not row.geonames_id.isdigit():
+            problems.append(f"{source}:{row_number}: geonames_id: {row.geonames_id!r} is not a GeoNames id")
         try:
             lat, lon = float(row.lat), float(row.lon)
         except ValueError:

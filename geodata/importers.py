@@ -304,16 +304,24 @@ def read_table(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:
-    """Read any supported file; the format comes from the header unless given."""
+    """Read any supported file; the format comes from the header unless given. A spreadsheet
+    of place names (CSV or XLSX, see :mod:`geodata.geocode`) is geocoded."""
+    from geodata import geocode
     from geodata.gazetteer import load_gazetteer
     from geodata.records import read_records
 
     path = Path(path)
+    if geocode.is_xlsx(path) or file_format == geocode.FORMAT:  # place-name spreadsheets are geocoded
+        report, detected = geocode.geocode_file(path, file_format=file_format)
+        return report.read, detected
     try:
         header = read_header(path)
     except (OSError, StopIteration) as error:
         problem = Problem(str(path), 1, "(file)", str(error))
         return ReadResult(typed_frame(empty_frame()), [problem]), "unknown"
+    if file_format is None and geocode.detect_input_format(header) == geocode.FORMAT:
+        report, detected = geocode.geocode_file(path, file_format=geocode.FORMAT)
+        return report.read, detected
     file_format = file_format or detect_format(header)
     if file_format == "unrest-map":
         return read_records(path, load_gazetteer()), file_format

@@ -54,18 +54,48 @@ def join_boundaries(
     if snap_tolerance_m < 0:
         raise ValueError(f"snap_tolerance_m must be >= 0, got {snap_tolerance_m}")
     areas = boundaries.municipalities[["name", "display_name", "district", "north_kosovo", "geometry"]]
+    # Each distinct point is joined once: geocoded files repeat a few thousand places many times.
+    xy = np.column_stack([records["lon"].to_numpy(dtype=float), records["lat"].to_numpy(dtype=float)])
+    unique_xy, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    position, distance = _locate(unique_xy, areas, snap_tolerance_m)
+    position, distance = position[inverse], distance[inverse]
+
+    has_area = position >= 0
+    take = np.where(has_area, position, 0)
+
+    def pick(column: str, missing: object) -> pd.Series:
+        values = areas[column].to_numpy()[take] if len(areas) else np.full(len(records), missing)
+        return pd.Series(np.where(has_area, values, missing), index=records.index)
+
+    joined = records.copy()
+    joined["municipality"] = pick("name", None).astype("category")
+    joined["municipality_display"] = pick("display_name", None).astype("category")
+    joined["district"] = pick("district", None).astype("category")
+    joined["north_kosovo"] = pick("north_kosovo", False).astype(bool)
+    joined["snapped"] = has_area & (distance > 0)
+    joined["snap_distance_m"] = np.where(has_area, distance, np.nan).round(1)
+    joined["outside_boundaries"] = ~has_area
+    return apply_region_rule(joined, boundaries, region_members(boundaries) if regions is None else regions)
+
+
+def _locate(
+    xy: np.ndarray, areas: gpd.GeoDataFrame, snap_tolerance_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each point: the position in ``areas`` of the polygon holding it (or the nearest within
+    the tolerance; -1 for none) and the snapping distance in metres (0 inside)."""
     points = gpd.GeoDataFrame(
-        {"row": np.arange(len(records))},
-        geometry=gpd.points_from_xy(records["lon"].to_numpy(), records["lat"].to_numpy()),
+        {"row": np.arange(len(xy))},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
         crs=4326,
     )
     inside = gpd.sjoin(points, areas, how="inner", predicate="within")
     # A point on a shared edge can match two polygons: keep the first, deterministically.
     inside = inside.drop_duplicates("row").set_index("row")
 
-    position = np.full(len(records), -1, dtype=np.int64)  # index into areas, -1 for none
+    position = np.full(len(xy), -1, dtype=np.int64)  # index into areas, -1 for none
     position[inside.index.to_numpy()] = inside["index_right"].map(areas.index.get_loc).to_numpy()
-    distance = np.zeros(len(records))
+    distance = np.zeros(len(xy))
 
     outside_rows = np.flatnonzero(position < 0)
     if len(outside_rows):
@@ -85,22 +115,7 @@ def join_boundaries(
         position[rows] = near.loc[found, "index_right"].map(areas.index.get_loc).to_numpy()
         distance[rows] = near.loc[found, "snap_distance_m"].to_numpy()
 
-    has_area = position >= 0
-    take = np.where(has_area, position, 0)
-
-    def pick(column: str, missing: object) -> pd.Series:
-        values = areas[column].to_numpy()[take] if len(areas) else np.full(len(records), missing)
-        return pd.Series(np.where(has_area, values, missing), index=records.index)
-
-    joined = records.copy()
-    joined["municipality"] = pick("name", None).astype("category")
-    joined["municipality_display"] = pick("display_name", None).astype("category")
-    joined["district"] = pick("district", None).astype("category")
-    joined["north_kosovo"] = pick("north_kosovo", False).astype(bool)
-    joined["snapped"] = has_area & (distance > 0)
-    joined["snap_distance_m"] = np.where(has_area, distance, np.nan).round(1)
-    joined["outside_boundaries"] = ~has_area
-    return apply_region_rule(joined, boundaries, region_members(boundaries) if regions is None else regions)
+    return position, distance
 
 
 def regional_rows(records: pd.DataFrame) -> np.ndarray:
@@ -121,6 +136,9 @@ def apply_region_rule(
     regional = regional_rows(joined)
     joined["regional"] = regional
     rows = np.flatnonzero(regional)
+    if not len(rows):  # no region records (a frame may then have no place column at all)
+        joined["municipalities"] = _replace(joined["municipality"], rows, rows, [], missing="")
+        return joined
     place = joined["place"].astype("category")
     place_codes = place.cat.codes.to_numpy()[rows]
     used = np.unique(place_codes)  # the distinct places of the region records

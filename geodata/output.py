@@ -40,8 +40,10 @@ OUTPUT_COLUMNS = (
 )
 
 
-def output_table(frame: pd.DataFrame) -> pd.DataFrame:
-    table = frame.reindex(columns=list(OUTPUT_COLUMNS)).copy()
+def output_table(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The columns written, in order; ``extra`` columns (e.g. the geocoder's) follow."""
+    columns = [*OUTPUT_COLUMNS, *(c for c in extra if c not in OUTPUT_COLUMNS)]
+    table = frame.reindex(columns=columns).copy()
     for column in ("date_start", "date_end"):
         table[column] = table[column].dt.strftime("%Y-%m-%d")
     return table
@@ -68,16 +70,24 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_csv(frame: pd.DataFrame, out: TextIO, comments: Sequence[str] = ()) -> None:
-    """CSV of the joined records; ``comments`` go first as ``# ...`` lines (what the file holds)."""
+def write_csv(
+    frame: pd.DataFrame, out: TextIO, comments: Sequence[str] = (), extra: tuple[str, ...] = ()
+) -> None:
+    """CSV of the joined records; ``comments`` go first as ``# ...`` lines (what the file holds),
+    ``extra`` columns (e.g. the geocoder's) after the standard ones."""
     for line in comments:
         out.write("# " + " ".join(str(line).split()) + "\n")
-    neutralise_formulas(output_table(frame)).to_csv(out, index=False, lineterminator="\n")
+    neutralise_formulas(output_table(frame, extra)).to_csv(out, index=False, lineterminator="\n")
 
 
-def to_geojson(frame: pd.DataFrame, reactions: pd.DataFrame | None = None, about: dict | None = None) -> dict:
+def to_geojson(
+    frame: pd.DataFrame,
+    reactions: pd.DataFrame | None = None,
+    about: dict | None = None,
+    extra: tuple[str, ...] = (),
+) -> dict:
     """A FeatureCollection of the records; ``about`` describes the collection (filters, sources)."""
-    table = output_table(frame)
+    table = output_table(frame, extra)
     linked: dict[str, list[str]] = {}
     if reactions is not None:
         for reaction_id, incident_id in zip(reactions["id"], reactions["incident_id"], strict=True):
@@ -112,9 +122,13 @@ def to_geojson(frame: pd.DataFrame, reactions: pd.DataFrame | None = None, about
 
 
 def write_geojson(
-    frame: pd.DataFrame, out: TextIO, reactions: pd.DataFrame | None = None, about: dict | None = None
+    frame: pd.DataFrame,
+    out: TextIO,
+    reactions: pd.DataFrame | None = None,
+    about: dict | None = None,
+    extra: tuple[str, ...] = (),
 ) -> None:
-    json.dump(to_geojson(frame, reactions, about), out, ensure_ascii=False, indent=1)
+    json.dump(to_geojson(frame, reactions, about, extra), out, ensure_ascii=False, indent=1)
     out.write("\n")
 
 

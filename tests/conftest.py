@@ -1,4 +1,5 @@
-"""Shared fixtures. Boundary data comes from ../shared/geodata when it exists (never downloaded)."""
+"""Shared fixtures. Boundary data comes from ../shared/geodata and GeoNames from ../shared/gazetteer
+when they exist (never downloaded)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from geodata import geonames
 from geodata.boundaries import ENV_VAR
 
 #: Where the browser under test saves downloads (exports).
@@ -17,6 +19,9 @@ DOWNLOAD_DIR.mkdir(exist_ok=True)
 SHARED_GEODATA = Path(__file__).resolve().parents[2] / "shared" / "geodata"
 if ENV_VAR not in os.environ and SHARED_GEODATA.is_dir():
     os.environ[ENV_VAR] = str(SHARED_GEODATA)
+SHARED_GEONAMES = Path(__file__).resolve().parents[2] / "shared" / "gazetteer"
+if geonames.ENV_VAR not in os.environ and SHARED_GEONAMES.is_dir():
+    os.environ[geonames.ENV_VAR] = str(SHARED_GEONAMES)
 
 
 def _spread_dash_test_ports() -> None:
@@ -63,6 +68,20 @@ def boundaries_dir() -> Path:
     if not folder or not Path(folder).is_dir():
         pytest.skip(f"no boundary folder: set {ENV_VAR} or provide ../shared/geodata")
     return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def geonames_path() -> Path:
+    """The shared GeoNames XK dump (verified against its pinned sha256)."""
+    folder = os.environ.get(geonames.ENV_VAR)
+    if not folder or not Path(folder).exists():
+        pytest.skip(f"no GeoNames dump: set {geonames.ENV_VAR} or provide ../shared/gazetteer")
+    return geonames.geonames_file()
+
+
+@pytest.fixture(scope="session")
+def geonames_frame(geonames_path):
+    return geonames.read_geonames(geonames_path)
 
 
 @pytest.fixture(scope="session")

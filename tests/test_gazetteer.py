@@ -32,7 +32,8 @@ ALTERNATE_SPELLINGS = {
     "Prishtinë": "pristina",
     "Priština": "pristina",
     "Beograd": "belgrade",
-    "Boriviq": "borivojce",
+    "Berivojcë": "borivojce",
+    "Podujevë": "podujeve",
     "Kamenicë": "kamenica",
 }
 
