@@ -212,7 +212,7 @@ def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count
             "z": z,
             "zmin": 0,
             "zmax": max(1.0, float(z.max(initial=0))),
-            "colorscale": [[0, "#f7f4ee"], [0.001, "#fde0c5"], [1, "#b3361b"]],
+            "colorscale": style.COUNT_SCALE,
             "showscale": True,
             "marker": {"opacity": 0.75},
         }
@@ -243,7 +243,7 @@ def _static_layers(dataset: Dataset) -> list[dict]:
             "source": country,
             "type": "line",
             "color": style.COUNTRY_LINE,
-            "line": {"width": 2.2},
+            "line": {"width": style.COUNTRY_WIDTH},
             "below": "traces",
             "sourceattribution": dataset.boundaries.attribution,
         }
@@ -276,7 +276,7 @@ def map_figure(
             locations=[] if municipalities is None else municipalities["name"].tolist(),
             text=list(hover_names),
             hovertemplate="%{text}<br>%{z} incidents<extra></extra>",
-            marker={"line": {"color": style.BOUNDARY_LINE, "width": 0.8}},
+            marker={"line": {"color": style.BOUNDARY_LINE, "width": style.BOUNDARY_WIDTH}},
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
             showlegend=False,
         )
@@ -288,7 +288,7 @@ def map_figure(
             lon=[] if labels is None else labels.x.to_numpy(),
             text=[] if municipalities is None else municipalities["name"].tolist(),
             mode="text",
-            textfont={"size": 10, "color": "#5b574c"},
+            textfont={"size": style.LABEL_SIZE, "color": style.LABEL_COLOUR},
             hoverinfo="skip",
             showlegend=False,
         )
@@ -305,7 +305,7 @@ def map_figure(
         go.Scattermap(
             name="Selected",
             mode="markers",
-            marker={"size": 44, "color": "rgba(17,17,17,0.55)"},
+            marker={"size": style.SELECTED_SIZE, "color": style.SELECTED_FILL},
             hoverinfo="skip",
             showlegend=False,
         )
@@ -316,14 +316,14 @@ def map_figure(
                 name=event_type,
                 mode="markers",
                 hovertemplate=hover_template(event_type),
-                marker={"opacity": 0.92},
+                marker={"opacity": style.MARKER_OPACITY},
             )
         )
     fig.add_trace(
         go.Scattermap(
             name="Casualties unknown (white centre)",
             mode="markers",
-            marker={"size": 4, "color": "white"},
+            marker={"size": style.UNKNOWN_MARK_SIZE, "color": "white"},
             hovertemplate=hover_template("Casualties unknown"),
             legendrank=950,
         )

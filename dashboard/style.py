@@ -59,4 +59,4 @@ COUNTRY_WIDTH: Final = 2.2
 LABEL_SIZE: Final = 10
 LABEL_COLOUR: Final = "#5b574c"
 #: Municipalities shaded by incident count: a Plotly colour scale (0 stays pale).
-COUNT_SCALE: Final = [[0, "#f7f4ee"], [0.001, "#fde0c5"], [1, "#b3361b"]]
+COUNT_SCALE: Final = ((0, "#f7f4ee"), (0.001, "#fde0c5"), (1, "#b3361b"))
