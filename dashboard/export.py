@@ -209,8 +209,13 @@ def _scale_colour(colorscale: list, value: float) -> str:
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
 
 
-def frame_content(dataset: Dataset, state: ViewState, visible: pd.DataFrame) -> FrameContent:
-    """The dashboard's own marker traces and shading (:mod:`dashboard.figures`) for a view."""
+def frame_content(
+    dataset: Dataset, state: ViewState, visible: pd.DataFrame, shade_max: float | None = None
+) -> FrameContent:
+    """The dashboard's own marker traces and shading (:mod:`dashboard.figures`) for a view.
+
+    ``shade_max`` fixes the top of the count shading (an animation keeps one scale).
+    """
     traces = figures.dynamic_traces(dataset, visible, state.selected)
     layers = []
     halo = traces["approximate"]
@@ -239,6 +244,8 @@ def frame_content(dataset: Dataset, state: ViewState, visible: pd.DataFrame) -> 
     )
     shading = figures.municipality_shading(dataset, visible, state.shade)
     z = np.asarray(shading["z"], dtype=float)
+    if shade_max is not None and shading.get("showscale"):
+        shading["zmax"] = max(shade_max, 1.0)
     span = float(shading.get("zmax", 1)) - float(shading.get("zmin", 0)) or 1.0
     fills = (
         tuple(_scale_colour(shading["colorscale"], (v - shading["zmin"]) / span) for v in z) if len(z) else ()
@@ -297,11 +304,12 @@ def export_figure(
     *,
     legend_types: tuple[str, ...] | None = None,
     extent: tuple[float, float, float, float] | None = None,
+    shade_max: float | None = None,
 ) -> ExportSpec:
     """Everything an export of this view draws (the renderer lays it out and draws it).
 
-    ``legend_types`` and ``extent`` fix the legend and framing, as an animation does across
-    its frames; by default they come from this view.
+    ``legend_types``, ``extent`` and ``shade_max`` fix the legend, framing and shading scale,
+    as an animation does across its frames; by default they come from this view.
     """
     options = options.validated()
     visible = apply_filter(dataset.incidents, state.filter)
@@ -314,7 +322,7 @@ def export_figure(
     subject = f"{lines[1]}; {lines[2]}; {lines[3]}"
     return ExportSpec(
         options=options,
-        content=frame_content(dataset, state, visible),
+        content=frame_content(dataset, state, visible, shade_max),
         title=lines[0],
         filters=lines[2],
         attribution=attribution(dataset),
@@ -361,7 +369,8 @@ class Drawing:
     map_box: Box
     extent: tuple[float, float, float, float]  # lon0, lat0, lon1, lat1 actually shown
     boxes: dict[str, Box]  # every caption element, by name
-    dynamic: list = field(default_factory=list)  # artists redrawn per animation frame
+    dynamic: list = field(default_factory=list)  # marker artists, replaced per animation frame
+    animated: list = field(default_factory=list)  # artists an animation redraws over the background
     texts: dict[str, Any] = field(default_factory=dict)
     municipality_artist: Any = None
 
@@ -425,8 +434,12 @@ def _nice_km(max_km: float) -> float:
     return 0.1
 
 
-def draw(spec: ExportSpec) -> Drawing:
-    """Lay out and draw an export. Sizes are pixels at 1x; the output's dpi applies the scale."""
+def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
+    """Lay out and draw an export. Sizes are pixels at 1x; the output's dpi applies the scale.
+
+    ``animated`` marks what changes between frames (markers, dates, count shading) so an
+    animation draws everything else once and blits it.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -568,6 +581,12 @@ def draw(spec: ExportSpec) -> Drawing:
             label.set_gid("map-label")
     drawing = Drawing(fig, map_box, shown, boxes, texts=texts, municipality_artist=municipality_artist)
     drawing.dynamic = _draw_markers(ax, spec.content, k)
+    if animated:
+        # Shading by count changes the fills, so the map layers above them are redrawn too.
+        map_layers = list(ax.collections[:2]) + list(ax.texts) if spec.content.shade_max > 0 else []
+        drawing.animated = [*map_layers, *([texts["dates"]] if "dates" in texts else [])]
+        for artist in [*drawing.animated, *drawing.dynamic]:
+            artist.set_animated(True)
 
     if legend_items:
         legend_box = Box(margin, bottom + 6 * unit, inner, legend_height)
@@ -916,16 +935,21 @@ class ImageRenderer:
             with self._render_lock:
                 self._ensure_started()
                 drawing: Drawing | None = None
+                background = None
                 for spec in specs:
                     if cancelled():
                         raise ExportError("cancelled")
                     if drawing is None:
-                        drawing = draw(spec)
+                        drawing = draw(spec, animated=True)
                         drawing.figure.set_dpi(PX_PER_INCH * spec.options.scale)
+                        canvas = drawing.figure.canvas
+                        canvas.draw()  # everything but the animated artists
+                        background = canvas.copy_from_bbox(drawing.figure.bbox)
                     else:
                         _update_frame(drawing, spec)
-                    canvas = drawing.figure.canvas
-                    canvas.draw()
+                    canvas.restore_region(background)
+                    for artist in sorted([*drawing.animated, *drawing.dynamic], key=lambda a: a.zorder):
+                        drawing.figure.draw_artist(artist)
                     yield np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
         finally:
             self._slots.release()
@@ -941,6 +965,8 @@ def _update_frame(drawing: Drawing, spec: ExportSpec) -> None:
     ax = drawing.figure.axes[1]
     k = math.cos(math.radians((drawing.extent[1] + drawing.extent[3]) / 2))
     drawing.dynamic = _draw_markers(ax, spec.content, k)
+    for artist in drawing.dynamic:
+        artist.set_animated(True)
     if drawing.municipality_artist is not None:
         drawing.municipality_artist.set_facecolor(
             [(*_rgba(c)[:3], spec.content.fill_alpha) for c in spec.content.fills]
@@ -1000,11 +1026,20 @@ def export_animation(
     present = set(whole["event_type"].astype(str))
     legend_types = tuple(t for t in figures.EVENT_TRACES if t in present)
     extent = _extent(dataset, whole, options.fit)
+    # One shading scale for every frame: the most any municipality has in any window.
+    shade_max = None
+    if state.shade and dataset.boundaries is not None:
+        shade_max = 1.0
+        for start, end in windows:
+            counts = apply_filter(whole, replace(state.filter, start=start, end=end))["municipality"]
+            shade_max = max(shade_max, float(counts.value_counts().max()) if len(counts) else 0.0)
 
     def specs() -> Iterator[ExportSpec]:
         for start, end in windows:
             frame_state = replace(state, filter=replace(state.filter, start=start, end=end))
-            yield export_figure(dataset, frame_state, options, legend_types=legend_types, extent=extent)
+            yield export_figure(
+                dataset, frame_state, options, legend_types=legend_types, extent=extent, shade_max=shade_max
+            )
 
     frames = []
     for index, frame in enumerate(renderer.frames(specs(), cancelled)):
@@ -1019,11 +1054,11 @@ def export_animation(
 def _gif(frames: list[np.ndarray], fps: float) -> bytes:
     from PIL import Image
 
-    # One palette for every frame: colours (and the legend) do not flicker between frames.
-    first = Image.fromarray(frames[0]).quantize(colors=255, dither=Image.Dither.NONE)
-    images = [first] + [
-        Image.fromarray(f).quantize(palette=first, dither=Image.Dither.NONE) for f in frames[1:]
-    ]
+    # One palette for every frame, taken from all of them: colours (and the legend) do not
+    # flicker, and a colour that appears late is still in it.
+    sample = np.concatenate([f[::3, ::3] for f in frames[:: max(1, len(frames) // 24)]])
+    palette = Image.fromarray(sample).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buffer = io.BytesIO()
     images[0].save(
         buffer, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0
