@@ -851,8 +851,9 @@ def save(drawing: Drawing, spec: ExportSpec, image_format: str, scale: float) ->
         metadata = {"Title": meta["Title"], "Description": meta["Subject"], "Creator": CREATOR, "Date": None}
     else:
         metadata = {"Title": meta["Title"], "Description": meta["Subject"], "Software": CREATOR}
-    # Text as outlines in SVG: it looks the same without the fonts; PDF embeds TrueType (searchable).
-    with matplotlib.rc_context({"svg.fonttype": "path", "pdf.fonttype": 42, "svg.hashsalt": "unrest-map"}):
+    # Text as outlines in SVG: it looks the same without the fonts. PDF: Type 3 fonts (vector, searchable;
+    # four times quicker to write than TrueType subsets).
+    with matplotlib.rc_context({"svg.fonttype": "path", "pdf.fonttype": 3, "svg.hashsalt": "unrest-map"}):
         drawing.figure.savefig(
             buffer,
             format=image_format,
