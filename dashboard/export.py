@@ -386,15 +386,18 @@ FONT: Final = "DejaVu Sans"
 
 @functools.lru_cache(maxsize=4096)
 def _text_width(text: str, size_px: float, bold: bool) -> float:
-    """Width of one line of text in pixels (matplotlib's own metrics, as drawn)."""
-    from matplotlib.backends.backend_agg import RendererAgg
-    from matplotlib.font_manager import FontProperties
+    """Width of one line of text in pixels, as drawn.
 
-    renderer = _measuring_renderer()
+    The larger of two measures: the PNG's hinted glyphs and the SVG's outlines differ by up
+    to about 8% (either way, depending on the size), and the text must fit in both.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
     prop = FontProperties(family=FONT, size=size_px, weight="bold" if bold else "normal")
-    width, _, _ = renderer.get_text_width_height_descent(text, prop, ismath=False)
-    del RendererAgg
-    return float(width)
+    hinted, _, _ = _measuring_renderer().get_text_width_height_descent(text, prop, ismath=False)
+    outline, _, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return float(max(hinted, outline))
 
 
 @functools.lru_cache(maxsize=1)
