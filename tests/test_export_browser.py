@@ -50,11 +50,22 @@ def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tm
     downloaded = _downloaded(".png")[0]
     assert downloaded.name == "2008-unrest-in-Kosovo_2008-03-01_to_2008-03-31_Riots.png"
     from_dashboard = Image.open(downloaded).convert("RGB")
-    assert from_dashboard.size == (1200, 900)
+    assert from_dashboard.size == (2400, 1800)  # 4:3 at the default 2x
 
     cli_file = tmp_path / "cli.png"
     result = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "export-image", "--view-url", view_url, "-o", str(cli_file)],
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "export-image",
+            "--view-url",
+            view_url,
+            "--scale",
+            "2",
+            "-o",
+            str(cli_file),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
