@@ -1061,6 +1061,10 @@ def _gif(frames: list[np.ndarray], fps: float) -> bytes:
     # One palette for every frame, taken from all of them: colours (and the legend) do not
     # flicker, and a colour that appears late is still in it.
     sample = np.concatenate([f[::3, ::3] for f in frames[:: max(1, len(frames) // 24)]])
+    # The style's colours get rows of their own: a small legend dot must not lose its hue.
+    key = [_rgba(c)[:3] for c in (*style.EVENT_COLOURS.values(), style.NORTH_FILL, style.MUNICIPALITY_FILL)]
+    swatches = np.repeat(np.round(np.array(key) * 255).astype(np.uint8)[:, None, :], sample.shape[1], axis=1)
+    sample = np.concatenate([sample, *[swatches] * 8])
     palette = Image.fromarray(sample).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buffer = io.BytesIO()
