@@ -336,12 +336,15 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _export_state(args: argparse.Namespace, dataset):
     """The view to export: from --view-url when given, else from the filter options."""
-    from urllib.parse import urlsplit
-
-    from dashboard.app import choices_of
-    from dashboard.viewstate import ViewState, parse_query
+    from dashboard.viewstate import ViewState
 
     if args.view_url:
+        from urllib.parse import urlsplit
+
+        # Only here: the app module brings dash, half a second a plain export need not pay.
+        from dashboard.app import choices_of
+        from dashboard.viewstate import parse_query
+
         state, notices = parse_query(urlsplit(args.view_url).query, choices_of(dataset))
         for notice in notices:
             print(f"view-url: {notice}", file=sys.stderr)

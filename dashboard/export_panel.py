@@ -34,6 +34,13 @@ def export_panel() -> html.Div:
         [
             html.Div(
                 [
+                    html.H2("Export this view", id="export-title"),
+                    html.Button("×", id="export-close", className="dialog-close", **{"aria-label": "Close"}),
+                ],
+                className="dialog-head",
+            ),
+            html.Div(
+                [
                     html.Label("Format"),
                     dcc.RadioItems(
                         id="export-format", options=["png", "svg", "pdf"], value="png", inline=True
@@ -150,6 +157,8 @@ def export_panel() -> html.Div:
         ],
         id="export-panel",
         className="export-panel hidden",
+        role="dialog",
+        **{"aria-labelledby": "export-title"},
     )
 
 
@@ -191,6 +200,12 @@ def register_export_callbacks(
         Output("export-panel", "className"),
         Input("export-button", "n_clicks"),
         State("export-panel", "className"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "function (n) { return 'export-panel hidden'; }",
+        Output("export-panel", "className", allow_duplicate=True),
+        Input("export-close", "n_clicks"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

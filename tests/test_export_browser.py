@@ -179,3 +179,20 @@ def test_svg_caption_elements_do_not_overlap(dataset, tmp_path, size):
             b = boxes[second]
             overlap = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
             assert min(overlap) <= 0.5, f"{first} overlaps {second}: {a} {b}"
+
+
+def test_export_dialog_opens_in_view_and_closes(dash_duo, dataset):
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
+    dash_duo.driver.set_window_size(1600, 1000)
+    dash_duo.driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    dash_duo.find_element("#export-button").click()
+    dash_duo.wait_for_element("#export-panel:not(.hidden)", timeout=10)
+    box, viewport = dash_duo.driver.execute_script(
+        "const r = document.getElementById('export-panel').getBoundingClientRect();"
+        "return [[r.left, r.top, r.right, r.bottom], [window.innerWidth, window.innerHeight]];"
+    )
+    assert box[0] >= 0 and box[1] >= 0 and box[2] <= viewport[0] and box[3] <= viewport[1], (box, viewport)
+    assert dash_duo.find_element("#export-panel").get_attribute("role") == "dialog"
+    dash_duo.find_element("#export-close").click()
+    dash_duo.wait_for_element("#export-panel.hidden", timeout=10)
