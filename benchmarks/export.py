@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,26 +42,38 @@ fig.write_image(__import__("sys").argv[1], width={SIZE[0]}, height={SIZE[1]})
 """
 
 
-def _cold(command: list[str], repeat: int) -> float:
-    """Median wall time of a fresh process (it must succeed)."""
-    times = []
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cold(command: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall time and CPU time (the process and what it waited for) of a fresh process."""
+    times, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _children_cpu()
         result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
         times.append(time.perf_counter() - started)
+        cpu.append(_children_cpu() - cpu_before)
         if result.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr}")
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(cpu)
 
 
-def _warm(make, repeat: int) -> float:
+def _warm(make, repeat: int) -> tuple[float, float]:
+    """Median wall and CPU time of ``make()`` after one call to warm it up."""
     make()
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), time.process_time()
         make()
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        cpu.append(time.process_time() - cpu_before)
+    return statistics.median(times), statistics.median(cpu)
+
+
+def _record(figures: dict[str, float], name: str, measured: tuple[float, float]) -> None:
+    figures[f"{name}_s"], figures[f"{name}_cpu_s"] = measured
 
 
 def _plotly_geo_figure(dataset, visible):
@@ -140,57 +153,16 @@ def main() -> None:
         out = Path(folder)
         cli = [sys.executable, "-m", "dashboard.cli"]
         size = ["--width", str(SIZE[0]), "--height", str(SIZE[1])]
-        figures["reference_kaleido_cold_s"] = _cold(
-            [sys.executable, "-c", KALEIDO_REFERENCE, str(out / "ref.png")], args.repeat
-        )
-        figures["cli_png_cold_s"] = _cold(
-            [
-                *cli,
-                "export-image",
-                "--start",
-                "2008-03-01",
-                "--end",
-                "2008-03-31",
-                *size,
-                "-o",
-                str(out / "a.png"),
-            ],
-            args.repeat,
-        )
-        figures["cli_gif_14_cold_s"] = _cold(
-            [
-                *cli,
-                "export-animation",
-                "--start",
-                "2008-03-10",
-                "--end",
-                "2008-03-23",
-                "--step",
-                "1d",
-                "--window",
-                "1d",
-                *size,
-                "-o",
-                str(out / "a.gif"),
-            ],
-            args.repeat,
-        )
-        figures["cli_mp4_14_cold_s"] = _cold(
-            [
-                *cli,
-                "export-animation",
-                "--start",
-                "2008-03-10",
-                "--end",
-                "2008-03-23",
-                "--window",
-                "1d",
-                *size,
-                "-o",
-                str(out / "a.mp4"),
-            ],
-            args.repeat,
-        )
+        march = ["--start", "2008-03-01", "--end", "2008-03-31"]
+        days14 = ["--start", "2008-03-10", "--end", "2008-03-23", "--step", "1d", "--window", "1d"]
+        runs = {
+            "reference_kaleido_cold": [sys.executable, "-c", KALEIDO_REFERENCE, str(out / "ref.png")],
+            "cli_png_cold": [*cli, "export-image", *march, *size, "-o", str(out / "a.png")],
+            "cli_gif_14_cold": [*cli, "export-animation", *days14, *size, "-o", str(out / "a.gif")],
+            "cli_mp4_14_cold": [*cli, "export-animation", *days14, *size, "-o", str(out / "a.mp4")],
+        }
+        for name, command in runs.items():
+            _record(figures, name, _cold(command, args.repeat))
 
     dataset = load_dataset()
     state = ViewState(
@@ -199,27 +171,39 @@ def main() -> None:
     renderer = ImageRenderer()
     for image_format in ("png", "svg", "pdf"):
         options = ExportOptions(format=image_format, width=SIZE[0], height=SIZE[1])
-        figures[f"warm_{image_format}_s"] = _warm(
-            lambda options=options: renderer.render(export_figure(dataset, state, options)), args.repeat
+        _record(
+            figures,
+            f"warm_{image_format}",
+            _warm(
+                lambda options=options: renderer.render(export_figure(dataset, state, options)), args.repeat
+            ),
         )
 
     if not args.no_plotly_geo:
         fig = _plotly_geo_figure(dataset, apply_filter(dataset.incidents, state.filter))
         figures.update(asyncio.run(_plotly_geo_times(fig, args.repeat)))
 
-    reference = figures["reference_kaleido_cold_s"]
-    cold_png = figures["cli_png_cold_s"]
-    targets = {
-        "cli_png_cold_vs_reference": round(cold_png / reference, 2),
-        "cli_png_cold_ok (<= 1.5)": cold_png <= 1.5 * reference,
-        "warm_export_ok (<= 1 s)": max(figures[f"warm_{f}_s"] for f in ("png", "svg", "pdf")) <= 1.0,
-        "gif_14_vs_cli_png_cold": round(figures["cli_gif_14_cold_s"] / cold_png, 2),
-        "gif_14_ok (<= 2)": figures["cli_gif_14_cold_s"] <= 2 * cold_png,
-    }
+    def checks(suffix: str) -> dict[str, object]:
+        reference, cold_png = figures[f"reference_kaleido_cold{suffix}"], figures[f"cli_png_cold{suffix}"]
+        warm = max(figures[f"warm_{f}{suffix}"] for f in ("png", "svg", "pdf"))
+        gif = figures[f"cli_gif_14_cold{suffix}"]
+        return {
+            "cli_png_cold_vs_reference": round(cold_png / reference, 2),
+            "cli_png_cold_ok": cold_png <= 1.5 * reference,
+            "warm_export_max_s": round(warm, 3),
+            "warm_export_ok": warm <= 1.0,
+            "gif_14_vs_cli_png_cold": round(gif / cold_png, 2),
+            "gif_14_ok": gif <= 2 * cold_png,
+        }
+
+    # Issue 15's targets on wall time, and on CPU time: on a shared machine the load inflates wall
+    # times, while CPU time says what the export itself costs.
+    targets = {"wall": checks("_s"), "cpu": checks("_cpu_s")}
     for name, seconds in figures.items():
-        print(f"{name:>28}: {seconds:6.2f} s")
-    for name, value in targets.items():
-        print(f"{name:>28}: {value}")
+        print(f"{name:>32}: {seconds:6.2f} s")
+    for kind, values in targets.items():
+        for name, value in values.items():
+            print(f"{kind + ' ' + name:>32}: {value}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()}"

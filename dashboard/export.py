@@ -21,7 +21,6 @@ import io
 import math
 import os
 import re
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -186,6 +185,7 @@ class ExportSpec:
     outside: str  # incidents outside the boundary layer, in words ("" if none)
     event_types: tuple[str, ...]  # legend entries, fixed across animation frames
     selected: bool
+    north: bool  # the layer marks North Kosovo (the built-in one does; a custom layer need not)
     extent: tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
     municipalities: Any = None  # GeoDataFrame (name, geometry) or None
     country: Any = None  # GeoSeries of the outline or None
@@ -329,6 +329,7 @@ def export_figure(
         outside=_outside_words(visible, extent),
         event_types=legend_types,
         selected=state.selected is not None,
+        north=boundaries is not None and bool(boundaries.municipalities["north_kosovo"].any()),
         extent=extent,
         municipalities=None if boundaries is None else boundaries.municipalities[["name", "geometry"]],
         country=None if boundaries is None else boundaries.country.geometry,
@@ -658,9 +659,11 @@ def _legend_items(spec: ExportSpec) -> list[LegendItem]:
         items.append(LegendItem("selected", "Highlighted incident", width=style.SELECTED_SIZE * 0.6))
     if spec.content.shade_max > 0:
         items.append(LegendItem("shade", "Incidents per municipality", width=80))
-    elif spec.municipalities is not None:
+    elif spec.municipalities is not None and spec.north:
         items.append(LegendItem("fill", "North Kosovo", style.NORTH_FILL, 18))
         items.append(LegendItem("fill", "Other municipalities", style.MUNICIPALITY_FILL, 18))
+    elif spec.municipalities is not None:
+        items.append(LegendItem("fill", "Boundary layer", style.MUNICIPALITY_FILL, 18))
     items.append(LegendItem("scale", "", width=0))
     return items
 
@@ -865,19 +868,6 @@ def save(drawing: Drawing, spec: ExportSpec, image_format: str, scale: float) ->
             facecolor="white",
         )
     return buffer.getvalue()
-
-
-def find_browser() -> str:
-    """The Chrome or Chromium kaleido would use (kept for callers that check it; exports need none)."""
-    candidates = [os.environ.get("BROWSER_PATH", "")]
-    candidates += [shutil.which(n) or "" for n in ("chromium", "chromium-browser", "google-chrome", "chrome")]
-    for candidate in candidates:
-        if candidate and os.path.exists(candidate):
-            return candidate
-    raise ExportError(
-        "this needs Chrome or Chromium and none was found: install it "
-        "(Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to its executable"
-    )
 
 
 class ImageRenderer:

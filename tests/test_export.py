@@ -366,3 +366,18 @@ def test_cli_paper_pdf_is_exactly_a4(tmp_path, boundaries_dir):
     page = PdfReader(out).pages[0]
     # 210 × 297 mm in points, to the point (pixels at 96 per inch round to a whole pixel).
     assert abs(float(page.mediabox.width) - 595.3) < 1 and abs(float(page.mediabox.height) - 841.9) < 1
+
+
+def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer):
+    from dataclasses import replace
+
+    bare = replace(dataset, boundaries=None)
+    spec = export_figure(bare, ViewState(), ExportOptions(width=800, height=600))
+    drawing = renderer.draw(spec)
+    for row in dataset.incidents.itertuples():
+        x, y = drawing.to_pixels(row.lon, row.lat)
+        box = drawing.map_box
+        assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
+    assert "No boundary layer" in spec.attribution
+    image = Image.open(io.BytesIO(renderer.render(spec)))
+    assert image.size == (800, 600)
