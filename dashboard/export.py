@@ -62,6 +62,8 @@ PAPER: Final = {
 #: Size choices offered by the dashboard and the CLI's --paper: (width, height) at 1x.
 ASPECTS: Final = {**PAPER, "4:3": (1200, 900), "16:9": (1600, 900)}
 CREATOR: Final = "unrest-map"
+#: matplotlib is not thread-safe: one drawing at a time in a process, whichever renderer asks.
+_DRAWING: Final = threading.Lock()
 
 
 class ExportError(ValueError):
@@ -880,7 +882,6 @@ class ImageRenderer:
 
     def __init__(self, max_waiting: int = 4) -> None:
         self._slots = threading.BoundedSemaphore(max_waiting + 1)
-        self._render_lock = threading.Lock()
         self._started = False
 
     def _ensure_started(self) -> None:
@@ -899,7 +900,7 @@ class ImageRenderer:
         """The laid-out drawing (for tests and tools that need the map's box)."""
         self._acquire()
         try:
-            with self._render_lock:
+            with _DRAWING:
                 self._ensure_started()
                 return draw(spec)
         finally:
@@ -911,7 +912,7 @@ class ImageRenderer:
             spec = replace(spec, options=options)
         self._acquire()
         try:
-            with self._render_lock:
+            with _DRAWING:
                 self._ensure_started()
                 drawing = draw(spec)
                 return save(drawing, spec, options.format, options.scale)
@@ -926,7 +927,7 @@ class ImageRenderer:
         """RGB frames of an animation: the layout is drawn once, each frame redraws what moves."""
         self._acquire()
         try:
-            with self._render_lock:
+            with _DRAWING:
                 self._ensure_started()
                 drawing: Drawing | None = None
                 background = None
