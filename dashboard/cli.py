@@ -107,6 +107,17 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--width", type=int, default=1200, help="width in pixels (default 1200)")
     parser.add_argument("--height", type=int, default=900, help="height in pixels (default 900)")
+    parser.add_argument(
+        "--paper",
+        choices=("a4-landscape", "a4-portrait", "letter-landscape", "letter-portrait"),
+        help="paper size instead of --width/--height (the PDF page is exactly that paper)",
+    )
+    parser.add_argument(
+        "--fit",
+        choices=("country", "incidents"),
+        default="country",
+        help="framing: the whole boundary layer (default) or the visible incidents' extent",
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="resolution multiplier, up to 4 (default 1)")
     parser.add_argument("--no-caption", action="store_true", help="leave out title, filters and count")
     parser.add_argument("--no-legend", action="store_true", help="leave out the legends")
@@ -179,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     animation = commands.add_parser(
         "export-animation",
-        help="render the timeline as an animated GIF",
-        description="One frame per step through the date range, each with its dates in the caption.",
+        help="render the timeline as an animated GIF or an MP4 video",
+        description="One frame per step through the date range, each with its dates in the caption; "
+        "legend and framing stay fixed. The format comes from the --output extension (.gif or .mp4).",
     )
     _add_data_options(animation)
     _add_filter_options(animation)
@@ -402,12 +414,15 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _export_state(args: argparse.Namespace, dataset):
     """The view to export: from --view-url when given, else from the filter options."""
-    from urllib.parse import urlsplit
-
-    from dashboard.view import choices_of
-    from dashboard.viewstate import ViewState, parse_query
+    from dashboard.viewstate import ViewState
 
     if args.view_url:
+        from urllib.parse import urlsplit
+
+        # Only here: the view module brings dash, half a second a plain export need not pay.
+        from dashboard.view import choices_of
+        from dashboard.viewstate import parse_query
+
         state, notices = parse_query(urlsplit(args.view_url).query, choices_of(dataset))
         for notice in notices:
             print(f"view-url: {notice}", file=sys.stderr)
@@ -416,23 +431,37 @@ def _export_state(args: argparse.Namespace, dataset):
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from dashboard.export import ExportError, ExportOptions, ImageRenderer, export_animation, export_figure
+    from dashboard.export import (
+        PAPER,
+        ExportError,
+        ExportOptions,
+        ImageRenderer,
+        export_animation,
+        export_figure,
+    )
 
     extension = Path(args.output).suffix.lower().lstrip(".")
     if args.command == "export-image":
         image_format = args.format or (extension if extension in ("png", "svg", "pdf") else "png")
     else:
         image_format = "png"
-        if extension != "gif":
-            print(f"{args.output}: export-animation writes GIF; name the file .gif", file=sys.stderr)
+        if extension not in ("gif", "mp4"):
+            print(
+                f"{args.output}: export-animation writes GIF or MP4; name the file .gif or .mp4",
+                file=sys.stderr,
+            )
             return 2
+    width, height = args.width, args.height
+    if args.paper:
+        width, height = PAPER[args.paper.replace("-", " ").replace("a4", "A4").replace("letter", "Letter")]
     options = ExportOptions(
         format=image_format,
-        width=args.width,
-        height=args.height,
+        width=width,
+        height=height,
         scale=args.scale,
         caption=not args.no_caption,
         legend=not args.no_legend,
+        fit=args.fit,
     )
     renderer = ImageRenderer()
     try:
@@ -453,6 +482,7 @@ def run_export(args: argparse.Namespace) -> int:
                 window_days=window,
                 fps=args.fps,
                 progress=_progress_bar,
+                video=extension,
             )
             print(file=sys.stderr)
     except (ExportError, argparse.ArgumentTypeError) as error:

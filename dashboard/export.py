@@ -1,32 +1,47 @@
-"""Export a view as an image (PNG, SVG, PDF) or the timeline as an animated GIF.
+"""Print-ready export of a view: PNG, SVG and PDF, and the timeline as a GIF or MP4.
 
-One function, :func:`export_figure`, turns a view into a finished figure (map plus a
-caption: title, date range, filters in words, count, legends, attribution). The
-dashboard, ``unrest-map export-image`` and ``export-animation`` all call it, so they
-cannot drift apart. Rendering uses kaleido with the system's Chromium, kept warm
-by an :class:`ImageRenderer` so the second export is fast.
+:func:`export_figure` turns a view into an :class:`ExportSpec`: plain data (the same
+marker traces and municipality shading the dashboard's map draws, from
+:mod:`dashboard.figures`, the captions in words, the framing). :class:`ImageRenderer`
+lays it out and draws it with matplotlib: the map is vector (polygons, outlines,
+markers and labels as paths) in SVG and PDF, and the PNG is the same drawing
+rasterised. The dashboard, ``unrest-map export-image`` and ``export-animation`` all
+go through these two steps, so they cannot drift apart.
+
+Why matplotlib and not Plotly's ``geo`` subplot through kaleido: both draw vector maps,
+but kaleido starts a browser (about 3 s cold) and spends about 0.5 s a frame warm, while
+matplotlib draws a frame in about 0.1 s with no browser, and measures text, so the
+caption wraps and nothing overlaps (see the README for the figures).
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import os
 import re
-import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
-import plotly.graph_objects as go
+import numpy as np
+import pandas as pd
 
-from dashboard import figures, offline, style
+from dashboard import figures, style
 from dashboard.viewstate import ViewState
 from geodata.dataset import Dataset
 from geodata.filters import apply_filter
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 FORMATS: Final = ("png", "svg", "pdf")
+ANIMATION_FORMATS: Final = ("gif", "mp4")
+FITS: Final = ("country", "incidents")
 #: Upper limits, checked before any rendering starts.
 MAX_SIDE: Final = 4000
 MIN_SIDE: Final = 200
@@ -34,9 +49,21 @@ MAX_SCALE: Final = 4.0
 MAX_PIXELS: Final = 40_000_000  # width × height × scale², about 160 MB of RGBA
 MAX_FRAMES: Final = 400
 MAX_FPS: Final = 30
-#: Aspect choices offered by the dashboard: (width, height) at 1x.
-ASPECTS: Final = {"4:3": (1200, 900), "16:9": (1600, 900), "A4 landscape": (1403, 992)}
-CAPTION_HEIGHT_PX: Final = 200
+#: CSS pixels per inch: a size in pixels at 1x is a paper size at this density.
+PX_PER_INCH: Final = 96
+PT_PER_PX: Final = 72 / PX_PER_INCH
+#: Paper sizes in pixels at 1x (96 per inch); the PDF page is the exact paper size.
+PAPER: Final = {
+    "A4 landscape": (1123, 794),
+    "A4 portrait": (794, 1123),
+    "Letter landscape": (1056, 816),
+    "Letter portrait": (816, 1056),
+}
+#: Size choices offered by the dashboard and the CLI's --paper: (width, height) at 1x.
+ASPECTS: Final = {**PAPER, "4:3": (1200, 900), "16:9": (1600, 900)}
+CREATOR: Final = "unrest-map"
+#: matplotlib is not thread-safe: one drawing at a time in a process, whichever renderer asks.
+_DRAWING: Final = threading.Lock()
 
 
 class ExportError(ValueError):
@@ -55,11 +82,15 @@ class ExportOptions:
     scale: float = 1.0
     caption: bool = True
     legend: bool = True
+    #: "country": the whole boundary layer; "incidents": the visible incidents' extent.
+    fit: str = "country"
 
     def validated(self) -> ExportOptions:
         """These options, or :class:`ExportError` naming the first value out of bounds."""
         if self.format not in FORMATS:
             raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+        if self.fit not in FITS:
+            raise ExportError(f"fit must be one of {', '.join(FITS)}, not {self.fit!r}")
         for name in ("width", "height"):
             value = getattr(self, name)
             if not isinstance(value, int) or not MIN_SIDE <= value <= MAX_SIDE:
@@ -83,225 +114,863 @@ def _window(dataset: Dataset, state: ViewState) -> tuple[date, date]:
     return state.filter.start or first, state.filter.end or last
 
 
+def date_range_words(start: date, end: date) -> str:
+    return f"{start:%-d %B %Y}" if start == end else f"{start:%-d %B %Y} – {end:%-d %B %Y}"
+
+
 def caption_lines(dataset: Dataset, state: ViewState, count: int, basemap: str = "none") -> list[str]:
-    """The caption in words (also used for file names and tests)."""
+    """The caption in words: title, dates, filters, count (also used for metadata and tests)."""
     start, end = _window(dataset, state)
     filters = state.filter.describe()
     lines = [
-        f"{dataset.title}: {start:%-d %B %Y} – {end:%-d %B %Y}",
+        dataset.title,
+        date_range_words(start, end),
         ("Filters: " + "; ".join(filters)) if filters else "All incidents (no filters)",
         f"{count:,} incident{'s' if count != 1 else ''} shown",
     ]
     if state.selected:
-        lines[2] += f"; highlighted: {state.selected}"
+        lines[3] += f"; highlighted: {state.selected}"
+    if state.shade:
+        lines[2] += "; municipalities shaded by incident count"
     if basemap in figures.ONLINE_BASEMAPS:
-        lines.append(f"Basemap '{basemap}' is online-only and is not drawn in exports.")
+        lines[2] += f"; the online basemap '{basemap}' is not drawn in exports"
     return lines
 
 
+def attribution(dataset: Dataset) -> str:
+    """Every source once: boundaries, GeoNames when places came from it, the records."""
+    parts = [dataset.boundaries.attribution if dataset.boundaries is not None else "No boundary layer"]
+    sources = dataset.incidents.get("location_source")
+    if sources is not None and sources.astype(str).str.contains("geonames", case=False).any():
+        parts.append("Places: GeoNames (geonames.org), CC BY 4.0")
+    parts.append(dataset.source_attribution)
+    parts.append("Made with unrest-map")
+    return " · ".join(parts)
+
+
+# --- The spec: everything to draw, as plain data ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkerLayer:
+    """One drawn marker trace: lon/lat, diameters in pixels at 1x, a colour."""
+
+    name: str
+    lon: np.ndarray
+    lat: np.ndarray
+    sizes: np.ndarray | float
+    colour: str
+    alpha: float = 1.0
+
+
+@dataclass(frozen=True)
+class FrameContent:
+    """What changes from one animation frame to the next."""
+
+    layers: tuple[MarkerLayer, ...]
+    fills: tuple[str, ...]  # one colour per municipality
+    fill_alpha: float
+    dates: str
+    count: str
+    shade_max: float  # top of the shading scale (0: North Kosovo fill instead)
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """A view ready to draw: content, captions, legend entries and the framed extent (lon/lat)."""
+
+    options: ExportOptions
+    content: FrameContent
+    title: str
+    filters: str
+    attribution: str
+    outside: str  # incidents outside the boundary layer, in words ("" if none)
+    event_types: tuple[str, ...]  # legend entries, fixed across animation frames
+    selected: bool
+    north: bool  # the layer marks North Kosovo (the built-in one does; a custom layer need not)
+    extent: tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
+    municipalities: Any = None  # GeoDataFrame (name, geometry) or None
+    country: Any = None  # GeoSeries of the outline or None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def _rgba(colour: str) -> tuple[float, float, float, float]:
+    """A CSS colour ('#rrggbb' or 'rgba(r, g, b, a)') as matplotlib's 0-1 tuple."""
+    if colour.startswith("#"):
+        return (*(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)), 1.0)  # type: ignore[return-value]
+    numbers = [float(v) for v in re.findall(r"[\d.]+", colour)]
+    alpha = numbers[3] if len(numbers) > 3 else 1.0
+    return numbers[0] / 255, numbers[1] / 255, numbers[2] / 255, alpha
+
+
+def _scale_colour(colorscale: list, value: float) -> str:
+    """The colour of ``value`` (0-1) on a Plotly colour scale, as the dashboard's choropleth does."""
+    stops = [float(s) for s, _ in colorscale]
+    colours = np.array([_rgba(c)[:3] for _, c in colorscale])
+    rgb = [np.interp(value, stops, colours[:, i]) for i in range(3)]
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+
+
+def frame_content(
+    dataset: Dataset, state: ViewState, visible: pd.DataFrame, shade_max: float | None = None
+) -> FrameContent:
+    """The dashboard's own marker traces and shading (:mod:`dashboard.figures`) for a view.
+
+    ``shade_max`` fixes the top of the count shading (an animation keeps one scale).
+    """
+    traces = figures.dynamic_traces(dataset, visible, state.selected)
+    layers = []
+    halo = traces["approximate"]
+    layers.append(
+        MarkerLayer("approximate", halo["lon"], halo["lat"], halo["marker"]["size"], style.APPROXIMATE_HALO)
+    )
+    chosen = traces["selected"]
+    layers.append(
+        MarkerLayer("selected", chosen["lon"], chosen["lat"], style.SELECTED_SIZE, style.SELECTED_FILL)
+    )
+    for event_type in figures.EVENT_TRACES:
+        trace = traces[event_type]
+        layers.append(
+            MarkerLayer(
+                event_type,
+                trace["lon"],
+                trace["lat"],
+                trace["marker"]["size"],
+                trace["marker"]["color"],
+                style.MARKER_OPACITY,
+            )
+        )
+    unknown = traces["unknown_casualties"]
+    layers.append(
+        MarkerLayer("unknown_casualties", unknown["lon"], unknown["lat"], style.UNKNOWN_MARK_SIZE, "#ffffff")
+    )
+    shading = figures.municipality_shading(dataset, visible, state.shade)
+    z = np.asarray(shading["z"], dtype=float)
+    if shade_max is not None and shading.get("showscale"):
+        shading["zmax"] = max(shade_max, 1.0)
+    span = float(shading.get("zmax", 1)) - float(shading.get("zmin", 0)) or 1.0
+    fills = (
+        tuple(_scale_colour(shading["colorscale"], (v - shading["zmin"]) / span) for v in z) if len(z) else ()
+    )
+    shaded = bool(shading.get("showscale"))
+    start, end = _window(dataset, state)
+    lines = caption_lines(dataset, state, len(visible))
+    return FrameContent(
+        layers=tuple(layers),
+        fills=fills,
+        fill_alpha=float(shading.get("marker", {}).get("opacity", 1.0)),
+        dates=date_range_words(start, end),
+        count=lines[3],
+        shade_max=float(shading["zmax"]) if shaded else 0.0,
+    )
+
+
+def _extent(dataset: Dataset, visible: pd.DataFrame, fit: str) -> tuple[float, float, float, float]:
+    """The lon/lat box to show: the boundary layer, or the visible incidents when asked to fit them."""
+    country = dataset.boundaries.country if dataset.boundaries is not None else None
+    if (fit == "incidents" and len(visible)) or country is None:
+        points = visible if len(visible) else dataset.incidents
+        lon0, lon1 = float(points["lon"].min()), float(points["lon"].max())
+        lat0, lat1 = float(points["lat"].min()), float(points["lat"].max())
+        # At least about 12 km across, so one incident is not a blown-up dot.
+        half = 0.055
+        mid_lon, mid_lat = (lon0 + lon1) / 2, (lat0 + lat1) / 2
+        lon0, lon1 = (
+            min(lon0, mid_lon - half / math.cos(math.radians(mid_lat))),
+            max(lon1, mid_lon + half / math.cos(math.radians(mid_lat))),
+        )
+        lat0, lat1 = min(lat0, mid_lat - half), max(lat1, mid_lat + half)
+        return lon0, lat0, lon1, lat1
+    lon0, lat0, lon1, lat1 = (float(v) for v in country.total_bounds)
+    return lon0, lat0, lon1, lat1
+
+
+def _outside_words(visible: pd.DataFrame, extent: tuple[float, float, float, float]) -> str:
+    if "outside_boundaries" not in visible or not visible["outside_boundaries"].any():
+        return ""
+    rows = visible[visible["outside_boundaries"].to_numpy(dtype=bool)]
+    lon0, lat0, lon1, lat1 = extent
+    items = []
+    for row in rows.itertuples():
+        shown = lon0 <= row.lon <= lon1 and lat0 <= row.lat <= lat1
+        items.append(f"{row.id} ({row.place_name}{'' if shown else ', off the map'})")
+    noun = "incident" if len(items) == 1 else "incidents"
+    return f"Outside the boundary layer: {len(items)} {noun}: " + ", ".join(items)
+
+
 def export_figure(
-    dataset: Dataset, state: ViewState, options: ExportOptions = ExportOptions(), basemap: str = "none"
-) -> go.Figure:
-    """The finished figure for a view: the map as the dashboard shows it, plus caption and legends."""
+    dataset: Dataset,
+    state: ViewState,
+    options: ExportOptions = ExportOptions(),
+    basemap: str = "none",
+    *,
+    legend_types: tuple[str, ...] | None = None,
+    extent: tuple[float, float, float, float] | None = None,
+    shade_max: float | None = None,
+) -> ExportSpec:
+    """Everything an export of this view draws (the renderer lays it out and draws it).
+
+    ``legend_types``, ``extent`` and ``shade_max`` fix the legend, framing and shading scale,
+    as an animation does across its frames; by default they come from this view.
+    """
     options = options.validated()
     visible = apply_filter(dataset.incidents, state.filter)
-    center = {"lat": state.lat, "lon": state.lon} if state.lat is not None and state.lon is not None else None
-    # Exports never depend on tile servers: always the offline style, its label glyphs read from
-    # disk (kaleido's page is a file:// one, and its Chromium may read local files).
-    fig = figures.map_figure(
-        dataset,
-        visible,
-        state.selected,
-        state.shade,
-        "none",
-        center,
-        state.zoom,
-        glyphs=offline.file_glyphs_url(),
+    extent = extent or _extent(dataset, visible, options.fit)
+    lines = caption_lines(dataset, state, len(visible), basemap)
+    if legend_types is None:
+        present = set(visible["event_type"].astype(str))
+        legend_types = tuple(t for t in figures.EVENT_TRACES if t in present)
+    boundaries = dataset.boundaries
+    subject = f"{lines[1]}; {lines[2]}; {lines[3]}"
+    return ExportSpec(
+        options=options,
+        content=frame_content(dataset, state, visible, shade_max),
+        title=lines[0],
+        filters=lines[2],
+        attribution=attribution(dataset),
+        outside=_outside_words(visible, extent),
+        event_types=legend_types,
+        selected=state.selected is not None,
+        north=boundaries is not None and bool(boundaries.municipalities["north_kosovo"].any()),
+        extent=extent,
+        municipalities=None if boundaries is None else boundaries.municipalities[["name", "geometry"]],
+        country=None if boundaries is None else boundaries.country.geometry,
+        metadata={"Title": f"{lines[0]}: {lines[1]}", "Subject": subject, "Creator": CREATOR},
     )
-    caption_px = CAPTION_HEIGHT_PX if options.caption else 28
-    bottom = caption_px / options.height
-    fig.update_layout(
-        width=options.width,
-        height=options.height,
-        map_domain={"x": [0, 1], "y": [bottom, 1]},
-        showlegend=options.legend,
-        # In the caption band, below the map, so it never hides incidents or the map's attribution.
-        legend={
-            "x": 1,
-            "xanchor": "right",
-            "y": bottom - 0.004,
-            "yanchor": "top",
-            "bgcolor": "rgba(0,0,0,0)",
-            "tracegroupgap": 0,
-            "font": {"size": 11},
-        },
-        paper_bgcolor="white",
-        font={"family": "DejaVu Sans, Arial, sans-serif"},
-    )
-    attribution = f"{dataset.boundaries.attribution if dataset.boundaries else 'No boundary layer'} · " + (
-        dataset.source_attribution
-    )
-    annotations = [_text(attribution, 0.005, 0.004, 10, "#555", yanchor="bottom")]
-    if options.caption:
-        lines = caption_lines(dataset, state, len(visible), basemap)
-        top = bottom - 0.01
-        annotations.append(_text(f"<b>{_escape(lines[0])}</b>", 0.01, top, 18, style.COUNTRY_LINE))
-        for index, line in enumerate(lines[1:], start=1):
-            annotations.append(
-                _text(_escape(line), 0.01, top - index * 24 / options.height - 0.012, 13, "#333")
-            )
-        if options.legend:
-            fig.update_layout(shapes=[*fig.layout.shapes, *_size_legend(options, bottom)])
-            annotations += _size_legend_labels(options, bottom)
-    fig.update_layout(annotations=annotations)
-    return fig
 
 
-def _escape(text: str) -> str:
-    # Plotly annotations understand a few HTML tags; data text must show literally.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# --- Layout and drawing (matplotlib) -------------------------------------------------------------
 
 
-def _text(text: str, x: float, y: float, size: int, colour: str, yanchor: str = "top") -> dict:
-    return {
-        "text": text,
-        "x": x,
-        "y": y,
-        "xref": "paper",
-        "yref": "paper",
-        "xanchor": "left",
-        "yanchor": yanchor,
-        "showarrow": False,
-        "align": "left",
-        "font": {"size": size, "color": colour},
-    }
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in pixels at 1x, from the top-left corner."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.height
+
+    def overlaps(self, other: Box) -> bool:
+        return not (
+            self.x + self.width <= other.x
+            or other.x + other.width <= self.x
+            or self.bottom <= other.y
+            or other.bottom <= self.y
+        )
+
+
+@dataclass
+class Drawing:
+    """A drawn export: the figure, the map's box and lon/lat -> pixel (1x) projection."""
+
+    figure: Figure
+    map_box: Box
+    extent: tuple[float, float, float, float]  # lon0, lat0, lon1, lat1 actually shown
+    boxes: dict[str, Box]  # every caption element, by name
+    dynamic: list = field(default_factory=list)  # marker artists, replaced per animation frame
+    animated: list = field(default_factory=list)  # artists an animation redraws over the background
+    texts: dict[str, Any] = field(default_factory=dict)
+    municipality_artist: Any = None
+
+    def to_pixels(self, lon: float, lat: float) -> tuple[float, float]:
+        lon0, lat0, lon1, lat1 = self.extent
+        x = self.map_box.x + (lon - lon0) / (lon1 - lon0) * self.map_box.width
+        y = self.map_box.y + (lat1 - lat) / (lat1 - lat0) * self.map_box.height
+        return x, y
+
+
+FONT: Final = "DejaVu Sans"
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_width(text: str, size_px: float, bold: bool) -> float:
+    """Width of one line of text in pixels, as drawn.
+
+    The larger of two measures: the PNG's hinted glyphs and the SVG's outlines differ by up
+    to about 8% (either way, depending on the size), and the text must fit in both.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(family=FONT, size=size_px, weight="bold" if bold else "normal")
+    hinted, _, _ = _measuring_renderer().get_text_width_height_descent(text, prop, ismath=False)
+    outline, _, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return float(max(hinted, outline))
+
+
+@functools.lru_cache(maxsize=1)
+def _measuring_renderer():
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(10, 10, 72)  # at 72 dpi a point is a pixel: sizes given in px measure in px
+
+
+def wrap(text: str, size_px: float, width: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap to ``width`` pixels (a word longer than the line is broken)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if _text_width(candidate, size_px, bold) <= width or not line:
+                line = candidate
+            else:
+                lines.append(line)
+                line = word
+            while _text_width(line, size_px, bold) > width and len(line) > 1:
+                cut = max(1, int(len(line) * width / _text_width(line, size_px, bold)) - 1)
+                lines.append(line[:cut])
+                line = line[cut:]
+        lines.append(line)
+    return lines
 
 
 SIZE_LEGEND: Final = (("0", 0.0), ("10", 10.0), ("100", 100.0))
 
 
-def _size_legend(options: ExportOptions, bottom: float) -> list[dict]:
-    """Circles showing marker size for 0, 10 and 100 dead + injured (drawn in pixels)."""
-    shapes = []
-    x_px = options.width * 0.52
-    y_px = options.height * bottom * 0.55
-    for _, value in SIZE_LEGEND:
-        radius = style.marker_size(value) / 2
-        shapes.append(
-            {
-                "type": "circle",
-                "xref": "paper",
-                "yref": "paper",
-                "x0": (x_px - radius) / options.width,
-                "x1": (x_px + radius) / options.width,
-                "y0": (y_px - radius) / options.height,
-                "y1": (y_px + radius) / options.height,
-                "fillcolor": "#999",
-                "line": {"color": "#555", "width": 1},
-            }
+def _nice_km(max_km: float) -> float:
+    for value in (1000, 500, 200, 100, 50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1):
+        if value <= max_km:
+            return value
+    return 0.1
+
+
+def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
+    """Lay out and draw an export. Sizes are pixels at 1x; the output's dpi applies the scale.
+
+    ``animated`` marks what changes between frames (markers, dates, count shading) so an
+    animation draws everything else once and blits it.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
+    options = spec.options
+    width, height = options.width, options.height
+    # Type grows a little with the page, within readable bounds.
+    unit = min(max(math.sqrt(width * height) / 1000, 0.8), 1.5)
+    margin = round(16 * unit)
+    inner = width - 2 * margin
+    fig = Figure(figsize=(width / PX_PER_INCH, height / PX_PER_INCH), dpi=PX_PER_INCH)
+    FigureCanvasAgg(fig)
+    fig.patch.set_facecolor("white")
+    # One overlay in pixel units (y down) for the caption; the map is its own axes below it.
+    overlay = fig.add_axes((0, 0, 1, 1), zorder=3)
+    overlay.set_xlim(0, width)
+    overlay.set_ylim(height, 0)
+    overlay.set_axis_off()
+    boxes: dict[str, Box] = {}
+    texts: dict[str, Any] = {}
+
+    def text(name: str, lines: list[str], x: float, y: float, size: float, colour: str, bold=False) -> float:
+        """Draw lines top-down from (x, y); return the y below them."""
+        line_height = size * 1.28
+        artist = overlay.text(
+            x,
+            y,
+            "\n".join(lines),
+            fontsize=size * PT_PER_PX,
+            fontfamily=FONT,
+            fontweight="bold" if bold else "normal",
+            color=colour,
+            va="top",
+            ha="left",
+            linespacing=1.28,
         )
-        x_px += 2 * radius + 40
-    return shapes
+        artist.set_gid(f"caption-{name}")
+        texts[name] = artist
+        block = line_height * len(lines)
+        boxes[name] = Box(x, y, max(_text_width(line, size, bold) for line in lines), block)
+        return y + block
 
-
-def _size_legend_labels(options: ExportOptions, bottom: float) -> list[dict]:
-    labels = [_text("Marker size: dead + injured", 0.52 - 10 / options.width, bottom * 0.95, 11, "#333")]
-    x_px = options.width * 0.52
-    for text, value in SIZE_LEGEND:
-        radius = style.marker_size(value) / 2
-        labels.append(
-            _text(text, (x_px + radius + 3) / options.width, bottom * 0.55 + 6 / options.height, 11, "#333")
+    y = margin
+    title_size, body_size, small = 21 * unit, 13 * unit, 10.5 * unit
+    if options.caption:
+        y = text(
+            "title", wrap(spec.title, title_size, inner, bold=True), margin, y, title_size, "#1a1a1a", True
         )
-        x_px += 2 * radius + 40
-    return labels
+        y += 2 * unit
+        dates = f"{spec.content.dates} · {spec.content.count}"
+        y = text("dates", wrap(dates, body_size, inner), margin, y, body_size, "#1a1a1a", True)
+        y = text("filters", wrap(spec.filters, body_size, inner), margin, y, body_size, "#444444")
+        y += 8 * unit
+    map_top = y
 
+    # The footer is laid out bottom-up: attribution, the outside-the-layer note, the legend.
+    bottom = height - margin * 0.6
+    footer: list[tuple[str, list[str], float, str]] = [
+        ("attribution", wrap(spec.attribution, small, inner), small, "#555555")
+    ]
+    if options.caption and spec.outside:
+        footer.append(("outside", wrap(spec.outside, small, inner), small, "#333333"))
+    for name, lines, size, colour in footer:
+        bottom -= size * 1.28 * len(lines)
+        text(name, lines, margin, bottom, size, colour)
+        bottom -= 4 * unit
 
-def file_name(dataset: Dataset, state: ViewState, extension: str) -> str:
-    """A descriptive, filesystem-safe name: dataset, dates, filters."""
-    start, end = _window(dataset, state)
-    parts = [dataset.title, f"{start:%Y-%m-%d}_to_{end:%Y-%m-%d}"]
-    view = state.filter
-    for values in (view.event_types, view.sides, view.municipalities, view.place_kinds):
-        if values:
-            parts.append("+".join(values))
-    if view.casualties_only:
-        parts.append("casualties")
-    if view.text:
-        parts.append(f"text-{view.text}")
-    slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", "_".join(parts)).strip("-_")[:150]
-    return f"{slug or 'unrest-map'}.{extension}"
+    # The map keeps the framed extent's shape: it takes the room left and the extent grows to fill it.
+    lon0, lat0, lon1, lat1 = spec.extent
+    mid_lat = (lat0 + lat1) / 2
+    k = math.cos(math.radians(mid_lat))
+    legend_items = _legend_items(spec) if options.legend else []
+    legend_height = _legend_height(legend_items, inner, body_size * 0.92, unit)
+    bottom -= legend_height + (6 * unit if legend_items else 0)
+    map_box = Box(margin, map_top, inner, max(40.0, bottom - map_top))
+    # Room for the largest ring around an incident at the edge when framing the incidents.
+    pad = 0.03 if spec.options.fit == "country" else 0.12
+    x0, x1, y0, y1 = lon0 * k, lon1 * k, lat0, lat1
+    dx, dy = (x1 - x0) * (1 + 2 * pad) or 0.01, (y1 - y0) * (1 + 2 * pad) or 0.01
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    aspect = map_box.width / map_box.height
+    if dx / dy > aspect:
+        dy = dx / aspect
+    else:
+        dx = dy * aspect
+    shown = ((cx - dx / 2) / k, cy - dy / 2, (cx + dx / 2) / k, cy + dy / 2)
 
-
-def find_browser() -> str:
-    """The Chrome or Chromium kaleido will use; nothing is ever downloaded."""
-    candidates = [os.environ.get("BROWSER_PATH", "")]
-    candidates += [shutil.which(n) or "" for n in ("chromium", "chromium-browser", "google-chrome", "chrome")]
-    for candidate in candidates:
-        if candidate and os.path.exists(candidate):
-            return candidate
-    raise ExportError(
-        "image export needs Chrome or Chromium and none was found: install it "
-        "(Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to its executable"
+    ax = fig.add_axes(
+        (map_box.x / width, 1 - map_box.bottom / height, map_box.width / width, map_box.height / height),
+        zorder=1,
     )
+    ax.set_xlim(cx - dx / 2, cx + dx / 2)
+    ax.set_ylim(cy - dy / 2, cy + dy / 2)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#bbbbbb")
+        spine.set_linewidth(0.75)
+    ax.patch.set_facecolor(style.BACKGROUND)
+    ax.patch.set_gid("map-area")
+    municipality_artist = None
+    if spec.municipalities is not None:
+        paths = [_geometry_path(geometry, k) for geometry in spec.municipalities.geometry]
+        municipality_artist = PathCollection(
+            paths,
+            facecolors=[(*_rgba(c)[:3], spec.content.fill_alpha) for c in spec.content.fills],
+            edgecolors=style.BOUNDARY_LINE,
+            linewidths=style.BOUNDARY_WIDTH * PT_PER_PX,
+            zorder=1,
+        )
+        municipality_artist.set_gid("map-municipalities")
+        ax.add_collection(municipality_artist)
+        outline = PathCollection(
+            [_geometry_path(g, k) for g in spec.country],
+            facecolors="none",
+            edgecolors=style.COUNTRY_LINE,
+            linewidths=style.COUNTRY_WIDTH * PT_PER_PX,
+            zorder=2,
+        )
+        outline.set_gid("map-outline")
+        ax.add_collection(outline)
+        points = spec.municipalities.geometry.representative_point()
+        for name, point in zip(spec.municipalities["name"], points, strict=True):
+            label = ax.text(
+                point.x * k,
+                point.y,
+                name,
+                fontsize=style.LABEL_SIZE * unit * PT_PER_PX,
+                fontfamily=FONT,
+                color=style.LABEL_COLOUR,
+                ha="center",
+                va="center",
+                zorder=3,
+                clip_on=True,
+            )
+            label.set_gid("map-label")
+    drawing = Drawing(fig, map_box, shown, boxes, texts=texts, municipality_artist=municipality_artist)
+    drawing.dynamic = _draw_markers(ax, spec.content, k)
+    if animated:
+        # Shading by count changes the fills, so the map layers above them are redrawn too.
+        map_layers = list(ax.collections[:2]) + list(ax.texts) if spec.content.shade_max > 0 else []
+        drawing.animated = [*map_layers, *([texts["dates"]] if "dates" in texts else [])]
+        for artist in [*drawing.animated, *drawing.dynamic]:
+            artist.set_animated(True)
+
+    if legend_items:
+        legend_box = Box(margin, bottom + 6 * unit, inner, legend_height)
+        _draw_legend(
+            overlay, legend_items, legend_box, body_size * 0.92, unit, boxes, spec, dx / map_box.width / k
+        )
+    return drawing
+
+
+def _geometry_path(geometry, k: float):
+    """A matplotlib Path for a (multi)polygon or line in the map's projection (holes kept)."""
+    from matplotlib.path import Path
+
+    rings = []
+    for part in getattr(geometry, "geoms", [geometry]):
+        if part.geom_type == "Polygon":
+            rings += [part.exterior, *part.interiors]
+        else:  # a boundary line
+            rings.append(part)
+    vertices, codes = [], []
+    for ring in rings:
+        xy = np.asarray(ring.coords)[:, :2].copy()
+        xy[:, 0] *= k
+        vertices.append(xy)
+        ring_codes = np.full(len(xy), Path.LINETO, dtype=np.uint8)
+        ring_codes[0] = Path.MOVETO
+        codes.append(ring_codes)
+    return Path(np.concatenate(vertices), np.concatenate(codes))
+
+
+def _draw_markers(ax, content: FrameContent, k: float) -> list:
+    """The frame's markers in the dashboard's trace order (halos under dots, unknown marks on top)."""
+    artists = []
+    for order, layer in enumerate(content.layers):
+        if len(layer.lon) == 0:
+            continue
+        sizes = np.asarray(layer.sizes, dtype=float) * PT_PER_PX
+        artist = ax.scatter(
+            np.asarray(layer.lon, dtype=float) * k,
+            np.asarray(layer.lat, dtype=float),
+            s=sizes**2,
+            c=[(*_rgba(layer.colour)[:3], _rgba(layer.colour)[3] * layer.alpha)],
+            linewidths=0,
+            zorder=4 + order,
+        )
+        artist.set_gid(f"map-markers-{layer.name}")
+        artists.append(artist)
+    return artists
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    kind: str  # "event", "sizes", "unknown", "ring", "selected", "fill", "shade", "scale"
+    label: str
+    colour: str = ""
+    width: float = 0.0  # symbol width in px at 1x (before the label)
+
+
+def _legend_items(spec: ExportSpec) -> list[LegendItem]:
+    items = [LegendItem("event", t, style.EVENT_COLOURS[t], 14) for t in spec.event_types]
+    sizes = [style.marker_size(v) for _, v in SIZE_LEGEND]
+    items.append(LegendItem("sizes", "Dead + injured", width=sum(sizes) + 26 * len(sizes)))
+    items.append(LegendItem("unknown", "Casualties unknown", width=14))
+    items.append(LegendItem("ring", "Approximate location", width=style.HALO_SIZE["town"]))
+    if spec.selected:
+        items.append(LegendItem("selected", "Highlighted incident", width=style.SELECTED_SIZE * 0.6))
+    if spec.content.shade_max > 0:
+        items.append(LegendItem("shade", "Incidents per municipality", width=80))
+    elif spec.municipalities is not None and spec.north:
+        items.append(LegendItem("fill", "North Kosovo", style.NORTH_FILL, 18))
+        items.append(LegendItem("fill", "Other municipalities", style.MUNICIPALITY_FILL, 18))
+    elif spec.municipalities is not None:
+        items.append(LegendItem("fill", "Boundary layer", style.MUNICIPALITY_FILL, 18))
+    items.append(LegendItem("scale", "", width=0))
+    return items
+
+
+SCALE_BAR_PX: Final = 110
+
+
+def _item_width(item: LegendItem, size: float, unit: float) -> float:
+    if item.kind == "scale":
+        return SCALE_BAR_PX * unit + _text_width("000 km", size, False) + 6 * unit
+    label = item.label + (":" if item.kind in ("sizes", "shade") else "")
+    extra = _text_width("0000", size, False) if item.kind == "shade" else 0
+    return item.width * unit + 6 * unit + _text_width(label, size, False) + extra
+
+
+def _legend_rows(items: list[LegendItem], width: float, size: float, unit: float) -> list[list[LegendItem]]:
+    rows: list[list[LegendItem]] = [[]]
+    used = 0.0
+    gap = 18 * unit
+    for item in items:
+        need = _item_width(item, size, unit)
+        if rows[-1] and used + gap + need > width:
+            rows.append([])
+            used = 0.0
+        used += (gap if rows[-1] else 0) + need
+        rows[-1].append(item)
+    return rows
+
+
+def _row_height(row: list[LegendItem], size: float, unit: float) -> float:
+    tallest = max([style.MAX_MARKER if i.kind == "sizes" else 0 for i in row] + [size * 1.4])
+    if any(i.kind == "ring" for i in row):
+        tallest = max(tallest, style.HALO_SIZE["town"])
+    if any(i.kind == "selected" for i in row):
+        tallest = max(tallest, style.SELECTED_SIZE * 0.6)
+    return tallest * unit + 4 * unit
+
+
+def _legend_height(items: list[LegendItem], width: float, size: float, unit: float) -> float:
+    if not items:
+        return 0.0
+    return sum(_row_height(row, size, unit) for row in _legend_rows(items, width, size, unit))
+
+
+def _draw_legend(
+    overlay, items, box: Box, size: float, unit: float, boxes, spec: ExportSpec, deg_per_px: float
+):
+    """The legend in flowing rows; each entry is one group (``legend-N``) in SVG."""
+    gap = 18 * unit
+    y = box.y
+    number = 0
+    for row in _legend_rows(items, box.width, size, unit):
+        row_height = _row_height(row, size, unit)
+        middle = y + row_height / 2
+        x = box.x
+        for item in row:
+            start = x
+            artists: list = []
+
+            def dot(px, diameter, colour, alpha=1.0, edge="none", middle=middle):
+                d = diameter * unit * PT_PER_PX
+                colour_rgba = _rgba(colour)
+                return overlay.scatter(
+                    [px],
+                    [middle],
+                    s=d**2,
+                    c=[(*colour_rgba[:3], colour_rgba[3] * alpha)],
+                    edgecolors=edge,
+                    linewidths=0.6 if edge != "none" else 0,
+                )
+
+            def label(px, words, middle=middle):
+                return overlay.text(
+                    px,
+                    middle,
+                    words,
+                    fontsize=size * PT_PER_PX,
+                    fontfamily=FONT,
+                    color="#222222",
+                    va="center_baseline",
+                    ha="left",
+                )
+
+            if item.kind == "event":
+                artists.append(dot(x + 7 * unit, 12, item.colour, style.MARKER_OPACITY))
+                x += item.width * unit + 6 * unit
+                artists.append(label(x, item.label))
+                x += _text_width(item.label, size, False)
+            elif item.kind == "sizes":
+                artists.append(label(x, item.label + ":"))
+                x += _text_width(item.label + ":", size, False) + 6 * unit
+                for words, value in SIZE_LEGEND:
+                    diameter = style.marker_size(value)
+                    artists.append(dot(x + diameter * unit / 2, diameter, "#8c8c8c"))
+                    x += diameter * unit + 3 * unit
+                    artists.append(label(x, words))
+                    x += 23 * unit
+            elif item.kind == "unknown":
+                artists.append(dot(x + 7 * unit, 12, "#8c8c8c"))
+                artists.append(dot(x + 7 * unit, style.UNKNOWN_MARK_SIZE, "#ffffff"))
+                x += item.width * unit + 6 * unit
+                artists.append(label(x, item.label))
+                x += _text_width(item.label, size, False)
+            elif item.kind == "ring":
+                centre = x + item.width * unit / 2
+                artists.append(dot(centre, style.HALO_SIZE["town"], style.APPROXIMATE_HALO))
+                artists.append(dot(centre, 10, "#8c8c8c"))
+                x += item.width * unit + 6 * unit
+                artists.append(label(x, item.label))
+                x += _text_width(item.label, size, False)
+            elif item.kind == "selected":
+                centre = x + item.width * unit / 2
+                artists.append(dot(centre, style.SELECTED_SIZE * 0.6, style.SELECTED_FILL))
+                artists.append(dot(centre, 10, "#8c8c8c"))
+                x += item.width * unit + 6 * unit
+                artists.append(label(x, item.label))
+                x += _text_width(item.label, size, False)
+            elif item.kind == "fill":
+                from matplotlib.patches import Rectangle
+
+                patch = Rectangle(
+                    (x, middle - 6 * unit),
+                    18 * unit,
+                    12 * unit,
+                    facecolor=item.colour,
+                    edgecolor=style.BOUNDARY_LINE,
+                    linewidth=0.6,
+                )
+                overlay.add_patch(patch)
+                artists.append(patch)
+                x += item.width * unit + 6 * unit
+                artists.append(label(x, item.label))
+                x += _text_width(item.label, size, False)
+            elif item.kind == "shade":
+                from matplotlib.patches import Rectangle
+
+                artists.append(label(x, item.label + ": 0"))
+                x += _text_width(item.label + ": 0", size, False) + 4 * unit
+                steps = 16
+                for i in range(steps):
+                    colour = _scale_colour(style.COUNT_SCALE, i / (steps - 1))
+                    patch = Rectangle(
+                        (x + i * 80 * unit / steps, middle - 6 * unit),
+                        80 * unit / steps + 0.3,
+                        12 * unit,
+                        facecolor=colour,
+                        linewidth=0,
+                    )
+                    overlay.add_patch(patch)
+                    artists.append(patch)
+                x += 80 * unit + 4 * unit
+                top = f"{spec.content.shade_max:g}"
+                artists.append(label(x, top))
+                texts_width = _text_width(top, size, False)
+                x += texts_width
+            elif item.kind == "scale":
+                km_per_px = deg_per_px * 111.32
+                km = _nice_km(SCALE_BAR_PX * unit * km_per_px)
+                length = km / km_per_px
+                (bar,) = overlay.plot(
+                    [x, x, x + length, x + length],
+                    [middle - 4 * unit, middle + 3 * unit, middle + 3 * unit, middle - 4 * unit],
+                    color="#222222",
+                    linewidth=1.2,
+                    solid_joinstyle="miter",
+                )
+                artists.append(bar)
+                x += length + 6 * unit
+                artists.append(label(x, f"{km:g} km"))
+                x += _text_width(f"{km:g} km", size, False)
+            for artist in artists:
+                artist.set_gid(f"legend-{number}-{item.kind}-{len(boxes)}-{id(artist) % 10_000}")
+            boxes[f"legend-{number}"] = Box(start, middle - row_height / 2, x - start, row_height)
+            number += 1
+            x += gap
+        y += row_height
+
+
+# --- Rendering ------------------------------------------------------------------------------------
+
+
+def save(drawing: Drawing, spec: ExportSpec, image_format: str, scale: float) -> bytes:
+    """The drawing as PNG, SVG or PDF bytes, with title, subject and creator in the metadata."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    meta = spec.metadata
+    if image_format == "pdf":
+        metadata: dict[str, str | None] = {**meta, "Producer": None}
+    elif image_format == "svg":
+        metadata = {"Title": meta["Title"], "Description": meta["Subject"], "Creator": CREATOR, "Date": None}
+    else:
+        metadata = {"Title": meta["Title"], "Description": meta["Subject"], "Software": CREATOR}
+    # Text as outlines in SVG: it looks the same without the fonts. PDF: Type 3 fonts (vector, searchable;
+    # four times quicker to write than TrueType subsets).
+    with matplotlib.rc_context({"svg.fonttype": "path", "pdf.fonttype": 3, "svg.hashsalt": "unrest-map"}):
+        drawing.figure.savefig(
+            buffer,
+            format=image_format,
+            dpi=PX_PER_INCH * scale,
+            metadata=metadata,
+            facecolor="white",
+        )
+    return buffer.getvalue()
 
 
 class ImageRenderer:
-    """One warm kaleido browser for many exports, with a bounded queue.
+    """Draws exports one at a time, with a bounded queue.
 
-    ``max_waiting`` exports may wait for the browser; one more is refused with
-    :class:`ExportBusyError` instead of piling up memory.
+    ``max_waiting`` exports may wait; one more is refused with :class:`ExportBusyError`
+    instead of piling up memory. The first export imports matplotlib and loads the font
+    (the "cold" cost); later ones reuse both.
     """
 
     def __init__(self, max_waiting: int = 4) -> None:
         self._slots = threading.BoundedSemaphore(max_waiting + 1)
-        self._render_lock = threading.Lock()
         self._started = False
 
     def _ensure_started(self) -> None:
         if not self._started:
-            import kaleido
-            from kaleido._sync_server import GlobalKaleidoServer
+            import matplotlib
 
-            server = GlobalKaleidoServer()
-            thread = getattr(server, "_thread", None)
-            if server.is_running() and thread is not None and not thread.is_alive():
-                # A background job forked from a process whose server was running: the flag
-                # came along, the thread did not. Start a fresh server in this process.
-                server._initialized = False
-            os.environ.setdefault("BROWSER_PATH", find_browser())
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+            matplotlib.use("Agg", force=False)
+            _text_width("warm up", 12.0, False)
             self._started = True
 
-    def render(self, fig: go.Figure, options: ExportOptions) -> bytes:
-        options = options.validated()
+    def _acquire(self) -> None:
         if not self._slots.acquire(blocking=False):
             raise ExportBusyError("the server is busy with other exports; try again in a few seconds")
+
+    def draw(self, spec: ExportSpec) -> Drawing:
+        """The laid-out drawing (for tests and tools that need the map's box)."""
+        self._acquire()
         try:
-            with self._render_lock:
+            with _DRAWING:
                 self._ensure_started()
-                import warnings
+                return draw(spec)
+        finally:
+            self._slots.release()
 
-                import plotly.io as pio
+    def render(self, spec: ExportSpec, options: ExportOptions | None = None) -> bytes:
+        options = (options or spec.options).validated()
+        if options != spec.options:
+            spec = replace(spec, options=options)
+        self._acquire()
+        try:
+            with _DRAWING:
+                self._ensure_started()
+                drawing = draw(spec)
+                return save(drawing, spec, options.format, options.scale)
+        finally:
+            self._slots.release()
 
-                with warnings.catch_warnings():  # plotly warns that kaleido's server ignores its options
-                    warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-                    return pio.to_image(
-                        fig,
-                        format=options.format,
-                        width=options.width,
-                        height=options.height,
-                        scale=options.scale,
-                        validate=False,
-                    )
+    def frames(
+        self,
+        specs: Iterator[ExportSpec],
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> Iterator[np.ndarray]:
+        """RGB frames of an animation: the layout is drawn once, each frame redraws what moves."""
+        self._acquire()
+        try:
+            with _DRAWING:
+                self._ensure_started()
+                drawing: Drawing | None = None
+                background = None
+                for spec in specs:
+                    if cancelled():
+                        raise ExportError("cancelled")
+                    if drawing is None:
+                        drawing = draw(spec, animated=True)
+                        drawing.figure.set_dpi(PX_PER_INCH * spec.options.scale)
+                        canvas = drawing.figure.canvas
+                        canvas.draw()  # everything but the animated artists
+                        background = canvas.copy_from_bbox(drawing.figure.bbox)
+                    else:
+                        _update_frame(drawing, spec)
+                    canvas.restore_region(background)
+                    for artist in sorted([*drawing.animated, *drawing.dynamic], key=lambda a: a.zorder):
+                        drawing.figure.draw_artist(artist)
+                    yield np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
         finally:
             self._slots.release()
 
     def close(self) -> None:
-        if self._started:
-            import kaleido
+        self._started = False
 
-            kaleido.stop_sync_server(silence_warnings=True)
-            self._started = False
+
+def _update_frame(drawing: Drawing, spec: ExportSpec) -> None:
+    """Swap in a frame's markers, fills, dates and count; everything else stays where it is."""
+    for artist in drawing.dynamic:
+        artist.remove()
+    ax = drawing.figure.axes[1]
+    k = math.cos(math.radians((drawing.extent[1] + drawing.extent[3]) / 2))
+    drawing.dynamic = _draw_markers(ax, spec.content, k)
+    for artist in drawing.dynamic:
+        artist.set_animated(True)
+    if drawing.municipality_artist is not None:
+        drawing.municipality_artist.set_facecolor(
+            [(*_rgba(c)[:3], spec.content.fill_alpha) for c in spec.content.fills]
+        )
+    if "dates" in drawing.texts:
+        drawing.texts["dates"].set_text(f"{spec.content.dates} · {spec.content.count}")
+
+
+# --- Animation ------------------------------------------------------------------------------------
 
 
 def animation_windows(
@@ -332,10 +1001,15 @@ def export_animation(
     fps: float = 4,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    video: str = "gif",
 ) -> bytes:
-    """An animated GIF: one frame per step, each with its dates in the caption."""
-    from PIL import Image
+    """An animated GIF or an MP4: one frame per step, each with its dates; legend and framing fixed.
 
+    The legend lists every event type seen in the whole range and the framing covers the
+    whole range, so nothing jumps from frame to frame.
+    """
+    if video not in ANIMATION_FORMATS:
+        raise ExportError(f"animation format must be one of {', '.join(ANIMATION_FORMATS)}, not {video!r}")
     if not 0 < fps <= MAX_FPS:
         raise ExportError(f"fps must be above 0 and at most {MAX_FPS}, not {fps}")
     options = replace(options, format="png").validated()
@@ -343,30 +1017,102 @@ def export_animation(
     windows = list(animation_windows(first, last, step_days, window_days))
     if len(windows) > MAX_FRAMES:
         raise ExportError(f"{len(windows)} frames is over the limit of {MAX_FRAMES}: use a larger --step")
+    whole = apply_filter(dataset.incidents, replace(state.filter, start=first, end=last))
+    present = set(whole["event_type"].astype(str))
+    legend_types = tuple(t for t in figures.EVENT_TRACES if t in present)
+    extent = _extent(dataset, whole, options.fit)
+    # One shading scale for every frame: the most any municipality has in any window.
+    shade_max = None
+    if state.shade and dataset.boundaries is not None:
+        shade_max = 1.0
+        for start, end in windows:
+            counts = apply_filter(whole, replace(state.filter, start=start, end=end))["municipality"]
+            shade_max = max(shade_max, float(counts.value_counts().max()) if len(counts) else 0.0)
+
+    def specs() -> Iterator[ExportSpec]:
+        for start, end in windows:
+            frame_state = replace(state, filter=replace(state.filter, start=start, end=end))
+            yield export_figure(
+                dataset, frame_state, options, legend_types=legend_types, extent=extent, shade_max=shade_max
+            )
+
     frames = []
-    for index, (start, end) in enumerate(windows):
-        if cancelled():
-            raise ExportError("cancelled")
-        frame_state = replace(state, filter=replace(state.filter, start=start, end=end))
-        png = renderer.render(export_figure(dataset, frame_state, options), options)
-        frames.append(
-            Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=255, dither=Image.Dither.NONE)
-        )
+    for index, frame in enumerate(renderer.frames(specs(), cancelled)):
+        frames.append(frame)
         if progress:
             progress(index + 1, len(windows))
+    if video == "mp4":
+        return _mp4(frames, fps)
+    return _gif(frames, fps)
+
+
+def _gif(frames: list[np.ndarray], fps: float) -> bytes:
+    from PIL import Image
+
+    # One palette for every frame, taken from all of them: colours (and the legend) do not
+    # flicker, and a colour that appears late is still in it.
+    sample = np.concatenate([f[::3, ::3] for f in frames[:: max(1, len(frames) // 24)]])
+    # The style's colours get rows of their own: a small legend dot must not lose its hue.
+    key = [_rgba(c)[:3] for c in (*style.EVENT_COLOURS.values(), style.NORTH_FILL, style.MUNICIPALITY_FILL)]
+    swatches = np.repeat(np.round(np.array(key) * 255).astype(np.uint8)[:, None, :], sample.shape[1], axis=1)
+    sample = np.concatenate([sample, *[swatches] * 8])
+    palette = Image.fromarray(sample).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     buffer = io.BytesIO()
-    frames[0].save(
-        buffer,
-        format="GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=int(1000 / fps),
-        loop=0,
-        optimize=False,
+    images[0].save(
+        buffer, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0
     )
     return buffer.getvalue()
+
+
+def _mp4(frames: list[np.ndarray], fps: float) -> bytes:
+    """H.264 in MP4 via imageio-ffmpeg (its own ffmpeg, or IMAGEIO_FFMPEG_EXE)."""
+    import imageio_ffmpeg
+
+    height, width = frames[0].shape[:2]
+    # yuv420p needs even sides: pad one white pixel rather than resize.
+    even_h, even_w = height + height % 2, width + width % 2
+    with tempfile.TemporaryDirectory(prefix="unrest-map-") as folder:
+        path = os.path.join(folder, "animation.mp4")
+        writer = imageio_ffmpeg.write_frames(
+            path,
+            (even_w, even_h),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            quality=7,
+            ffmpeg_log_level="error",
+            output_params=["-movflags", "+faststart"],
+        )
+        writer.send(None)
+        for frame in frames:
+            if (even_h, even_w) != (height, width):
+                padded = np.full((even_h, even_w, 3), 255, dtype=np.uint8)
+                padded[:height, :width] = frame
+                frame = padded
+            writer.send(np.ascontiguousarray(frame))
+        writer.close()
+        with open(path, "rb") as handle:
+            return handle.read()
 
 
 def frame_count(dataset: Dataset, state: ViewState, step_days: int, window_days: int | None) -> int:
     first, last = _window(dataset, state)
     return sum(1 for _ in animation_windows(first, last, step_days, window_days))
+
+
+def file_name(dataset: Dataset, state: ViewState, extension: str) -> str:
+    """A descriptive, filesystem-safe name: dataset, dates, filters."""
+    start, end = _window(dataset, state)
+    parts = [dataset.title, f"{start:%Y-%m-%d}_to_{end:%Y-%m-%d}"]
+    view = state.filter
+    for values in (view.event_types, view.sides, view.municipalities, view.place_kinds):
+        if values:
+            parts.append("+".join(values))
+    if view.casualties_only:
+        parts.append("casualties")
+    if view.text:
+        parts.append(f"text-{view.text}")
+    slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", "_".join(parts)).strip("-_")[:150]
+    return f"{slug or 'unrest-map'}.{extension}"

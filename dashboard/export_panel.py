@@ -34,6 +34,13 @@ def export_panel() -> html.Div:
         [
             html.Div(
                 [
+                    html.H2("Export this view", id="export-title"),
+                    html.Button("×", id="export-close", className="dialog-close", **{"aria-label": "Close"}),
+                ],
+                className="dialog-head",
+            ),
+            html.Div(
+                [
                     html.Label("Format"),
                     dcc.RadioItems(
                         id="export-format", options=["png", "svg", "pdf"], value="png", inline=True
@@ -82,14 +89,18 @@ def export_panel() -> html.Div:
                     dcc.RadioItems(
                         id="export-scale",
                         options=[{"label": f"{s}x", "value": s} for s in range(1, int(MAX_SCALE) + 1)],
-                        value=1,
+                        value=2,  # sharp on high-density screens and in print; SVG and PDF are vector anyway
                         inline=True,
                     ),
                 ]
             ),
             dcc.Checklist(
                 id="export-include",
-                options=[{"label": "Caption", "value": "caption"}, {"label": "Legend", "value": "legend"}],
+                options=[
+                    {"label": "Caption", "value": "caption"},
+                    {"label": "Legend", "value": "legend"},
+                    {"label": "Fit to incidents", "value": "fit"},
+                ],
                 value=["caption", "legend"],
                 inline=True,
             ),
@@ -99,7 +110,7 @@ def export_panel() -> html.Div:
             dcc.Download(id="export-file"),
             html.Div(
                 [
-                    html.Label("Animation (GIF) of the current date range"),
+                    html.Label("Animation (GIF or MP4) of the current date range"),
                     html.Div(
                         [
                             dcc.Dropdown(
@@ -123,13 +134,20 @@ def export_panel() -> html.Div:
                                 clearable=False,
                                 className="anim-choice",
                             ),
-                            html.Button("Make GIF", id="animation-start"),
+                            dcc.Dropdown(
+                                id="animation-format",
+                                options=["gif", "mp4"],
+                                value="gif",
+                                clearable=False,
+                                className="anim-choice",
+                            ),
+                            html.Button("Make animation", id="animation-start"),
                             html.Button("Cancel", id="animation-cancel", disabled=True),
                             html.Progress(id="animation-progress", value="0", max="1"),
                             html.Span(id="animation-status", className="export-status", role="status"),
                         ],
                         className="animation-row",
-                        title="step · window · frames per second",
+                        title="step · window · frames per second · format",
                     ),
                     dcc.Store(id="animation-request"),
                     dcc.Download(id="animation-file"),
@@ -139,6 +157,8 @@ def export_panel() -> html.Div:
         ],
         id="export-panel",
         className="export-panel hidden",
+        role="dialog",
+        **{"aria-labelledby": "export-title"},
     )
 
 
@@ -163,6 +183,7 @@ def export_options(
         scale=scale,
         caption="caption" in include,
         legend="legend" in include,
+        fit="incidents" if "fit" in include else "country",
     ).validated()
 
 
@@ -179,6 +200,12 @@ def register_export_callbacks(
         Output("export-panel", "className"),
         Input("export-button", "n_clicks"),
         State("export-panel", "className"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "function (n) { return 'export-panel hidden'; }",
+        Output("export-panel", "className", allow_duplicate=True),
+        Input("export-close", "n_clicks"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
@@ -231,6 +258,7 @@ def register_export_callbacks(
         State("animation-step", "value"),
         State("animation-window", "value"),
         State("animation-fps", "value"),
+        State("animation-format", "value"),
         State("export-include", "value"),
         background=True,
         manager=background_manager,
@@ -244,7 +272,7 @@ def register_export_callbacks(
         interval=400,
         prevent_initial_call=True,
     )
-    def animate(set_progress, request, step, window, fps, include):
+    def animate(set_progress, request, step, window, fps, video, include):
         """A background job (its own process): one frame per step, with progress and cancel."""
         from dashboard.export import export_animation, frame_count
 
@@ -252,8 +280,13 @@ def register_export_callbacks(
         state, _ = parse_query(urlsplit("?" + str(request.get("query", ""))).query, choices)
         include = include or []
         options = ExportOptions(
-            width=960, height=720, caption="caption" in include, legend="legend" in include
+            width=960,
+            height=720,
+            caption="caption" in include,
+            legend="legend" in include,
+            fit="incidents" if "fit" in include else "country",
         )
+        video = video if video in ("gif", "mp4") else "gif"
         step_days = int(str(step).rstrip("d"))
         window_days = None if window == "cumulative" else int(str(window).rstrip("d"))
         job_renderer = ImageRenderer(max_waiting=0)
@@ -269,10 +302,11 @@ def register_export_callbacks(
                 window_days=window_days,
                 fps=float(fps),
                 progress=lambda done, total: set_progress((str(done), str(total))),
+                video=video,
             )
         except (ExportError, ExportBusyError) as error:
             return no_update, f"Not exported: {error}"
         finally:
             job_renderer.close()
-        name = file_name(dataset, state, "gif")
+        name = file_name(dataset, state, video)
         return dcc.send_bytes(data, name), f"Exported {name} ({total} frames)"

@@ -12,17 +12,19 @@ import base64
 import html
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Patch
 
 from dashboard import offline, style
 from geodata.dataset import Dataset
 from geodata.filters import incident_position
 from geodata.schema import EVENT_TYPES
+
+if TYPE_CHECKING:  # dash is imported where a Patch is made: the CLI's exports start 0.5 s sooner
+    from dash import Patch
 
 #: Trace order on the map. Indices are used by patches and click handling.
 MAP_TRACES = (
@@ -212,7 +214,7 @@ def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count
             "z": z,
             "zmin": 0,
             "zmax": max(1.0, float(z.max(initial=0))),
-            "colorscale": [[0, "#f7f4ee"], [0.001, "#fde0c5"], [1, "#b3361b"]],
+            "colorscale": style.COUNT_SCALE,
             "showscale": True,
             "marker": {"opacity": 0.75},
         }
@@ -243,7 +245,7 @@ def _static_layers(dataset: Dataset) -> list[dict]:
             "source": country,
             "type": "line",
             "color": style.COUNTRY_LINE,
-            "line": {"width": 2.2},
+            "line": {"width": style.COUNTRY_WIDTH},
             "below": "traces",
             "sourceattribution": dataset.boundaries.attribution,
         }
@@ -281,7 +283,7 @@ def map_figure(
             locations=[] if municipalities is None else municipalities["name"].tolist(),
             text=list(hover_names),
             hovertemplate="%{text}<br>%{z} incidents<extra></extra>",
-            marker={"line": {"color": style.BOUNDARY_LINE, "width": 0.8}},
+            marker={"line": {"color": style.BOUNDARY_LINE, "width": style.BOUNDARY_WIDTH}},
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
             showlegend=False,
         )
@@ -296,8 +298,8 @@ def map_figure(
             # Offline: a font whose glyphs the app serves (Plotly's default is not bundled). An online
             # basemap brings its own glyph server: keep Plotly's default font there.
             textfont={
-                "size": 10,
-                "color": "#5b574c",
+                "size": style.LABEL_SIZE,
+                "color": style.LABEL_COLOUR,
                 "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
             },
             hoverinfo="skip",
@@ -316,7 +318,7 @@ def map_figure(
         go.Scattermap(
             name="Selected",
             mode="markers",
-            marker={"size": 44, "color": "rgba(17,17,17,0.55)"},
+            marker={"size": style.SELECTED_SIZE, "color": style.SELECTED_FILL},
             hoverinfo="skip",
             showlegend=False,
         )
@@ -327,14 +329,14 @@ def map_figure(
                 name=event_type,
                 mode="markers",
                 hovertemplate=hover_template(event_type),
-                marker={"opacity": 0.92},
+                marker={"opacity": style.MARKER_OPACITY},
             )
         )
     fig.add_trace(
         go.Scattermap(
             name="Casualties unknown (white centre)",
             mode="markers",
-            marker={"size": 4, "color": "white"},
+            marker={"size": style.UNKNOWN_MARK_SIZE, "color": "white"},
             hovertemplate=hover_template("Casualties unknown"),
             legendrank=950,
         )
@@ -380,6 +382,8 @@ def map_patch(
     dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, shade_by_count: bool
 ) -> Patch:
     """Only what a slider step or filter change alters: marker data and the shading."""
+    from dash import Patch
+
     patch = Patch()
     for name, properties in dynamic_traces(dataset, visible, selected_id).items():
         for key, value in properties.items():
@@ -488,6 +492,8 @@ def _window_shape(window: tuple[date, date]) -> dict:
 
 
 def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> Patch:
+    from dash import Patch
+
     patch = Patch()
     counts = daily_counts(frame, days)
     for index, key in enumerate([*EVENT_TRACES, "spread"]):
@@ -497,6 +503,8 @@ def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[da
 
 def timeline_window_patch(window: tuple[date, date], patch: Patch | None = None) -> Patch:
     """Move the histogram's shaded window (the bars stay as they are)."""
+    from dash import Patch
+
     patch = Patch() if patch is None else patch
     shape = _window_shape(window)
     patch["layout"]["shapes"][0]["x0"] = shape["x0"]

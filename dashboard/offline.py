@@ -9,8 +9,7 @@ is shipped, :data:`LABEL_FONT`.
 
 The page URL is relative: MapLibre fetches glyphs from the page's own thread, so it resolves
 against the page's address, whatever host, port or path prefix the app is served under.
-Exports render in kaleido's Chromium from a ``file://`` page; they get the folder's
-``file://`` URL instead (:func:`file_glyphs_url`), which kaleido's browser may read.
+Exports are drawn by matplotlib (``dashboard/export.py``) and need no glyphs.
 """
 
 from __future__ import annotations
@@ -46,11 +45,6 @@ def fonts_folder() -> Path:
 def bundled_fonts() -> tuple[str, ...]:
     """Names of the font stacks shipped (folder names), sorted."""
     return tuple(sorted(p.name for p in fonts_folder().iterdir() if p.is_dir()))
-
-
-def file_glyphs_url() -> str:
-    """The glyph URL template on the local disk, for exports rendered from a ``file://`` page."""
-    return fonts_folder().as_uri() + "/{fontstack}/{range}.pbf"
 
 
 def offline_style(background: str, glyphs: str = PAGE_GLYPHS) -> dict:

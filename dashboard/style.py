@@ -43,3 +43,20 @@ def marker_size(casualties: float) -> float:
 def marker_sizes(casualties: np.ndarray) -> np.ndarray:
     """:func:`marker_size` over an array, without a Python call per point."""
     return np.minimum(MAX_MARKER, MIN_MARKER + 3.0 * np.sqrt(casualties))
+
+
+# Drawing details shared by the screen map (dashboard.figures) and print exports (dashboard.export).
+#: The highlighted incident: a translucent dark disc under its marker (diameter in pixels).
+SELECTED_SIZE: Final = 44
+SELECTED_FILL: Final = "rgba(17,17,17,0.55)"
+MARKER_OPACITY: Final = 0.92
+#: The white centre that marks unknown casualties (diameter in pixels).
+UNKNOWN_MARK_SIZE: Final = 4
+#: Line widths in pixels.
+BOUNDARY_WIDTH: Final = 0.8
+COUNTRY_WIDTH: Final = 2.2
+#: Municipality names on the map.
+LABEL_SIZE: Final = 10
+LABEL_COLOUR: Final = "#5b574c"
+#: Municipalities shaded by incident count: a Plotly colour scale (0 stays pale).
+COUNT_SCALE: Final = ((0, "#f7f4ee"), (0.001, "#fde0c5"), (1, "#b3361b"))

@@ -7,6 +7,7 @@ import itertools
 import subprocess
 import sys
 from datetime import date
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image, ImageSequence
 from pypdf import PdfReader
 
-from dashboard import style
+from dashboard import figures, style
 from dashboard.export import (
     MAX_FRAMES,
     ExportBusyError,
@@ -26,9 +27,10 @@ from dashboard.export import (
     export_animation,
     export_figure,
     file_name,
+    frame_count,
 )
 from dashboard.viewstate import ViewState
-from geodata.filters import ViewFilter
+from geodata.filters import ViewFilter, apply_filter
 
 MARCH = ViewState(
     filter=ViewFilter(start=date(2008, 3, 1), end=date(2008, 3, 31), event_types=("Riots",)),
@@ -53,25 +55,137 @@ def test_png_has_requested_size_and_marker_colours(dataset, renderer):
     assert colour_present(image, style.EVENT_COLOURS["Battles"]) < 20  # filtered out
 
 
-def test_svg_and_pdf_carry_title_and_dates(dataset, renderer):
+def test_caption_in_words(dataset):
     lines = caption_lines(dataset, MARCH, 2)
-    assert lines[0] == "2008 unrest in Kosovo: 1 March 2008 – 31 March 2008"
-    svg_options = ExportOptions(format="svg")
-    svg = renderer.render(export_figure(dataset, MARCH, svg_options), svg_options).decode("utf-8")
-    assert svg.lstrip().startswith("<svg") and "1 March 2008 – 31 March 2008" in svg
-    assert "OpenStreetMap contributors" in svg and "Event type: Riots" in svg
-    pdf_options = ExportOptions(format="pdf")
-    pdf = renderer.render(export_figure(dataset, MARCH, pdf_options), pdf_options)
-    assert pdf.startswith(b"%PDF")
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "2008 unrest in Kosovo" in text and "31 March 2008" in text
+    assert lines == [
+        "2008 unrest in Kosovo",
+        "1 March 2008 – 31 March 2008",
+        "Filters: Event type: Riots",
+        "2 incidents shown; highlighted: KOS-2008-14",
+    ]
+
+
+def test_export_draws_the_dashboards_own_traces(dataset):
+    """Same incidents, sizes, colours, rings and selection as the map on screen."""
+    visible = apply_filter(dataset.incidents, MARCH.filter)
+    screen = figures.map_figure(dataset, visible, MARCH.selected)
+    layers = {layer.name: layer for layer in export_figure(dataset, MARCH).content.layers}
+    for name in ("approximate", "selected", *figures.EVENT_TRACES, "unknown_casualties"):
+        trace = screen.data[figures.TRACE_INDEX[name]]
+        assert np.allclose(np.asarray(layers[name].lon, float), np.asarray(trace.lon, float), atol=1e-5), name
+        assert np.allclose(np.asarray(layers[name].lat, float), np.asarray(trace.lat, float), atol=1e-5), name
+        if name in figures.EVENT_TRACES and len(trace.lon):
+            assert list(np.atleast_1d(layers[name].sizes)) == list(trace.marker.size)
+            assert layers[name].colour == trace.marker.color
+    assert len(layers["selected"].lon) == 1 and len(layers["Riots"].lon) > 0
+    assert len(layers["Battles"].lon) == 0  # filtered out, as on screen
+
+
+def test_svg_map_is_vector(dataset, renderer):
+    svg = renderer.render(export_figure(dataset, MARCH, ExportOptions(format="svg"))).decode("utf-8")
+    root = ElementTree.fromstring(svg)
+    ns = {"svg": "http://www.w3.org/2000/svg", "xlink": "http://www.w3.org/1999/xlink"}
+    for image in root.iter("{http://www.w3.org/2000/svg}image"):
+        href = image.get("{http://www.w3.org/1999/xlink}href") or image.get("href") or ""
+        assert len(href) < 10_000, "a raster image over 10 kB in the SVG"
+    groups = {g.get("id"): g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id")}
+    municipalities = groups["map-municipalities"].findall(".//svg:path", ns)
+    assert len(municipalities) == len(dataset.boundaries.municipalities)
+    assert all(len(p.get("d", "")) > 100 for p in municipalities)  # real outlines, not boxes
+    assert groups["map-outline"].findall(".//svg:path", ns)
+    riots = groups["map-markers-Riots"]
+    assert riots.findall(".//svg:use", ns) or riots.findall(".//svg:path", ns)
+    labels = [
+        g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id", "").startswith("map-label")
+    ]
+    assert len(labels) == len(dataset.boundaries.municipalities)  # names as glyph outlines
+    assert "2008 unrest in Kosovo" in svg and "OpenStreetMap contributors" in svg  # text comments
+
+
+def test_pdf_has_no_raster_map_and_carries_metadata(dataset, renderer):
+    pdf = renderer.render(export_figure(dataset, MARCH, ExportOptions(format="pdf", width=1123, height=794)))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    page = reader.pages[0]
+    assert not page.images, "the PDF holds a raster image"
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 596)  # A4
+    meta = reader.metadata
+    assert meta.title == "2008 unrest in Kosovo: 1 March 2008 – 31 March 2008"
+    assert "Event type: Riots" in meta.subject and "highlighted: KOS-2008-14" in meta.subject
+    assert meta.creator == "unrest-map"
+    text = page.extract_text()
+    assert "2008 unrest in Kosovo" in text and "OpenStreetMap contributors" in text
+    assert text.count("OpenStreetMap contributors") == 1  # attribution once
+
+
+def _extreme_points(dataset) -> list[tuple[float, float]]:
+    """The westmost, eastmost, southmost and northmost vertices of the country outline."""
+    xy = np.vstack(
+        [
+            np.asarray(part.exterior.coords)
+            for g in dataset.boundaries.country.geometry
+            for part in getattr(g, "geoms", [g])
+        ]
+    )
+    return [
+        tuple(xy[i]) for i in (xy[:, 0].argmin(), xy[:, 0].argmax(), xy[:, 1].argmin(), xy[:, 1].argmax())
+    ]
+
+
+@pytest.mark.parametrize(
+    "size", [(1200, 800), (1200, 900), (939, 560), (794, 1123), (1123, 794), (600, 400), (1600, 900)]
+)
+def test_png_shows_the_whole_country_above_the_caption(dataset, renderer, size):
+    """At each extreme point of Kosovo's outline the PNG shows the outline colour, inside the map."""
+    options = ExportOptions(width=size[0], height=size[1])
+    spec = export_figure(dataset, MARCH, options)
+    drawing = renderer.draw(spec)
+    image = np.asarray(Image.open(io.BytesIO(renderer.render(spec))).convert("RGB"), dtype=int)
+    box = drawing.map_box
+    line = np.array([int(style.COUNTRY_LINE[i : i + 2], 16) for i in (1, 3, 5)])
+    for lon, lat in _extreme_points(dataset):
+        x, y = drawing.to_pixels(lon, lat)
+        assert box.x + 2 <= x <= box.x + box.width - 2 and box.y + 2 <= y <= box.bottom - 2, (lon, lat)
+        near = image[int(y) - 2 : int(y) + 3, int(x) - 2 : int(x) + 3]
+        assert (np.abs(near - line).max(axis=-1) <= 40).any(), f"no outline drawn at {lon}, {lat}"
+    for name, caption in drawing.boxes.items():
+        assert not caption.overlaps(box), f"{name} is over the map"
+        assert caption.bottom <= size[1] and caption.x + caption.width <= size[0] + 1, f"{name} off the page"
+    # No empty band: the map fills the width, and the room between header and footer.
+    assert box.width >= size[0] - 2 * 0.05 * size[0]
+
+
+def test_fit_to_incidents_frames_only_them(dataset, renderer):
+    state = ViewState(filter=ViewFilter(start=date(2008, 3, 14), end=date(2008, 3, 20)))
+    visible = apply_filter(dataset.incidents, state.filter)
+    whole = renderer.draw(export_figure(dataset, state, ExportOptions()))
+    fitted = renderer.draw(export_figure(dataset, state, ExportOptions(fit="incidents")))
+    span = lambda e: (e[2] - e[0]) * (e[3] - e[1])  # noqa: E731
+    assert span(fitted.extent) < 0.7 * span(whole.extent)
+    for row in visible.itertuples():
+        x, y = fitted.to_pixels(row.lon, row.lat)
+        box = fitted.map_box
+        assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
+
+
+def test_incidents_outside_the_boundary_layer_are_listed(dataset):
+    outside = dataset.incidents[dataset.incidents["outside_boundaries"]]
+    assert len(outside)  # the built-in data has one (Belgrade)
+    row = outside.iloc[0]
+    day = row["date_start"].date()
+    spec = export_figure(dataset, ViewState(filter=ViewFilter(start=day, end=day)))
+    assert row["id"] in spec.outside and row["place_name"] in spec.outside and "off the map" in spec.outside
+    assert export_figure(dataset, MARCH).outside == ""
 
 
 def test_caption_and_legend_can_be_left_out(dataset, renderer):
-    bare = export_figure(dataset, MARCH, ExportOptions(caption=False, legend=False))
-    texts = [a.text for a in bare.layout.annotations]
-    assert len(texts) == 1 and "OpenStreetMap" in texts[0]  # attribution always stays
-    assert not bare.layout.showlegend
+    drawing = renderer.draw(export_figure(dataset, MARCH, ExportOptions(caption=False, legend=False)))
+    assert set(drawing.boxes) == {"attribution"}  # attribution always stays
+    full = renderer.draw(export_figure(dataset, MARCH, ExportOptions()))
+    assert {"title", "dates", "filters"} <= set(full.boxes) and any(
+        k.startswith("legend") for k in full.boxes
+    )
+    assert drawing.map_box.height > full.map_box.height
 
 
 @pytest.mark.parametrize(
@@ -115,7 +229,7 @@ def test_animation_windows():
     assert cumulative == [(date(2008, 3, 1), date(2008, 3, d)) for d in range(1, 6)]
 
 
-def test_gif_has_a_frame_per_step_and_the_dates_change(dataset, renderer):
+def test_gif_frames_differ_and_share_one_legend(dataset, renderer):
     state = ViewState(filter=ViewFilter(start=date(2008, 3, 14), end=date(2008, 3, 19)))
     options = ExportOptions(width=480, height=400)
     seen = []
@@ -133,8 +247,30 @@ def test_gif_has_a_frame_per_step_and_the_dates_change(dataset, renderer):
     frames = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
     assert image.format == "GIF" and len(frames) == 3 and seen[-1] == (3, 3)
     assert image.size == (480, 400)
-    # The caption (dates) and the markers differ from frame to frame.
-    assert all((a != b).any() for a, b in itertools.pairwise(frames))
+    # The layout of the whole range: the frames keep its legend and framing.
+    layout = renderer.draw(export_figure(dataset, state, options))
+    map_top, map_bottom = int(layout.map_box.y) + 2, int(layout.map_box.bottom) - 2
+    for a, b in itertools.pairwise(frames):
+        assert (a[map_top:map_bottom] != b[map_top:map_bottom]).any()  # markers move
+        assert (a[: map_top - 4] != b[: map_top - 4]).any()  # the date stamp changes
+        assert (a[map_bottom + 3 :] == b[map_bottom + 3 :]).all()  # one legend, unchanged
+    legend = [k for k in layout.boxes if k.startswith("legend")]
+    assert legend and all(layout.boxes[k].y >= layout.map_box.bottom for k in legend)
+
+
+def test_mp4_has_a_frame_per_step(dataset, renderer, tmp_path):
+    import imageio_ffmpeg
+
+    state = ViewState(filter=ViewFilter(start=date(2008, 3, 10), end=date(2008, 3, 23)))
+    video = export_animation(
+        dataset, state, renderer, ExportOptions(width=641, height=480), window_days=3, fps=7, video="mp4"
+    )
+    assert video[4:8] == b"ftyp"
+    path = tmp_path / "a.mp4"
+    path.write_bytes(video)
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+    assert frames == frame_count(dataset, state, 1, 3) == 12  # 3-day windows ending 12 to 23 March
+    assert seconds == pytest.approx(12 / 7, abs=0.2)
 
 
 def test_too_many_frames_refused_before_rendering(dataset):
@@ -201,3 +337,47 @@ def test_cli_refuses_bad_size_before_rendering(tmp_path):
     )
     assert result.returncode == 2 and "width must be" in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_paper_pdf_is_exactly_a4(tmp_path, boundaries_dir):
+    out = tmp_path / "view.pdf"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "export-image",
+            "--paper",
+            "a4-portrait",
+            "--start",
+            "2008-03-01",
+            "--end",
+            "2008-03-31",
+            "--fit",
+            "incidents",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    page = PdfReader(out).pages[0]
+    # 210 × 297 mm in points, to the point (pixels at 96 per inch round to a whole pixel).
+    assert abs(float(page.mediabox.width) - 595.3) < 1 and abs(float(page.mediabox.height) - 841.9) < 1
+
+
+def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer):
+    from dataclasses import replace
+
+    bare = replace(dataset, boundaries=None)
+    spec = export_figure(bare, ViewState(), ExportOptions(width=800, height=600))
+    drawing = renderer.draw(spec)
+    for row in dataset.incidents.itertuples():
+        x, y = drawing.to_pixels(row.lon, row.lat)
+        box = drawing.map_box
+        assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
+    assert "No boundary layer" in spec.attribution
+    image = Image.open(io.BytesIO(renderer.render(spec)))
+    assert image.size == (800, 600)

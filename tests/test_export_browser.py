@@ -50,11 +50,22 @@ def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tm
     downloaded = _downloaded(".png")[0]
     assert downloaded.name == "2008-unrest-in-Kosovo_2008-03-01_to_2008-03-31_Riots.png"
     from_dashboard = Image.open(downloaded).convert("RGB")
-    assert from_dashboard.size == (1200, 900)
+    assert from_dashboard.size == (2400, 1800)  # 4:3 at the default 2x
 
     cli_file = tmp_path / "cli.png"
     result = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "export-image", "--view-url", view_url, "-o", str(cli_file)],
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "export-image",
+            "--view-url",
+            view_url,
+            "--scale",
+            "2",
+            "-o",
+            str(cli_file),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -104,3 +115,84 @@ def test_animation_job_reports_progress_and_downloads_a_gif(dash_duo, dataset, t
     wait_until(dash_duo, lambda: len(_downloaded(".gif")) == 1, timeout=30)
     gif = Image.open(_downloaded(".gif")[0])
     assert gif.format == "GIF" and gif.n_frames == 3
+
+
+_BOXES_SCRIPT = """
+const boxes = {};
+for (const element of document.querySelectorAll('[id^="caption-"], [id^="legend-"], #map-area')) {
+    const name = element.id.startsWith('legend-') ? element.id.split('-').slice(0, 2).join('-') : element.id;
+    const r = element.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const b = boxes[name];
+    boxes[name] = b ? [Math.min(b[0], r.left), Math.min(b[1], r.top), Math.max(b[2], r.right),
+                       Math.max(b[3], r.bottom)] : [r.left, r.top, r.right, r.bottom];
+}
+const page = document.documentElement.getBoundingClientRect();
+return [boxes, [page.left, page.top, page.right, page.bottom]];
+"""
+
+
+@pytest.mark.parametrize("size", [(1200, 800), (794, 1123), (640, 480)])
+def test_svg_caption_elements_do_not_overlap(dataset, tmp_path, size):
+    """Chromium lays out the exported SVG; no two caption elements (or the map) share a pixel."""
+    from dataclasses import replace
+    from datetime import date
+
+    from selenium import webdriver
+
+    from dashboard.export import ExportOptions, ImageRenderer, export_figure
+    from dashboard.viewstate import ViewState
+    from geodata.filters import ViewFilter
+    from tests.conftest import pytest_setup_options
+
+    long_title = replace(
+        dataset, title="Unrest, riots and protests after the declaration of independence " * 2
+    )
+    municipalities = tuple(sorted(dataset.boundaries.municipalities["name"])[:12])
+    state = ViewState(
+        filter=ViewFilter(start=date(2008, 2, 17), end=date(2008, 3, 31), municipalities=municipalities),
+        selected="KOS-2008-14",
+    )
+    renderer = ImageRenderer()
+    svg = renderer.render(
+        export_figure(long_title, state, ExportOptions(format="svg", width=size[0], height=size[1]))
+    )
+    path = tmp_path / "export.svg"
+    path.write_bytes(svg)
+    driver = webdriver.Chrome(options=pytest_setup_options())
+    try:
+        driver.get(path.as_uri())
+        boxes, page = driver.execute_script(_BOXES_SCRIPT)
+    finally:
+        driver.quit()
+    assert {"caption-title", "caption-dates", "caption-filters", "caption-attribution", "map-area"} <= set(
+        boxes
+    )
+    assert sum(name.startswith("legend-") for name in boxes) >= 8
+    names = sorted(boxes)
+    for index, first in enumerate(names):
+        a = boxes[first]
+        assert page[0] - 0.5 <= a[0] and a[2] <= page[2] + 0.5 and a[3] <= page[3] + 0.5, (
+            f"{first} off the page"
+        )
+        for second in names[index + 1 :]:
+            b = boxes[second]
+            overlap = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+            assert min(overlap) <= 0.5, f"{first} overlaps {second}: {a} {b}"
+
+
+def test_export_dialog_opens_in_view_and_closes(dash_duo, dataset):
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
+    dash_duo.driver.set_window_size(1600, 1000)
+    dash_duo.driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    dash_duo.find_element("#export-button").click()
+    dash_duo.wait_for_element("#export-panel:not(.hidden)", timeout=10)
+    box, viewport = dash_duo.driver.execute_script(
+        "const r = document.getElementById('export-panel').getBoundingClientRect();"
+        "return [[r.left, r.top, r.right, r.bottom], [window.innerWidth, window.innerHeight]];"
+    )
+    assert box[0] >= 0 and box[1] >= 0 and box[2] <= viewport[0] and box[3] <= viewport[1], (box, viewport)
+    assert dash_duo.find_element("#export-panel").get_attribute("role") == "dialog"
+    dash_duo.find_element("#export-close").click()
+    dash_duo.wait_for_element("#export-panel.hidden", timeout=10)

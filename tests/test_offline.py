@@ -6,14 +6,10 @@ import json
 import tomllib
 from pathlib import Path
 
-import plotly.io as pio
 import pytest
 
 from dashboard import figures, offline
 from dashboard.app import create_app
-from dashboard.export import ExportOptions, export_figure
-from dashboard.viewstate import ViewState
-from geodata.filters import ViewFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,13 +29,6 @@ def test_online_basemap_keeps_its_named_style(dataset, incidents):
     assert fig.layout.map.style == "carto-positron"
     # Its glyph server has Plotly's default font, not necessarily the bundled one.
     assert fig.data[figures.TRACE_INDEX["municipality_names"]].textfont.family is None
-
-
-def test_export_figure_reads_glyphs_from_disk(dataset):
-    fig = export_figure(dataset, ViewState(filter=ViewFilter()), ExportOptions())
-    glyphs = fig.layout.map.style["glyphs"]
-    assert glyphs.startswith("file://") and glyphs == offline.file_glyphs_url()
-    assert "openmaptiles" not in pio.to_json(fig, validate=False)
 
 
 def test_every_font_ships_every_range_and_the_licence():
