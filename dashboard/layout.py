@@ -63,7 +63,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 ],
                                 className="aside-head",
                             ),
-                            html.Label("Search descriptions", htmlFor="filter-text"),
+                            html.Label("Search (descriptions, places, actors)", htmlFor="filter-text"),
                             dcc.Input(
                                 id="filter-text",
                                 type="search",

@@ -155,7 +155,7 @@ TABLE_COLUMNS = (
     "date_start",
     "event_type",
     "place_name",
-    "municipality",
+    "municipalities",  # a region record lists the municipalities it covers
     "fatalities",
     "injured",
     "description",
@@ -174,7 +174,9 @@ def table_rows(shown: pd.DataFrame) -> list[dict]:
             "date": start.strftime("%Y-%m-%d"),
             "event_type": str(kind),
             "place": str(place),
-            "municipality": "—" if _missing(municipality) else str(municipality),
+            "municipality": "—"
+            if _missing(municipality) or not municipality
+            else str(municipality).replace(";", ", "),
             "fatalities": None if _missing(dead) else float(dead),
             "injured": None if _missing(injured) else float(injured),
             "description": "" if _missing(description) else str(description),

@@ -215,3 +215,14 @@ def test_data_geojson_shows_every_fix(capsys, boundaries_dir):
     assert reactions["R-14"]["incident_id"] is None and reactions["R-07"]["incident_id"] == "KOS-2008-14"
     assert "R-07" in features["KOS-2008-14"]["reactions"]
     assert np.all([isinstance(f["properties"]["municipalities"], list) for f in collection["features"]])
+
+
+def test_table_lists_the_municipalities_a_region_covers(dataset, incidents):
+    from dashboard.view import TABLE_COLUMNS, table_rows
+    from geodata.filters import take_rows
+
+    rows = {r["id"]: r for r in table_rows(take_rows(incidents, np.arange(len(incidents)), TABLE_COLUMNS))}
+    members = region_members(dataset.boundaries)
+    for row in incidents[incidents["regional"]].itertuples():
+        shown = rows[row.id]["municipality"]
+        assert shown == (", ".join(members[row.place]) or "—")
