@@ -128,7 +128,7 @@ def test_page_requests_nothing_from_other_hosts(dash_thread_server, page, datase
     assert len(urls) > 10  # the recorder saw the page's own scripts and callbacks
     assert outside_requests(urls, server) == []
     # ... and the app served them.
-    glyphs = {unquote(u): s for u, s in page.statuses().items() if u.endswith(".pbf")}
+    glyphs = {unquote(u): s for u, s in page.statuses().items() if urlsplit(u).path.endswith(".pbf")}
     assert any(f"/{offline.LABEL_FONT}/0-255.pbf" in u for u in glyphs), glyphs
     assert set(glyphs.values()) == {200}, glyphs
     assert page.get_logs() == []
