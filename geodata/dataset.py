@@ -137,10 +137,14 @@ def _load_file(
         frame, read, detected, table = cached
         return frame, read, detected, table, True
     read, detected = read_events(path, file_format)
-    joined = _join(read.records, boundaries, snap_tolerance_m)
-    table = cache.store(key, joined, read, detected) if len(joined) else None
-    core = joined[[c for c in joined.columns if not str(c).startswith("src_")]]
-    # Original columns stay in the Parquet file only: memory holds what the map needs.
+    records = read.records
+    originals = [c for c in records.columns if str(c).startswith("src_")]
+    # Original columns go to disk in file order (written while the join runs) and stay out of
+    # the join and the sort: memory holds what the map needs.
+    writing = cache.store_originals(key, records[["id", *originals]]) if len(records) else None
+    core = _join(records.drop(columns=originals), boundaries, snap_tolerance_m)
+    del records
+    table = cache.store(key, core, read, detected, writing) if len(core) else None
     return core, ReadResult(core, read.problems, read.rows_read), detected, table, False
 
 

@@ -29,6 +29,30 @@ JOIN_COLUMNS = (
 )
 
 
+def inside_positions(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """For each point, the position of the first polygon whose interior holds it, or -1.
+
+    The same answer as a spatial join with ``within`` (a point on an edge is in neither
+    polygon; of overlapping polygons the first wins), at a cost that grows with the points
+    near each polygon: a bounding-box test in NumPy picks the candidates, shapely's prepared
+    ``contains_xy`` decides them.
+    """
+    import shapely
+
+    position = np.full(len(lon), -1, dtype=np.int64)
+    for index, polygon in enumerate(polygons):
+        if polygon is None or polygon.is_empty:
+            continue
+        minx, miny, maxx, maxy = polygon.bounds
+        candidates = np.flatnonzero((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
+        candidates = candidates[position[candidates] < 0]
+        if not len(candidates):
+            continue
+        shapely.prepare(polygon)
+        position[candidates[shapely.contains_xy(polygon, lon[candidates], lat[candidates])]] = index
+    return position
+
+
 def join_boundaries(
     records: pd.DataFrame, boundaries: Boundaries, snap_tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M
 ) -> pd.DataFrame:
@@ -36,24 +60,20 @@ def join_boundaries(
     if snap_tolerance_m < 0:
         raise ValueError(f"snap_tolerance_m must be >= 0, got {snap_tolerance_m}")
     areas = boundaries.municipalities[["name", "display_name", "district", "north_kosovo", "geometry"]]
-    points = gpd.GeoDataFrame(
-        {"row": np.arange(len(records))},
-        geometry=gpd.points_from_xy(records["lon"].to_numpy(), records["lat"].to_numpy()),
-        crs=4326,
-    )
-    inside = gpd.sjoin(points, areas, how="inner", predicate="within")
-    # A point on a shared edge can match two polygons: keep the first, deterministically.
-    inside = inside.drop_duplicates("row").set_index("row")
-
-    position = np.full(len(records), -1, dtype=np.int64)  # index into areas, -1 for none
-    position[inside.index.to_numpy()] = inside["index_right"].map(areas.index.get_loc).to_numpy()
+    lon, lat = records["lon"].to_numpy(dtype=float), records["lat"].to_numpy(dtype=float)
+    position = inside_positions(lon, lat, areas.geometry.to_numpy())  # index into areas, -1 for none
     distance = np.zeros(len(records))
 
     outside_rows = np.flatnonzero(position < 0)
     if len(outside_rows):
+        points = gpd.GeoDataFrame(
+            {"row": outside_rows},
+            geometry=gpd.points_from_xy(lon[outside_rows], lat[outside_rows]),
+            crs=4326,
+        )
         near = (
             gpd.sjoin_nearest(
-                points.iloc[outside_rows].to_crs(METRIC_CRS),
+                points.to_crs(METRIC_CRS),
                 areas.to_crs(METRIC_CRS),
                 how="left",
                 max_distance=snap_tolerance_m,
@@ -74,7 +94,7 @@ def join_boundaries(
         values = areas[column].to_numpy()[take] if len(areas) else np.full(len(records), missing)
         return pd.Series(np.where(has_area, values, missing), index=records.index)
 
-    joined = records.copy()
+    joined = records.copy(deep=False)  # new columns only: the records' own arrays are shared
     joined["municipality"] = pick("name", None).astype("category")
     joined["municipality_display"] = pick("display_name", None).astype("category")
     joined["district"] = pick("district", None).astype("category")
