@@ -117,7 +117,23 @@ def _join(records: pd.DataFrame, boundaries: Boundaries | None, snap_tolerance_m
         if boundaries is not None
         else _unjoined(records)
     )
-    return joined.sort_values(["date_start", "id"], kind="stable").reset_index(drop=True)
+    return by_date_then_id(joined)
+
+
+def by_date_then_id(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame.sort_values(["date_start", "id"], kind="stable")`` with a fresh index, ordered by Arrow:
+    pandas factorizes a million text ids first, Arrow compares their bytes (UTF-8 bytes sort as
+    code points do, and its sort is stable too)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(frame) < 2:
+        return frame.reset_index(drop=True)
+    keys = pa.table({"date": pa.array(frame["date_start"]), "id": pa.array(frame["id"].astype("string"))})
+    order = pc.sort_indices(
+        keys, [("date", "ascending"), ("id", "ascending")]
+    )  # nulls last, as pandas puts them
+    return frame.take(order.to_numpy()).reset_index(drop=True)
 
 
 def _load_file(

@@ -10,7 +10,6 @@ equal accepted plus rejected.
 from __future__ import annotations
 
 import csv
-import mmap
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -104,8 +103,33 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
+#: Plain decimals of at most 15 digits, which every correct parser turns into the same double.
+_PLAIN_NUMBER = r"^-?[0-9]{1,9}(\.[0-9]{1,6})?$"
+
+
 def _number(text: pd.Series) -> pd.Series:
-    return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    """``pd.to_numeric(text without thousands commas, errors="coerce")``, as floats.
+
+    Plain decimals and empty cells (nearly all of a real export) are cast by Arrow in
+    C++; pandas parses whatever else there is, as before.
+    """
+    cleaned = text.str.replace(",", "", regex=False)
+    array = cleaned.array
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return pd.to_numeric(cleaned, errors="coerce")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = array._pa_array
+    plain = pc.fill_null(pc.match_substring_regex(cells, _PLAIN_NUMBER), False)
+    empty = pc.fill_null(pc.equal(cells, ""), True)
+    quick = pc.or_(plain, empty)
+    values = pc.cast(pc.if_else(plain, cells, None), pa.float64()).to_numpy(zero_copy_only=False)
+    values = pd.Series(values, index=text.index)
+    rest = ~quick.to_numpy(zero_copy_only=False)
+    if rest.any():
+        values[rest] = pd.to_numeric(cleaned[rest], errors="coerce").astype(float)
+    return values
 
 
 def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tuple[pd.Series, pd.Series]:
@@ -348,12 +372,11 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
 
     try:
         with path.open("rb") as handle:
-            if path.stat().st_size == 0:
-                return None
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                if view.find(b"\x00") >= 0:
+            first_line = handle.readline()
+            handle.seek(0)
+            while chunk := handle.read(1 << 24):
+                if b"\x00" in chunk:
                     return None
-                first_line = view.readline()
         header_text = first_line.decode("utf-8-sig")  # strict: a broken header goes the careful way
     except (OSError, ValueError):
         return None
@@ -373,7 +396,11 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
             path,
             read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
             parse_options=arrow_csv.ParseOptions(
-                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=note
+                # Cheaper without: a quoted line break then splits its row into two rows with
+                # too few fields, which makes the file irregular (one column excepted).
+                newlines_in_values=len(names) == 1,
+                ignore_empty_lines=False,
+                invalid_row_handler=note,
             ),
             convert_options=arrow_csv.ConvertOptions(
                 # large_string: what pandas' Arrow-backed text holds, so no cast follows
@@ -386,13 +413,20 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
         return None
     if irregular or table.num_rows == 0:  # an empty table costs nothing the careful way
         return None
+    columns, rows = list(table.columns), np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + table.num_rows)
+    del table
+
+    def trim(index: int) -> None:  # each raw column is let go as soon as its trimmed copy exists
+        columns[index] = pc.utf8_trim_whitespace(columns[index]).combine_chunks()
+
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels let go of the GIL
-        columns = list(pool.map(lambda c: pc.utf8_trim_whitespace(c).combine_chunks(), table.columns))
-    blank = None
-    for column in columns:
-        empty = pc.equal(column, "")
-        blank = empty if blank is None else pc.and_(blank, empty)
-    rows = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + table.num_rows)
+        list(pool.map(trim, range(len(columns))))
+    # Blank rows (every cell empty): only rows whose first cell is empty can be, so the other
+    # columns are looked at only when there are such rows.
+    blank = pc.equal(columns[0], "") if columns else None
+    if blank is not None and pc.any(blank).as_py():
+        for column in columns[1:]:
+            blank = pc.and_(blank, pc.equal(column, ""))
     if blank is not None and pc.any(blank).as_py():
         keep = pc.invert(blank)
         columns = [c.filter(keep) for c in columns]

@@ -94,10 +94,21 @@ def join_boundaries(
         values = areas[column].to_numpy()[take] if len(areas) else np.full(len(records), missing)
         return pd.Series(np.where(has_area, values, missing), index=records.index)
 
+    def pick_category(column: str) -> pd.Series:
+        """``pick(column, None).astype("category")`` from codes, without a million Python strings."""
+        values = pd.Series(areas[column].to_numpy(), dtype=object)
+        used = np.unique(take[has_area])
+        categories = pd.Index(sorted(set(values.iloc[used].dropna())))  # as astype("category") orders them
+        per_area = categories.get_indexer(values) if len(areas) else np.zeros(0, dtype=np.intp)
+        codes = np.where(has_area, per_area[take] if len(areas) else -1, -1)
+        return pd.Series(
+            pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)), index=records.index
+        )
+
     joined = records.copy(deep=False)  # new columns only: the records' own arrays are shared
-    joined["municipality"] = pick("name", None).astype("category")
-    joined["municipality_display"] = pick("display_name", None).astype("category")
-    joined["district"] = pick("district", None).astype("category")
+    joined["municipality"] = pick_category("name")
+    joined["municipality_display"] = pick_category("display_name")
+    joined["district"] = pick_category("district")
     joined["north_kosovo"] = pick("north_kosovo", False).astype(bool)
     joined["snapped"] = has_area & (distance > 0)
     joined["snap_distance_m"] = np.where(has_area, distance, np.nan).round(1)
