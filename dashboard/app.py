@@ -26,6 +26,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dash_table, dcc, html, no_update
 
 from dashboard import figures
+from dashboard.choices import choices_of
 from dashboard.details import details_panel
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import export_panel, register_export_callbacks
@@ -71,30 +72,6 @@ def assets_folder() -> str:
 def days_of(dataset: Dataset) -> pd.DatetimeIndex:
     incidents = dataset.incidents
     return pd.date_range(incidents["date_start"].min().normalize(), incidents["date_end"].max().normalize())
-
-
-def choices_of(dataset: Dataset) -> Choices:
-    incidents = dataset.incidents
-    days = days_of(dataset)
-    municipalities = set(incidents["municipality"].dropna().astype(str))
-    if dataset.boundaries is not None:
-        municipalities |= set(dataset.boundaries.municipalities["name"])
-        if dataset.boundaries.municipalities["north_kosovo"].any():
-            municipalities.add(NORTH_KOSOVO_GROUP)
-    return Choices(
-        first_day=days[0].date(),
-        last_day=days[-1].date(),
-        event_types=frozenset(EVENT_TYPES),
-        sides=frozenset(_all_sides(incidents)),
-        municipalities=frozenset(municipalities),
-        place_kinds=frozenset(PLACE_KINDS),
-        ids=frozenset(incidents["id"].astype(str)),
-    )
-
-
-def _all_sides(incidents: pd.DataFrame) -> list[str]:
-    sides = incidents["sides"].astype("string").str.split(";").explode().dropna()
-    return sorted(set(sides[sides != ""]))
 
 
 def view_from_controls(
