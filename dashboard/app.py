@@ -16,7 +16,6 @@ Update strategy, so scrubbing stays smooth:
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -559,12 +558,11 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
 
 
 def background_manager(jobs_dir: str | Path | None):
-    """Dash background jobs (GIF export) in a disk cache that every worker process can see."""
-    import diskcache
-    from dash import DiskcacheManager
+    """Dash background jobs (GIF export): Celery on Redis with ``$UNREST_MAP_JOBS``, else a disk
+    cache that every worker process of this host can see."""
+    from dashboard.production import background_manager as manager
 
-    folder = Path(jobs_dir) if jobs_dir else Path(tempfile.gettempdir()) / "unrest-map-jobs"
-    return DiskcacheManager(diskcache.Cache(str(folder)), expire=3600)
+    return manager(jobs_dir)
 
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.
