@@ -132,19 +132,9 @@ def table_page(
 ) -> np.ndarray:
     """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
     then the page's slice (a page past the end shows the last one)."""
-    order = rows
-    sort = (sort_by or [{}])[0]
-    column = TABLE_SORT_COLUMNS.get(sort.get("column_id"))
-    if column is not None:
-        values = incidents[column].take(rows)
-        ascending = sort.get("direction") != "desc"
-        ranked = values.reset_index(drop=True).sort_values(
-            ascending=ascending, kind="stable", na_position="last"
-        )
-        order = rows[ranked.index.to_numpy()]
-    last_page = max(0, (len(rows) - 1) // TABLE_PAGE_SIZE)
-    first = min(max(int(page or 0), 0), last_page) * TABLE_PAGE_SIZE
-    return order[first : first + TABLE_PAGE_SIZE]
+    from dashboard.table import table_page as page_by_selection
+
+    return page_by_selection(incidents, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
 
 
 #: The frame columns the table shows.
