@@ -22,7 +22,7 @@ from geodata.schema import SCHEMA_VERSION
 
 CACHE_ENV_VAR = "UNREST_MAP_CACHE"
 #: Bump when an importer's output changes.
-IMPORTER_VERSION = 2
+IMPORTER_VERSION = 3
 
 
 def cache_folder() -> Path:
@@ -63,10 +63,19 @@ def load_cached(key: str) -> tuple[pd.DataFrame, ReadResult, str, Path] | None:
         meta = json.loads(report.read_text(encoding="utf-8"))
         import pyarrow.parquet as pq
 
+        import pyarrow as pa
+
         core = [c for c in pq.read_schema(table).names if not c.startswith("src_")]
+        arrow = pq.read_table(table, columns=core)
         # One chunk per column: taking rows from a many-chunked Arrow string column costs
         # milliseconds per call however few rows, and the dashboard takes rows every step.
-        frame = pq.read_table(table, columns=core).combine_chunks().to_pandas()
+        # Entries are written as one row group, so this copies nothing for them.
+        if any(column.num_chunks > 1 for column in arrow.columns):
+            arrow = arrow.combine_chunks()
+        # Each Arrow column is let go once converted: the peak stays near one copy of the data.
+        frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+        del arrow
+        pa.default_memory_pool().release_unused()
     except (OSError, ValueError, KeyError):
         return None  # a broken entry is rebuilt, never trusted
     problems = [Problem(**p) for p in meta["problems"]]
@@ -98,7 +107,8 @@ def _write_atomically(table, target: Path) -> Path:
     import pyarrow.parquet as pq
 
     partial = target.with_suffix(".parquet.partial")
-    pq.write_table(table, partial)
+    # One row group: read back as one chunk per column, which the dashboard needs (see load_cached).
+    pq.write_table(table, partial, row_group_size=max(1, table.num_rows))
     partial.replace(target)  # atomic: another worker never reads half a file
     return target
 
