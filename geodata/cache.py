@@ -61,9 +61,8 @@ def load_cached(key: str) -> tuple[pd.DataFrame, ReadResult, str, Path] | None:
         originals = table
     try:
         meta = json.loads(report.read_text(encoding="utf-8"))
-        import pyarrow.parquet as pq
-
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         core = [c for c in pq.read_schema(table).names if not c.startswith("src_")]
         arrow = pq.read_table(table, columns=core)
