@@ -153,15 +153,17 @@ def _load_file(
         frame, read, detected, table = cached
         return frame, read, detected, table, True
     read, detected = read_events(path, file_format)
-    records = read.records
+    records, problems, rows_read = read.records, read.problems, read.rows_read
+    del read  # the unsorted rows are let go as soon as the sort has copied them
     originals = [c for c in records.columns if str(c).startswith("src_")]
     # Original columns go to disk in file order (written while the join runs) and stay out of
     # the join and the sort: memory holds what the map needs.
     writing = cache.store_originals(key, records[["id", *originals]]) if len(records) else None
     core = _join(records.drop(columns=originals), boundaries, snap_tolerance_m)
     del records
+    read = ReadResult(core, problems, rows_read)
     table = cache.store(key, core, read, detected, writing) if len(core) else None
-    return core, ReadResult(core, read.problems, read.rows_read), detected, table, False
+    return core, read, detected, table, False
 
 
 def _unjoined(records: pd.DataFrame) -> pd.DataFrame:
