@@ -115,6 +115,7 @@ def child(which: str, csv_path: Path, work: Path) -> None:
     import geodata.dataset  # noqa: F401
 
     target = work / f"{which}-{time.time_ns()}"
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     rows = (
         reference(csv_path, target.with_suffix(".parquet"))
@@ -122,8 +123,15 @@ def child(which: str, csv_path: Path, work: Path) -> None:
         else project(csv_path, target)
     )
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": round(seconds, 2), "peak_rss_mb": round(peak)}))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU seconds (all threads): what the work costs whatever else the machine is running.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak = after.ru_maxrss / 1024
+    print(
+        json.dumps(
+            {"rows": rows, "seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak)}
+        )
+    )
 
 
 def main() -> None:
@@ -164,6 +172,9 @@ def main() -> None:
         "project_s": median("project", "seconds"),
         "reference_s": median("reference", "seconds"),
         "ratio": round(median("project", "seconds") / median("reference", "seconds"), 2),
+        "project_cpu_s": median("project", "cpu_s"),
+        "reference_cpu_s": median("reference", "cpu_s"),
+        "cpu_ratio": round(median("project", "cpu_s") / median("reference", "cpu_s"), 2),
         "project_peak_rss_mb": median("project", "peak_rss_mb"),
         "reference_peak_rss_mb": median("reference", "peak_rss_mb"),
         "project_runs_s": [r["seconds"] for r in runs["project"]],
