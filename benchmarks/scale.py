@@ -2,10 +2,12 @@
 
     python benchmarks/scale.py --events 1000000 [--json] [--keep DIR]
 
-Measures in one run: first import and join (CSV -> joined frame -> Parquet cache),
+Measures in one run: first import and join (CSV -> joined frame -> Parquet cache), in a
+child process with its own peak memory (a one-off: a server only ever loads the cache),
 load from the cache, one slider step on the server (filter, facet counts, map and
-timeline patches, encoded as Dash sends them; median over windows), bytes of map
-payload per visible point, peak memory, and the same step done the naive way
+timeline patches, encoded as Dash sends them; median over windows), a filter change,
+table paging and sorting over everything in view, bytes of map payload per visible
+point, the serving process's peak memory, and the same step done the naive way
 (plotly.express.scatter_map on the filtered frame) for a ratio. With --json the last
 line is one JSON object. The synthetic file is written by a child process so its
 memory does not count.
@@ -177,6 +179,39 @@ def naive_step(dataset, days, low: int, high: int) -> None:
     fig.to_json()
 
 
+def table_ms(context, sort_by: list[dict] | None, page: int) -> float:
+    """One table answer over every incident in view: the page's positions, then its rows."""
+    from dashboard.app import TABLE_COLUMNS, table_page, table_rows
+    from geodata.filters import take_rows
+
+    incidents = context.dataset.incidents
+    rows = np.arange(len(incidents))
+    started = time.perf_counter()
+    table_rows(take_rows(incidents, table_page(incidents, rows, page, sort_by), TABLE_COLUMNS))
+    return (time.perf_counter() - started) * 1000
+
+
+def cold_import(csv_path: Path, cache: Path) -> dict:
+    """The first import in a child process: seconds and that process's peak memory."""
+    script = (
+        "import json, os, resource, sys, time\n"
+        "os.environ['UNREST_MAP_CACHE'] = sys.argv[2]\n"
+        "from geodata.dataset import load_dataset\n"
+        "started = time.perf_counter()\n"
+        "dataset = load_dataset(sys.argv[1], strict=False)\n"
+        "assert not dataset.from_cache\n"
+        "print(json.dumps({'s': time.perf_counter() - started,\n"
+        "  'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(csv_path), str(cache)],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -204,13 +239,9 @@ def main() -> None:
         )
         megabytes = csv_path.stat().st_size / 1e6
         print(f"generated {csv_path} ({megabytes:.0f} MB) in {time.perf_counter() - started:.1f} s")
-    os.environ["UNREST_MAP_CACHE"] = str(work / f"cache-{time.time_ns()}")  # a cold cache every run
-
-    started = time.perf_counter()
-    dataset = load_dataset(csv_path, strict=False)
-    import_join_s = time.perf_counter() - started
-    assert not dataset.from_cache
-    del dataset
+    cache = work / f"cache-{time.time_ns()}"  # a cold cache every run
+    first_import = cold_import(csv_path, cache)
+    os.environ["UNREST_MAP_CACHE"] = str(cache)
     started = time.perf_counter()
     dataset = load_dataset(csv_path, strict=False)
     cache_load_s = time.perf_counter() - started
@@ -238,16 +269,30 @@ def main() -> None:
         naive_step(dataset, days, int(low), high)
         naive_ms.append((time.perf_counter() - started) * 1000)
 
+    pages = {
+        "table_page_ms_p50": [table_ms(context, None, page) for page in (0, 1, 250, 5000)],
+        "table_sort_date_desc_ms_p50": [
+            table_ms(context, [{"column_id": "date", "direction": "desc"}], page) for page in (0, 3)
+        ],
+        "table_sort_place_ms_p50": [
+            table_ms(context, [{"column_id": "place", "direction": "asc"}], page) for page in (0, 3)
+        ],
+        "table_sort_fatalities_ms_p50": [
+            table_ms(context, [{"column_id": "fatalities", "direction": "desc"}], page) for page in (0, 3)
+        ],
+    }
     result = {
         "events": len(dataset.incidents),
-        "import_join_s": round(import_join_s, 2),
+        "import_join_s": round(first_import["s"], 2),
+        "import_peak_rss_mb": round(first_import["peak_mb"]),
         "cache_load_s": round(cache_load_s, 2),
         "filter_figure_ms_p50": round(statistics.median(step_ms), 1),
         "naive_filter_figure_ms_p50": round(statistics.median(naive_ms), 1),
         "filter_change_ms_p50": round(statistics.median(full_ms), 1),
         "map_only_ms_p50": round(statistics.median(map_ms), 1),
         "bytes_per_point": round(payload / max(points, 1), 2),
-        "peak_rss_mb": round(peak_rss_mb(), 0),
+        **{key: round(statistics.median(values), 1) for key, values in pages.items()},
+        "peak_rss_mb": round(peak_rss_mb(), 0),  # the serving side: cache load, steps, table
     }
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     print(

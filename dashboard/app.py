@@ -17,17 +17,16 @@ Update strategy, so scrubbing stays smooth:
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from dash import Dash
 
 from dashboard.callbacks import register_callbacks
+from dashboard.choices import choices_of
 from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
-from dashboard.view import choices_of
 from geodata.dataset import Dataset
 
 
@@ -58,9 +57,8 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
 
 
 def background_manager(jobs_dir: str | Path | None):
-    """Dash background jobs (GIF export) in a disk cache that every worker process can see."""
-    import diskcache
-    from dash import DiskcacheManager
+    """Dash background jobs (GIF export): Celery on Redis with ``$UNREST_MAP_JOBS``, else a disk
+    cache that every worker process of this host can see."""
+    from dashboard.production import background_manager as manager
 
-    folder = Path(jobs_dir) if jobs_dir else Path(tempfile.gettempdir()) / "unrest-map-jobs"
-    return DiskcacheManager(diskcache.Cache(str(folder)), expire=3600)
+    return manager(jobs_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from datetime import date
@@ -249,7 +250,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--threads", type=int, default=4, metavar="N", help="threads per gunicorn worker (default 4)"
     )
+    _add_jobs_option(serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run background exports for servers started with --jobs",
+        description="Start a Celery worker that runs the dashboard's background exports (GIF) "
+        "queued in Redis by `unrest-map serve --jobs URL`. Give it the same data options as the servers.",
+    )
+    _add_data_options(worker)
+    _add_jobs_option(worker)
+    worker.add_argument(
+        "--concurrency", type=int, default=1, metavar="N", help="jobs run at once (default 1)"
+    )
     return parser
+
+
+def _add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        metavar="URL",
+        help="Redis URL (redis://HOST:PORT/N) for background jobs run by `unrest-map worker` "
+        "on any machine (default: $UNREST_MAP_JOBS, else a disk cache on this host)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +293,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_geocode(args)
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "worker":
+        return run_worker(args)
     if args.command in ("export-image", "export-animation"):
         return run_export(args)
     raise AssertionError(args.command)
@@ -377,10 +402,49 @@ def run_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_jobs(args: argparse.Namespace) -> bool:
+    """Put ``--jobs`` where the app (and gunicorn's workers, after the fork) read it; False if invalid."""
+    from dashboard.production import JOBS_ENV, jobs_url
+
+    try:
+        url = jobs_url(args.jobs)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return False
+    if url:
+        os.environ[JOBS_ENV] = url
+    return True
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from dashboard.app import create_app
+    from dashboard.production import JOBS_ENV
+    from dashboard.production import run_worker as run_celery_worker
+    from geodata.dataset import DataLoadError
+
+    if not _use_jobs(args):
+        return 2
+    if not os.environ.get(JOBS_ENV):
+        print(f"worker: give --jobs redis://HOST:PORT/N or set {JOBS_ENV}", file=sys.stderr)
+        return 2
+    try:
+        dataset = _load(args, strict=False)
+    except DataLoadError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"unrest-map: worker for {dataset.title} on {os.environ[JOBS_ENV]}", flush=True)
+    # The same app as the servers': its callbacks name the Celery tasks this worker runs.
+    run_celery_worker(create_app(dataset), concurrency=args.concurrency)
+    return 0
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
     from dashboard.production import finish_setup, gunicorn_options, serve_fast, serve_with_gunicorn
     from geodata.dataset import DataLoadError
+
+    if not _use_jobs(args):
+        return 2
 
     try:
         dataset = _load(args, strict=False)  # bad rows are reported and skipped; none left is an error
@@ -420,7 +484,7 @@ def _export_state(args: argparse.Namespace, dataset):
         from urllib.parse import urlsplit
 
         # Only here: the view module brings dash, half a second a plain export need not pay.
-        from dashboard.view import choices_of
+        from dashboard.choices import choices_of
         from dashboard.viewstate import parse_query
 
         state, notices = parse_query(urlsplit(args.view_url).query, choices_of(dataset))

@@ -432,37 +432,67 @@ def day_numbers(dates: pd.Series, first: np.datetime64) -> np.ndarray:
     return (dates.to_numpy().astype("datetime64[D]") - first).astype(np.int64)
 
 
+#: At most this many steps across the timeline: about one per pixel of a wide screen's
+#: timeline, however long the period (longer periods are summed into bins of several days).
+TIMELINE_BINS = 720
+
+
+def timeline_bins(days: pd.DatetimeIndex) -> tuple[int, pd.DatetimeIndex]:
+    """Days per bin and each bin's first day, plus the day after the last bin (where its step ends)."""
+    width = max(1, -(-len(days) // TIMELINE_BINS))
+    starts = days[::width]
+    return width, starts.append(pd.DatetimeIndex([days[-1] + pd.Timedelta(days=1)]))
+
+
+def binned_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """:func:`daily_counts` summed into :func:`timeline_bins` bins, the last value repeated for the
+    end of the last step (float32: what the chart needs, half the bytes)."""
+    width, _ = timeline_bins(days)
+    counts = {}
+    for key, per_day in daily_counts(frame, days).items():
+        padded = np.zeros(-(-len(per_day) // width) * width)
+        padded[: len(per_day)] = per_day
+        sums = padded.reshape(-1, width).sum(axis=1)
+        counts[key] = np.append(sums, sums[-1:]).astype(np.float32)
+    return counts
+
+
 def timeline_figure(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> go.Figure:
-    """Stacked bars of incidents per day with the selected window shaded."""
+    """Incidents over time as stacked areas by event type, with the selected window shaded.
+
+    Areas, not bars: one SVG path per event type whatever the length of the period (bars
+    drew one path per day and type, 20,000 at eight years, redrawn on every filter change).
+    Long periods are summed into bins of a few days (:data:`TIMELINE_BINS`).
+    """
     fig = go.Figure()
-    counts = daily_counts(frame, days)
-    for event_type in EVENT_TRACES:
+    width, starts = timeline_bins(days)
+    counts = binned_counts(frame, days)
+    per = "day" if width == 1 else f"{width} days from"
+    colours = {**style.EVENT_COLOURS, "spread": "#bdb8ab"}
+    names = {**{t: t for t in EVENT_TRACES}, "spread": "Date range or month (spread over its days)"}
+    for key in [*EVENT_TRACES, "spread"]:
+        label = "(spread)" if key == "spread" else key
         fig.add_trace(
-            go.Bar(
-                x=days,
-                y=counts[event_type],
-                name=event_type,
-                marker_color=style.EVENT_COLOURS[event_type],
-                hovertemplate="%{x|%d %b %Y}: %{y} " + event_type + "<extra></extra>",
+            go.Scatter(
+                # Evenly spaced: a first day and a step (ms) instead of a date per point and trace.
+                x0=starts[0],
+                dx=width * 86_400_000,
+                y=counts[key],
+                name=names[key],
+                mode="lines",
+                line={"width": 0, "shape": "hv", "color": colours[key]},
+                fillcolor=colours[key],
+                stackgroup="events",
+                hovertemplate=f"{per} %{{x|%d %b %Y}}: %{{y:.4~g}} {label}<extra></extra>",
             )
         )
-    fig.add_trace(
-        go.Bar(
-            x=days,
-            y=counts["spread"],
-            name="Date range or month (spread over its days)",
-            marker_color="#bdb8ab",
-            hovertemplate="%{x|%d %b %Y}: %{y:.2f} (spread)<extra></extra>",
-        )
-    )
     fig.update_layout(
-        barmode="stack",
-        bargap=0.05,
         height=150,
         margin={"l": 30, "r": 10, "t": 6, "b": 24},
         showlegend=False,
         dragmode="select",
         selectdirection="h",
+        hovermode="closest",
         paper_bgcolor="white",
         plot_bgcolor="white",
         xaxis={
@@ -495,14 +525,14 @@ def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[da
     from dash import Patch
 
     patch = Patch()
-    counts = daily_counts(frame, days)
+    counts = binned_counts(frame, days)
     for index, key in enumerate([*EVENT_TRACES, "spread"]):
-        patch["data"][index]["y"] = counts[key]
+        patch["data"][index]["y"] = typed_array(counts[key], "f4")
     return timeline_window_patch(window, patch)
 
 
 def timeline_window_patch(window: tuple[date, date], patch: Patch | None = None) -> Patch:
-    """Move the histogram's shaded window (the bars stay as they are)."""
+    """Move the timeline's shaded window (the areas stay as they are)."""
     from dash import Patch
 
     patch = Patch() if patch is None else patch

@@ -12,7 +12,10 @@ times. Each worker builds its own Dash app after the fork, because the export br
 
 What the workers share lives on disk: the Parquet import cache and the background-job
 folder (``$TMP/unrest-map-jobs``), so a GIF export started through one worker can be
-polled and cancelled through another. No user state lives in a worker: every request
+polled and cancelled through another. Past one machine, ``--jobs redis://HOST:PORT/N``
+(or ``$UNREST_MAP_JOBS``) moves the background jobs to Celery with Redis as broker and
+result store, and ``unrest-map worker`` runs them: then any server on any host can start,
+poll, cancel and download any job. No user state lives in a worker: every request
 carries the whole view in its component values, so any worker can answer any request.
 Exports are bounded per worker (one rendering plus a short queue; more get "busy").
 """
@@ -28,6 +31,78 @@ from flask import Flask
 #: Environment read by :func:`create_server` (the plain gunicorn line).
 DATA_ENV = "UNREST_MAP_DATA"
 BASEMAP_ENV = "UNREST_MAP_BASEMAP"
+#: A Redis URL: background jobs go through Celery there instead of the local disk cache.
+JOBS_ENV = "UNREST_MAP_JOBS"
+#: Seconds a finished job's result is kept for the browser that started it.
+JOB_EXPIRE_S = 3600
+
+
+def jobs_url(given: str | None = None) -> str | None:
+    """The job store's Redis URL: ``given`` (``--jobs``), else ``$UNREST_MAP_JOBS``, else None (disk)."""
+    url = given or os.environ.get(JOBS_ENV) or None
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"--jobs/{JOBS_ENV} must be a Redis URL (redis://HOST:PORT/N), got {url!r}")
+    return url
+
+
+def celery_app(url: str):
+    """A Celery app with Redis at ``url`` as broker and result store, for Dash's background callbacks."""
+    from celery import Celery
+
+    app = Celery("unrest_map", broker=url, backend=url)
+    app.conf.update(
+        broker_connection_retry_on_startup=True,
+        result_expires=JOB_EXPIRE_S,
+        worker_prefetch_multiplier=1,  # an export is long: a worker takes one at a time
+        task_acks_late=True,  # a job whose worker dies goes back to the queue
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+def background_manager(jobs_dir: str | os.PathLike | None = None, jobs: str | None = None):
+    """Where background jobs (GIF export) run and keep their results.
+
+    With a Redis URL (``jobs`` or ``$UNREST_MAP_JOBS``): Dash's ``CeleryManager``; every
+    server and ``unrest-map worker`` on that Redis shares the jobs. Otherwise a disk cache
+    in ``jobs_dir`` (default ``$TMP/unrest-map-jobs``) that the processes of one host share.
+    """
+    url = jobs_url(jobs)
+    if url:
+        from dash import CeleryManager
+
+        return CeleryManager(celery_app(url), expire=JOB_EXPIRE_S)
+    import tempfile
+    from pathlib import Path
+
+    import diskcache
+    from dash import DiskcacheManager
+
+    folder = Path(jobs_dir) if jobs_dir else Path(tempfile.gettempdir()) / "unrest-map-jobs"
+    return DiskcacheManager(diskcache.Cache(str(folder)), expire=JOB_EXPIRE_S)
+
+
+def run_worker(app: Any, concurrency: int = 1, loglevel: str = "warning") -> None:
+    """Run a Celery worker for the background jobs of ``app`` (a Dash app built with a Redis
+    ``jobs`` URL) until it is stopped.
+
+    The worker must build the same app as the servers: Dash names each job's Celery task
+    after its callback, so the worker knows the tasks only once the callbacks are registered.
+    """
+    from dash import CeleryManager
+
+    managers = [m for m in app._background_managers() if isinstance(m, CeleryManager)]
+    if not managers:
+        raise ValueError(f"no Redis job store: give --jobs redis://HOST:PORT/N or set {JOBS_ENV}")
+    managers[0].handle.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 def create_server() -> Flask:

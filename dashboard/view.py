@@ -14,8 +14,10 @@ import pandas as pd
 from dash import html, no_update
 
 from dashboard import figures
+from dashboard.choices import choices_of
 from dashboard.details import details_panel
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
+from dashboard.table import table_page as page_by_selection
 from dashboard.viewstate import Choices, ViewState, to_query
 from geodata.dataset import Dataset, original_columns
 from geodata.filters import (
@@ -46,30 +48,6 @@ TABLE_SORT_COLUMNS = {
 def days_of(dataset: Dataset) -> pd.DatetimeIndex:
     incidents = dataset.incidents
     return pd.date_range(incidents["date_start"].min().normalize(), incidents["date_end"].max().normalize())
-
-
-def choices_of(dataset: Dataset) -> Choices:
-    incidents = dataset.incidents
-    days = days_of(dataset)
-    municipalities = set(incidents["municipality"].dropna().astype(str))
-    if dataset.boundaries is not None:
-        municipalities |= set(dataset.boundaries.municipalities["name"])
-        if dataset.boundaries.municipalities["north_kosovo"].any():
-            municipalities.add(NORTH_KOSOVO_GROUP)
-    return Choices(
-        first_day=days[0].date(),
-        last_day=days[-1].date(),
-        event_types=frozenset(EVENT_TYPES),
-        sides=frozenset(_all_sides(incidents)),
-        municipalities=frozenset(municipalities),
-        place_kinds=frozenset(PLACE_KINDS),
-        ids=frozenset(incidents["id"].astype(str)),
-    )
-
-
-def _all_sides(incidents: pd.DataFrame) -> list[str]:
-    sides = incidents["sides"].astype("string").str.split(";").explode().dropna()
-    return sorted(set(sides[sides != ""]))
 
 
 def view_from_controls(
@@ -134,19 +112,7 @@ def table_page(
 ) -> np.ndarray:
     """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
     then the page's slice (a page past the end shows the last one)."""
-    order = rows
-    sort = (sort_by or [{}])[0]
-    column = TABLE_SORT_COLUMNS.get(sort.get("column_id"))
-    if column is not None:
-        values = incidents[column].take(rows)
-        ascending = sort.get("direction") != "desc"
-        ranked = values.reset_index(drop=True).sort_values(
-            ascending=ascending, kind="stable", na_position="last"
-        )
-        order = rows[ranked.index.to_numpy()]
-    last_page = max(0, (len(rows) - 1) // TABLE_PAGE_SIZE)
-    first = min(max(int(page or 0), 0), last_page) * TABLE_PAGE_SIZE
-    return order[first : first + TABLE_PAGE_SIZE]
+    return page_by_selection(incidents, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
 
 
 #: The frame columns the table shows.

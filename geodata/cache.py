@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from geodata.schema import SCHEMA_VERSION
 
 CACHE_ENV_VAR = "UNREST_MAP_CACHE"
 #: Bump when an importer's output changes.
-IMPORTER_VERSION = 1
+IMPORTER_VERSION = 3
 
 
 def cache_folder() -> Path:
@@ -51,36 +52,85 @@ def cache_key(path: Path, boundary_identity: str, file_format: str | None) -> st
 
 
 def load_cached(key: str) -> tuple[pd.DataFrame, ReadResult, str, Path] | None:
-    """(core columns, read report, format, parquet path) or None when there is no entry."""
+    """(core columns, read report, format, Parquet file of the originals) or None when there is no entry."""
     folder = cache_folder()
-    table, report = folder / f"{key}.parquet", folder / f"{key}.json"
+    table, report, originals = folder / f"{key}.parquet", folder / f"{key}.json", _originals_path(key)
     if not (table.is_file() and report.is_file()):
         return None
+    if not originals.is_file():  # an entry written before the originals had their own file
+        originals = table
     try:
         meta = json.loads(report.read_text(encoding="utf-8"))
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         core = [c for c in pq.read_schema(table).names if not c.startswith("src_")]
+        arrow = pq.read_table(table, columns=core)
         # One chunk per column: taking rows from a many-chunked Arrow string column costs
         # milliseconds per call however few rows, and the dashboard takes rows every step.
-        frame = pq.read_table(table, columns=core).combine_chunks().to_pandas()
+        # Entries are written as one row group, so this copies nothing for them.
+        if any(column.num_chunks > 1 for column in arrow.columns):
+            arrow = arrow.combine_chunks()
+        # Each Arrow column is let go once converted: the peak stays near one copy of the data.
+        frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+        del arrow
+        pa.default_memory_pool().release_unused()
     except (OSError, ValueError, KeyError):
         return None  # a broken entry is rebuilt, never trusted
     problems = [Problem(**p) for p in meta["problems"]]
-    return frame, ReadResult(frame, problems, rows_read=meta["rows_read"]), meta["format"], table
+    return frame, ReadResult(frame, problems, rows_read=meta["rows_read"]), meta["format"], originals
 
 
-def store(key: str, frame: pd.DataFrame, read: ReadResult, file_format: str) -> Path:
+def _originals_path(key: str) -> Path:
+    return cache_folder() / f"{key}.originals.parquet"
+
+
+def store_originals(key: str, originals: pd.DataFrame) -> Future[Path]:
+    """Write an import's own columns (``id`` and ``src_*``, in file order) to the cache, in a thread.
+
+    The details panel looks rows up by id, so the order does not matter and the columns
+    need no sort; Arrow writes them without the GIL while the caller joins the rest.
+    """
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(originals, preserve_index=False)  # Arrow-backed text: no copy
+    target = _originals_path(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_write_atomically, table, target)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _write_atomically(table, target: Path) -> Path:
+    import pyarrow.parquet as pq
+
+    partial = target.with_suffix(".parquet.partial")
+    # One row group: read back as one chunk per column, which the dashboard needs (see load_cached).
+    pq.write_table(table, partial, row_group_size=max(1, table.num_rows))
+    partial.replace(target)  # atomic: another worker never reads half a file
+    return target
+
+
+def store(
+    key: str,
+    frame: pd.DataFrame,
+    read: ReadResult,
+    file_format: str,
+    originals: Future[Path] | None = None,
+) -> Path:
+    """Write the joined frame and the read report; returns the originals' file (or the frame's)."""
+    import pyarrow as pa
+
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    table = folder / f"{key}.parquet"
-    partial = table.with_suffix(".parquet.partial")
-    frame.to_parquet(partial, index=False)
-    partial.replace(table)  # atomic: another worker never reads half a file
+    table = _write_atomically(pa.Table.from_pandas(frame, preserve_index=False), folder / f"{key}.parquet")
+    written = originals.result() if originals is not None else table
     meta = {
         "rows_read": read.rows_read,
         "format": file_format,
         "problems": [asdict(p) for p in read.problems],
     }
+    # The report last: an entry counts only when all its files are there.
     (folder / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
-    return table
+    return written

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geodata.records import Problem, ReadResult, empty_frame, read_cells, typed_frame, with_unread_rows
+from geodata.records import (
+    FIRST_DATA_ROW,
+    Problem,
+    ReadResult,
+    _unique,
+    empty_frame,
+    read_cells,
+    typed_frame,
+    with_unread_rows,
+)
 
 ACLED_REQUIRED = ("event_date", "event_type", "latitude", "longitude")
 UCDP_REQUIRED = ("id", "type_of_violence", "date_start", "latitude", "longitude")
@@ -84,8 +94,42 @@ def _column(raw: pd.DataFrame, name: str) -> pd.Series:
     return raw[name] if name in raw.columns else pd.Series("", index=raw.index)
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """``values.astype("string")``, without copying when the cells already sit in an Arrow array
+    (pandas' own conversion goes through Python objects: seconds at a million rows)."""
+    array = values.array
+    if isinstance(array, pd.arrays.ArrowStringArray) and not isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.Series(pd.arrays.ArrowStringArray(array._pa_array), index=values.index, name=values.name)
+    return values.astype("string")
+
+
+#: Plain decimals of at most 15 digits, which every correct parser turns into the same double.
+_PLAIN_NUMBER = r"^-?[0-9]{1,9}(\.[0-9]{1,6})?$"
+
+
 def _number(text: pd.Series) -> pd.Series:
-    return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    """``pd.to_numeric(text without thousands commas, errors="coerce")``, as floats.
+
+    Plain decimals and empty cells (nearly all of a real export) are cast by Arrow in
+    C++; pandas parses whatever else there is, as before.
+    """
+    cleaned = text.str.replace(",", "", regex=False)
+    array = cleaned.array
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return pd.to_numeric(cleaned, errors="coerce")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = array._pa_array
+    plain = pc.fill_null(pc.match_substring_regex(cells, _PLAIN_NUMBER), False)
+    empty = pc.fill_null(pc.equal(cells, ""), True)
+    quick = pc.or_(plain, empty)
+    values = pc.cast(pc.if_else(plain, cells, None), pa.float64()).to_numpy(zero_copy_only=False)
+    values = pd.Series(values, index=text.index)
+    rest = ~quick.to_numpy(zero_copy_only=False)
+    if rest.any():
+        values[rest] = pd.to_numeric(cleaned[rest], errors="coerce").astype(float)
+    return values
 
 
 def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tuple[pd.Series, pd.Series]:
@@ -113,18 +157,24 @@ def _counts(raw: pd.DataFrame, column: str, check: _Checker) -> pd.Series:
 def _dates(text: pd.Series) -> pd.Series:
     """ISO dates ('2008-02-19', also with a time) or ACLED's '19 February 2008'."""
     iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    long_form = pd.to_datetime(text, format="%d %B %Y", errors="coerce")
-    return iso.fillna(long_form)
+    rest = iso.isna()
+    if not rest.any():
+        return iso
+    # Only the cells that are not ISO can be the long form (parsing it costs as much as ISO).
+    long_form = pd.to_datetime(text[rest], format="%d %B %Y", errors="coerce")
+    return iso.fillna(long_form.reindex(iso.index))
 
 
 def _extras(raw: pd.DataFrame, used: set[str]) -> dict[str, pd.Series]:
     """The export's own columns, kept as ``src_<name>`` so nothing is lost."""
-    return {f"src_{c}": raw[c].astype("string") for c in raw.columns if c not in used}
+    return {f"src_{c}": _text(raw[c]) for c in raw.columns if c not in used}
 
 
 def _finish(frame: pd.DataFrame, check: _Checker, rows_read: int) -> ReadResult:
     keep = ~check.rejected(frame.index)
-    frame = typed_frame(frame[keep].reset_index(names="source_row"))
+    if not keep.all():  # taking every row of every column costs seconds at a million rows
+        frame = frame[keep]
+    frame = typed_frame(frame.reset_index(names="source_row"))
     check.problems.sort(key=lambda p: (p.row, p.field))
     return ReadResult(frame, check.problems, rows_read=rows_read)
 
@@ -177,23 +227,23 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
 
     col = partial(_column, raw)
 
-    sides = (
-        col("inter1").map(lambda v: ACLED_INTER.get(v, v))
-        + ";"
-        + col("inter2").map(lambda v: ACLED_INTER.get(v, v))
-    ).str.strip(";")
+    def inter(name: str) -> pd.Series:
+        codes = col(name)
+        return codes.map(ACLED_INTER).fillna(codes)  # a code becomes its words; words stay
+
+    sides = (inter("inter1") + ";" + inter("inter2")).str.strip(";")
     location = col("location").where(col("location") != "", "(no location)")
     identifier = col("event_id_cnty").where(col("event_id_cnty") != "", "row-" + raw.index.astype(str))
     frame = pd.DataFrame(
         {
-            "id": identifier.astype("string"),
+            "id": identifier.pipe(_text),
             "date_start": start,
             "date_end": end,
             "date_precision": precision,
             "event_type": raw["event_type"],
             "sub_event_type": col("sub_event_type"),
-            "actor1": col("actor1").astype("string"),
-            "actor2": col("actor2").astype("string"),
+            "actor1": col("actor1").pipe(_text),
+            "actor2": col("actor2").pipe(_text),
             "sides": sides,
             "place": location,
             "place_name": location,
@@ -206,8 +256,8 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
             "injured": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
             "arrested": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
             "participants": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
-            "description": col("notes").astype("string"),
-            "source_section": col("source").astype("string"),
+            "description": col("notes").pipe(_text),
+            "source_section": col("source").pipe(_text),
             "notes": pd.Series("", index=raw.index, dtype="string"),
             "location_precision": geo_precision.map({"1": "town", "2": "region", "3": "region"}),
             **_extras(
@@ -262,14 +312,14 @@ def ucdp_frame(raw: pd.DataFrame, source: str) -> ReadResult:
     location = col("where_coordinates").where(col("where_coordinates") != "", col("adm_1"))
     frame = pd.DataFrame(
         {
-            "id": raw["id"].astype("string"),
+            "id": raw["id"].pipe(_text),
             "date_start": start,
             "date_end": end,
             "date_precision": np.where(start == end, "day", np.where(date_prec == 4, "month", "range")),
             "event_type": violence.map(lambda v: v[0] if isinstance(v, tuple) else ""),
             "sub_event_type": violence.map(lambda v: v[1] if isinstance(v, tuple) else ""),
-            "actor1": col("side_a").astype("string"),
-            "actor2": col("side_b").astype("string"),
+            "actor1": col("side_a").pipe(_text),
+            "actor2": col("side_b").pipe(_text),
             "sides": (col("side_a") + ";" + col("side_b")).str.strip(";"),
             "place": location,
             "place_name": location,
@@ -282,8 +332,8 @@ def ucdp_frame(raw: pd.DataFrame, source: str) -> ReadResult:
             "injured": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
             "arrested": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
             "participants": pd.Series(pd.NA, index=raw.index, dtype="Int64"),
-            "description": (col("conflict_name") + " — " + col("dyad_name")).str.strip(" —").astype("string"),
-            "source_section": col("source_article").astype("string"),
+            "description": (col("conflict_name") + " — " + col("dyad_name")).str.strip(" —").pipe(_text),
+            "source_section": col("source_article").pipe(_text),
             "notes": pd.Series("", index=raw.index, dtype="string"),
             "location_precision": np.where(
                 where_prec <= 1, "site", np.where(where_prec <= 3, "town", "region")
@@ -298,9 +348,93 @@ def ucdp_frame(raw: pd.DataFrame, source: str) -> ReadResult:
 def read_table(path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     """All cells as stripped text, index = spreadsheet row numbers, first of each repeated
     column name kept; plus the rows too long to read (see :func:`geodata.records.read_cells`)."""
-    raw, unread = read_cells(path, encoding_errors="replace")
+    regular = _read_regular_table(path)
+    if regular is not None:
+        raw, unread = regular, []
+    else:
+        raw, unread = read_cells(path, encoding_errors="replace")
     raw.columns = [c.strip() for c in raw.columns]
     return raw.loc[:, ~pd.Index(raw.columns).duplicated()], unread
+
+
+def _read_regular_table(path: Path) -> pd.DataFrame | None:
+    """:func:`geodata.records.read_cells`' table for a regular file, parsed by Arrow on every core.
+
+    Returns None for anything irregular, and :func:`read_cells` then reads the file and
+    reports it exactly as always: a row with more or fewer fields than the header, a blank
+    line, bytes that are not UTF-8, a NUL byte, a header that spans lines or is not valid
+    UTF-8. The cells come out as the same text (Arrow strings, trimmed by the same Unicode
+    whitespace rule pandas' ``str.strip`` uses) with the same spreadsheet row numbers.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as arrow_csv
+
+    try:
+        with path.open("rb") as handle:
+            first_line = handle.readline()
+            handle.seek(0)
+            while chunk := handle.read(1 << 24):
+                if b"\x00" in chunk:
+                    return None
+        header_text = first_line.decode("utf-8-sig")  # strict: a broken header goes the careful way
+    except (OSError, ValueError):
+        return None
+    body = header_text.removesuffix("\n").removesuffix("\r")
+    if "\r" in body or "\n" in body or '"' in body:  # lone-CR lines or a quoted header: the careful way
+        return None
+    header = body.split(",")
+    names = _unique(header)
+    irregular: list[object] = []
+
+    def note(row: object) -> str:
+        irregular.append(row)
+        return "skip"
+
+    try:
+        table = arrow_csv.read_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=arrow_csv.ParseOptions(
+                # Cheaper without: a quoted line break then splits its row into two rows with
+                # too few fields, which makes the file irregular (one column excepted).
+                newlines_in_values=len(names) == 1,
+                ignore_empty_lines=False,
+                invalid_row_handler=note,
+            ),
+            convert_options=arrow_csv.ConvertOptions(
+                # large_string: what pandas' Arrow-backed text holds, so no cast follows
+                column_types=dict.fromkeys(names, pa.large_string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, OSError):
+        return None
+    if irregular or table.num_rows == 0:  # an empty table costs nothing the careful way
+        return None
+    columns, rows = list(table.columns), np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + table.num_rows)
+    del table
+
+    def trim(index: int) -> None:  # each raw column is let go as soon as its trimmed copy exists
+        columns[index] = pc.utf8_trim_whitespace(columns[index]).combine_chunks()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels let go of the GIL
+        list(pool.map(trim, range(len(columns))))
+    # Blank rows (every cell empty): only rows whose first cell is empty can be, so the other
+    # columns are looked at only when there are such rows.
+    blank = pc.equal(columns[0], "") if columns else None
+    if blank is not None and pc.any(blank).as_py():
+        for column in columns[1:]:
+            blank = pc.and_(blank, pc.equal(column, ""))
+    if blank is not None and pc.any(blank).as_py():
+        keep = pc.invert(blank)
+        columns = [c.filter(keep) for c in columns]
+        rows = rows[keep.to_numpy(zero_copy_only=False)]
+    frame = pa.table(columns, names=[f"c{i}" for i in range(len(names))]).to_pandas()
+    frame.columns = names
+    frame.index = pd.Index(rows)
+    return frame
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:

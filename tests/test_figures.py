@@ -128,3 +128,20 @@ def test_above_the_point_limit_the_map_shows_municipality_totals(dataset, incide
     assert all(len(t["lat"]) == 0 for name, t in dynamic_traces(dataset, visible, None).items())
     shading = municipality_shading(dataset, visible, shade_by_count=False)
     assert shading["showscale"] and shading["z"].max() > 0
+
+
+def test_timeline_stays_small_at_any_length_of_period(incidents):
+    from dashboard.figures import TIMELINE_BINS, binned_counts
+
+    long_days = pd.date_range("2008-01-01", "2015-12-31")  # eight years: 2,922 days
+    fig = timeline_figure(incidents, long_days, (long_days[0].date(), long_days[-1].date()))
+    assert len(fig.data) == 7 and all(t.type == "scatter" and t.stackgroup for t in fig.data)
+    assert all(len(t.y) <= TIMELINE_BINS + 1 and t.dx == 5 * 86_400_000 for t in fig.data)
+    # Binning loses no incident: each series sums (less the repeated end point) to its daily total.
+    daily = daily_counts(incidents, long_days)
+    for key, values in binned_counts(incidents, long_days).items():
+        assert values[:-1].sum() == pytest_approx(daily[key].sum())
+    assert len(fig.to_json()) < 40_000  # bars: 842 kB at a million events
+    short = pd.date_range("2008-02-17", "2008-06-28")  # short periods keep one step per day
+    daily_steps = timeline_figure(incidents, short, (short[0].date(), short[-1].date())).data[0]
+    assert len(daily_steps.y) == len(short) + 1 and daily_steps.dx == 86_400_000

@@ -8,8 +8,8 @@ import json
 
 import pandas as pd
 
+from dashboard.choices import choices_of
 from dashboard.downloads import MAX_DOWNLOAD_ROWS, view_file
-from dashboard.view import choices_of
 from geodata.dataset import load_dataset
 from geodata.filters import ViewFilter, apply_filter
 from geodata.output import neutralise_formulas, write_csv

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from dashboard.view import choices_of
+from dashboard.choices import choices_of
 from dashboard.viewstate import ViewState, parse_query, to_query
 from geodata.filters import ViewFilter
 
