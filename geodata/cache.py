@@ -22,7 +22,7 @@ from geodata.schema import SCHEMA_VERSION
 
 CACHE_ENV_VAR = "UNREST_MAP_CACHE"
 #: Bump when an importer's output changes.
-IMPORTER_VERSION = 3
+IMPORTER_VERSION = 4
 
 
 def cache_folder() -> Path:

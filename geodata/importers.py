@@ -259,7 +259,7 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
             "description": col("notes").pipe(_text),
             "source_section": col("source").pipe(_text),
             "notes": pd.Series("", index=raw.index, dtype="string"),
-            "location_precision": geo_precision.map({"1": "town", "2": "region", "3": "region"}),
+            "location_precision": geo_precision.map({"1": "town", "2": "town", "3": "region"}),
             **_extras(
                 raw,
                 {
