@@ -6,11 +6,7 @@ ones); XDG_CACHE_HOME gives each test an empty user cache.
 
 from __future__ import annotations
 
-import functools
 import shutil
-import socket
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -25,13 +21,9 @@ from geodata.boundaries import (
 )
 from geodata.dataset import load_dataset
 from tests.browser import count_in_view, visible_marker_ids
+from tests.loopback import closed_port_url, serve_folder
 
 ADM2, ADM2_SHA256 = REGISTRY["ADM2"]
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
@@ -39,12 +31,8 @@ def mirror(tmp_path):
     """A loopback HTTP server over a folder (initially empty); yields (folder, base URL)."""
     folder = tmp_path / "mirror"
     folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_folder(folder) as url:
+        yield folder, url
 
 
 @pytest.fixture
@@ -53,14 +41,6 @@ def user_cache(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path / "cache" / "unrest-map"
-
-
-def _closed_port_url() -> str:
-    """A loopback URL nobody listens on: connecting fails at once, like being offline."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
 
 
 def test_download_lands_in_the_user_cache_and_is_verified(mirror, user_cache, boundaries_dir, monkeypatch):
@@ -87,7 +67,7 @@ def test_a_corrupt_cached_file_offline_says_what_to_do(user_cache, boundaries_di
     user_cache.mkdir(parents=True)
     damaged = user_cache / ADM2
     damaged.write_bytes(b'{"type": "FeatureCollection", "features": [')
-    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    monkeypatch.setenv(URL_ENV_VAR, closed_port_url())
     with pytest.raises(BoundaryDataError) as error:
         boundary_file("ADM2")
     message = str(error.value)
@@ -105,7 +85,7 @@ def test_a_mirror_serving_a_damaged_file_is_refused(mirror, user_cache, boundari
 
 
 def test_offline_without_a_cache_the_dataset_loads_with_a_notice(user_cache, monkeypatch):
-    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    monkeypatch.setenv(URL_ENV_VAR, closed_port_url())
     dataset = load_dataset()
     assert len(dataset.incidents) == 25
     assert dataset.boundaries is None
@@ -114,7 +94,7 @@ def test_offline_without_a_cache_the_dataset_loads_with_a_notice(user_cache, mon
 
 @pytest.mark.browser
 def test_offline_dashboard_shows_incidents_and_says_how_to_add_boundaries(dash_duo, user_cache, monkeypatch):
-    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    monkeypatch.setenv(URL_ENV_VAR, closed_port_url())
     dataset = load_dataset()
     dash_duo.start_server(create_app(dataset))
     dash_duo.wait_for_text_to_equal("#incident-count b", "25", timeout=20)

@@ -6,11 +6,7 @@ one); XDG_CACHE_HOME gives each test an empty user cache.
 
 from __future__ import annotations
 
-import functools
 import shutil
-import socket
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -26,11 +22,7 @@ from geodata.geonames import (
     geonames_file,
     load_geonames,
 )
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from tests.loopback import closed_port_url, serve_folder
 
 
 @pytest.fixture
@@ -38,12 +30,8 @@ def mirror(tmp_path):
     """A loopback HTTP server over a folder (initially empty); yields (folder, base URL)."""
     folder = tmp_path / "mirror"
     folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_folder(folder) as url:
+        yield folder, url
 
 
 @pytest.fixture
@@ -52,14 +40,6 @@ def user_cache(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path / "cache" / "unrest-map"
-
-
-def _closed_port_url() -> str:
-    """A loopback URL nobody listens on: connecting fails at once, like being offline."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
 
 
 def test_the_pinned_url_is_a_fixed_commit(monkeypatch):
@@ -92,7 +72,7 @@ def test_a_corrupt_cached_file_offline_says_what_to_do(user_cache, monkeypatch):
     user_cache.mkdir(parents=True)
     damaged = user_cache / FILE_NAME
     damaged.write_bytes(b"792663\tBerivojce\tBerivojce\t")
-    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    monkeypatch.setenv(URL_ENV_VAR, closed_port_url())
     with pytest.raises(GeoNamesDataError) as error:
         geonames_file()
     message = str(error.value)
@@ -101,7 +81,7 @@ def test_a_corrupt_cached_file_offline_says_what_to_do(user_cache, monkeypatch):
 
 
 def test_offline_without_a_cache_the_error_names_the_variable(user_cache, monkeypatch):
-    monkeypatch.setenv(URL_ENV_VAR, _closed_port_url())
+    monkeypatch.setenv(URL_ENV_VAR, closed_port_url())
     with pytest.raises(GeoNamesDataError, match=f"could not download {FILE_NAME}.*Offline.*{ENV_VAR}"):
         geonames_file()
 
