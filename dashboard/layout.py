@@ -280,7 +280,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                 # Room for the numeric headers: long descriptions otherwise squeeze them to a letter.
                 style_cell_conditional=[
                     {"if": {"column_id": column}, "minWidth": width, "width": width}
-                    for column, width in (("date", "100px"), ("fatalities", "90px"), ("injured", "90px"))
+                    for column, width in (("date", "110px"), ("fatalities", "90px"), ("injured", "90px"))
                 ],
             ),
             html.Footer(
