@@ -8,7 +8,7 @@
     const opener = document.getElementById("filters-open");
     if (opener) opener.setAttribute("aria-expanded", open ? "true" : "false");
     if (open) {
-      const first = document.querySelector("#filters input, #filters button");
+      const first = document.querySelector("#filters input") || document.querySelector("#filters button");
       if (first) first.focus();
     } else if (opener && opener.offsetParent !== null) {
       opener.focus();
