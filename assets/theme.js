@@ -41,17 +41,29 @@
       const named = button && button.getAttribute("aria-labelledby");
       if (named && !named.startsWith(pair[1])) button.setAttribute("aria-labelledby", pair[1] + " " + named);
     });
-    const mode = document.getElementById("play-mode");
-    if (mode && !mode.getAttribute("role")) {
-      mode.setAttribute("role", "radiogroup");
-      mode.setAttribute("aria-labelledby", "play-mode-label");
-    }
-    document.querySelectorAll(".sidebar .checklist").forEach(function (list) {
-      const heading = list.previousElementSibling;
-      if (!list.getAttribute("role") && heading && heading.tagName === "H3") {
-        list.setAttribute("role", "group");
-        list.setAttribute("aria-label", heading.textContent);
+    /* Dash 4 marks checklists and radio items up as a listbox of options holding real inputs
+       (nested controls, no name): make them a named group of labelled inputs instead. */
+    document.querySelectorAll(".dash-checklist, .dash-radioitems").forEach(function (list) {
+      if (list.getAttribute("role") === "listbox") {
+        list.setAttribute("role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
       }
+      if (!list.getAttribute("aria-label") && !list.getAttribute("aria-labelledby")) {
+        const heading = list.previousElementSibling;
+        if (list.id === "play-mode") list.setAttribute("aria-labelledby", "play-mode-label");
+        else if (heading && heading.tagName === "H3") list.setAttribute("aria-label", heading.textContent);
+        else list.setAttribute("aria-label", list.textContent.trim());
+      }
+    });
+    document.querySelectorAll(".dash-options-list-option[role=option]").forEach(function (option) {
+      option.removeAttribute("role");
+      option.removeAttribute("aria-selected");
+    });
+    /* Dash 4 dropdowns take Tab focus on a hidden input: give it to the (named) button instead. */
+    document.querySelectorAll(".dash-dropdown-focus-target[aria-hidden=true]").forEach(function (input) {
+      if (input.getAttribute("tabindex") !== "-1") input.setAttribute("tabindex", "-1");
+    });
+    document.querySelectorAll("button.dash-dropdown[tabindex='-1']").forEach(function (button) {
+      button.setAttribute("tabindex", "0");
     });
     const handles = document.querySelectorAll("#date-range [role=slider]");
     if (handles.length === 2) {
