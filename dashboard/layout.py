@@ -201,13 +201,21 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                         value="window",
                                         inline=True,
                                     ),
-                                    html.Label("Speed", id="play-speed-label", className="play-speed-label"),
-                                    dcc.Dropdown(
-                                        id="play-speed",
-                                        options=list(SPEEDS),
-                                        value="Normal",
-                                        clearable=False,
-                                        className="speed",
+                                    # layout branch: the speed's name stays beside it when the row wraps
+                                    html.Span(
+                                        [
+                                            html.Label(
+                                                "Speed", id="play-speed-label", className="play-speed-label"
+                                            ),
+                                            dcc.Dropdown(
+                                                id="play-speed",
+                                                options=list(SPEEDS),
+                                                value="Normal",
+                                                clearable=False,
+                                                className="speed",
+                                            ),
+                                        ],
+                                        className="speed-field",
                                     ),
                                     html.Span(id="date-range-label", className="range-label"),
                                     html.Button(

@@ -147,3 +147,20 @@ def test_axe_finds_no_serious_or_critical_violations(app_started):
     )
     serious = [v for v in result if v["impact"] in ("serious", "critical")]
     assert not serious, json.dumps(serious, indent=1)
+
+
+def test_play_speed_is_one_named_tab_stop_that_opens_by_keyboard(app_started):
+    dash_duo = app_started
+    dash_duo.driver.execute_script("document.getElementById('play-button').focus()")
+    active = dash_duo.driver.switch_to.active_element
+    for _ in range(6):
+        active.send_keys(Keys.TAB)
+        active = dash_duo.driver.switch_to.active_element
+        if active.get_attribute("id") == "play-speed":
+            break
+    assert active.get_attribute("id") == "play-speed"
+    assert active.get_attribute("aria-labelledby").split()[0] == "play-speed-label"
+    active.send_keys(Keys.ENTER)
+    wait_until(
+        dash_duo, lambda: dash_duo.find_element("#play-speed").get_attribute("aria-expanded") == "true"
+    )
