@@ -10,7 +10,7 @@ from dash import dash_table, dcc, html
 from dashboard import figures, timeaxis
 from dashboard.details import dataset_summary
 from dashboard.export_panel import export_panel
-from dashboard.legend import empty_state, legend_panel, type_counts
+from dashboard.legend import empty_state, legend_panel, type_counts, view_summary
 from dashboard.view import TABLE_PAGE_SIZE, choices_of, days_of, facet_options, municipality_choices
 from geodata.dataset import Dataset
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
@@ -139,6 +139,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                         [
                             # --- layout branch: live summary of the view, read out on change ---
                             html.P(
+                                view_summary(everything),
                                 id="view-summary",
                                 className="view-summary",
                                 role="status",
