@@ -27,7 +27,29 @@ from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
+from dashboard.legend import register_legend_callbacks
+from dashboard.view import days_of
 from geodata.dataset import Dataset
+
+#: Dash's page template with the page language declared (screen readers pick their voice by it).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>
+"""
 
 
 def assets_folder() -> str:
@@ -47,10 +69,12 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
         assets_folder=assets_folder(),
         suppress_callback_exceptions=False,
     )
+    app.index_string = INDEX_STRING
     app.layout = build_layout(dataset, basemap)
     register_callbacks(app, dataset)
     choices = choices_of(dataset)
     register_download_callbacks(app, dataset, choices)
+    register_legend_callbacks(app, dataset, days_of(dataset))
     # One warm browser per server process, shared by this app's exports.
     register_export_callbacks(app, dataset, choices, ImageRenderer(), basemap, background_manager(jobs_dir))
     return app

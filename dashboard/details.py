@@ -21,6 +21,10 @@ def _count(value: object) -> str:
     return "unknown" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
+def _present(value: object) -> bool:
+    return value is not None and not pd.isna(value) and str(value) != ""
+
+
 def _row(label: str, *value: object) -> html.Tr:
     return html.Tr([html.Th(label), html.Td(list(value))])
 
@@ -73,7 +77,12 @@ def details_panel(
         html.Div(
             [
                 html.Span(str(incident["event_type"]), className="badge"),
-                html.Span(str(incident["sub_event_type"] or ""), className="muted"),
+                html.Span(
+                    ["Sub-type: ", str(incident["sub_event_type"])]
+                    if _present(incident["sub_event_type"])
+                    else "",
+                    className="muted sub-type",
+                ),
                 html.Span(
                     f"{position[0] + 1} of {position[1]}" if position else "not in the current view",
                     className="muted position",
@@ -137,3 +146,41 @@ def details_panel(
             )
         )
     return header
+
+
+def dataset_summary(incidents: pd.DataFrame, title: str, busiest: int = 5) -> html.Div:
+    """The details column before anything is selected: what the dataset holds, in brief.
+
+    Period, incidents by event type, and the busiest municipalities and places.
+    """
+    if incidents.empty:
+        return html.Div(
+            [html.H3(title), html.P("This dataset holds no incidents.")], className="dataset-summary"
+        )
+    first, last = incidents["date_start"].min(), incidents["date_end"].max()
+    types = incidents["event_type"].astype(str).value_counts()
+    municipalities = incidents["municipality"].dropna().astype(str).value_counts().head(busiest)
+    places = incidents["place_name"].dropna().astype(str).value_counts()
+    places = places[places > 1].head(busiest)
+    blocks = [
+        html.H3(title),
+        html.P(
+            [
+                html.B(f"{len(incidents):,} incidents"),
+                f" from {first:%-d %b %Y} to {last:%-d %b %Y}.",
+            ]
+        ),
+        html.H4("By event type"),
+        html.Table(html.Tbody([_row(str(t), f"{n:,}") for t, n in types.items()]), className="facts"),
+        html.H4("Busiest municipalities"),
+        html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities.items()]),
+    ]
+    if len(places):
+        blocks += [
+            html.H4("Places with several incidents"),
+            html.Ol([html.Li(f"{p} ({n:,})") for p, n in places.items()]),
+        ]
+    blocks.append(
+        html.P("Click an incident on the map or in the table to see its details.", className="hint")
+    )
+    return html.Div(blocks, className="dataset-summary", id="dataset-summary")

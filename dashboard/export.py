@@ -244,15 +244,15 @@ def frame_content(
     layers.append(
         MarkerLayer("unknown_casualties", unknown["lon"], unknown["lat"], style.UNKNOWN_MARK_SIZE, "#ffffff")
     )
-    shading = figures.municipality_shading(dataset, visible, state.shade)
+    shaded = (state.shade or figures.is_aggregated(visible)) and dataset.boundaries is not None
+    largest = None if shade_max is None else int(shade_max)
+    shading = figures.municipality_shading(dataset, visible, state.shade, largest)
     z = np.asarray(shading["z"], dtype=float)
-    if shade_max is not None and shading.get("showscale"):
-        shading["zmax"] = max(shade_max, 1.0)
     span = float(shading.get("zmax", 1)) - float(shading.get("zmin", 0)) or 1.0
     fills = (
         tuple(_scale_colour(shading["colorscale"], (v - shading["zmin"]) / span) for v in z) if len(z) else ()
     )
-    shaded = bool(shading.get("showscale"))
+    counts = np.asarray(shading.get("customdata", []), dtype=float)
     start, end = _window(dataset, state)
     lines = caption_lines(dataset, state, len(visible))
     return FrameContent(
@@ -261,7 +261,10 @@ def frame_content(
         fill_alpha=float(shading.get("marker", {}).get("opacity", 1.0)),
         dates=date_range_words(start, end),
         count=lines[3],
-        shade_max=float(shading["zmax"]) if shaded else 0.0,
+        # The classes' top count (at least 1, so a shaded view with no incident still says "shaded").
+        shade_max=max(1.0, float(counts.max(initial=0)) if shade_max is None else shade_max)
+        if shaded
+        else 0.0,
     )
 
 
@@ -645,7 +648,7 @@ def _draw_markers(ax, content: FrameContent, k: float) -> list:
 
 @dataclass(frozen=True)
 class LegendItem:
-    kind: str  # "event", "sizes", "unknown", "ring", "selected", "fill", "shade", "scale"
+    kind: str  # "event", "sizes", "unknown", "ring", "selected", "fill", "label", "scale"
     label: str
     colour: str = ""
     width: float = 0.0  # symbol width in px at 1x (before the label)
@@ -659,8 +662,12 @@ def _legend_items(spec: ExportSpec) -> list[LegendItem]:
     items.append(LegendItem("ring", "Approximate location", width=style.HALO_SIZE["town"]))
     if spec.selected:
         items.append(LegendItem("selected", "Highlighted incident", width=style.SELECTED_SIZE * 0.6))
-    if spec.content.shade_max > 0:
-        items.append(LegendItem("shade", "Incidents per municipality", width=80))
+    if spec.content.shade_max > 0:  # the screen legend's classes, one swatch each
+        items.append(LegendItem("label", "Incidents per municipality:"))
+        items += [
+            LegendItem("fill", label, colour, 18)
+            for label, colour in style.shading_legend(int(spec.content.shade_max))
+        ]
     elif spec.municipalities is not None and spec.north:
         items.append(LegendItem("fill", "North Kosovo", style.NORTH_FILL, 18))
         items.append(LegendItem("fill", "Other municipalities", style.MUNICIPALITY_FILL, 18))
@@ -676,9 +683,8 @@ SCALE_BAR_PX: Final = 110
 def _item_width(item: LegendItem, size: float, unit: float) -> float:
     if item.kind == "scale":
         return SCALE_BAR_PX * unit + _text_width("000 km", size, False) + 6 * unit
-    label = item.label + (":" if item.kind in ("sizes", "shade") else "")
-    extra = _text_width("0000", size, False) if item.kind == "shade" else 0
-    return item.width * unit + 6 * unit + _text_width(label, size, False) + extra
+    label = item.label + (":" if item.kind == "sizes" else "")
+    return item.width * unit + 6 * unit + _text_width(label, size, False)
 
 
 def _legend_rows(items: list[LegendItem], width: float, size: float, unit: float) -> list[list[LegendItem]]:
@@ -799,28 +805,9 @@ def _draw_legend(
                 x += item.width * unit + 6 * unit
                 artists.append(label(x, item.label))
                 x += _text_width(item.label, size, False)
-            elif item.kind == "shade":
-                from matplotlib.patches import Rectangle
-
-                artists.append(label(x, item.label + ": 0"))
-                x += _text_width(item.label + ": 0", size, False) + 4 * unit
-                steps = 16
-                for i in range(steps):
-                    colour = _scale_colour(style.COUNT_SCALE, i / (steps - 1))
-                    patch = Rectangle(
-                        (x + i * 80 * unit / steps, middle - 6 * unit),
-                        80 * unit / steps + 0.3,
-                        12 * unit,
-                        facecolor=colour,
-                        linewidth=0,
-                    )
-                    overlay.add_patch(patch)
-                    artists.append(patch)
-                x += 80 * unit + 4 * unit
-                top = f"{spec.content.shade_max:g}"
-                artists.append(label(x, top))
-                texts_width = _text_width(top, size, False)
-                x += texts_width
+            elif item.kind == "label":
+                artists.append(label(x, item.label))
+                x += _text_width(item.label, size, False)
             elif item.kind == "scale":
                 km_per_px = deg_per_px * 111.32
                 km = _nice_km(SCALE_BAR_PX * unit * km_per_px)

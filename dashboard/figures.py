@@ -202,30 +202,54 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
     return updates
 
 
-def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count: bool) -> dict:
-    """Choropleth data: incident counts when shading is on, else North Kosovo highlighted."""
+def municipality_shading(
+    dataset: Dataset, visible: pd.DataFrame, shade_by_count: bool, largest: int | None = None
+) -> dict:
+    """Choropleth data: incident counts in discrete classes when shading is on (the HTML legend
+    shows the scale, so no colour bar takes room from the map), else North Kosovo filled.
+
+    North Kosovo keeps a heavier outline either way; ``customdata`` is each municipality's count.
+    ``largest`` fixes the classes (an animation keeps one scale); by default the largest count.
+    """
     municipalities = dataset.boundaries.municipalities if dataset.boundaries else None
     if municipalities is None:
         return {"z": []}
+    counts = municipalities["name"].map(visible["municipality"].value_counts()).fillna(0).to_numpy(float)
+    north = municipalities["north_kosovo"].to_numpy(dtype=bool)
+    line = {
+        "color": np.where(north, style.NORTH_OUTLINE, style.BOUNDARY_LINE).tolist(),
+        "width": np.where(north, 2.2, 0.8).tolist(),
+    }
     if shade_by_count or is_aggregated(visible):
-        counts = visible["municipality"].value_counts()
-        z = municipalities["name"].map(counts).fillna(0).to_numpy(float)
+        classes = style.count_classes(int(counts.max(initial=0)) if largest is None else largest)
+        colours = style.class_colours(len(classes))
         return {
-            "z": z,
-            "zmin": 0,
-            "zmax": max(1.0, float(z.max(initial=0))),
-            "colorscale": style.COUNT_SCALE,
-            "showscale": True,
-            "marker": {"opacity": 0.75},
+            "z": style.count_class(counts, classes).astype(float),
+            "zmin": -0.5,
+            "zmax": len(classes) - 0.5,
+            "colorscale": stepped_colorscale(colours),
+            "showscale": False,
+            "customdata": counts,
+            "marker": {"opacity": 0.8, "line": line},
         }
     return {
-        "z": municipalities["north_kosovo"].astype(float).to_numpy(),
+        "z": north.astype(float),
         "zmin": 0,
         "zmax": 1,
         "colorscale": [[0, style.MUNICIPALITY_FILL], [1, style.NORTH_FILL]],
         "showscale": False,
-        "marker": {"opacity": 0.9},
+        "customdata": counts,
+        "marker": {"opacity": 0.9, "line": line},
     }
+
+
+def stepped_colorscale(colours: list[str]) -> list[list]:
+    """A Plotly colour scale with one flat band per colour (class ``i`` spans ``[i, i+1) / n``)."""
+    n = len(colours)
+    scale: list[list] = []
+    for i, colour in enumerate(colours):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
 
 
 def _base_style(basemap: str, glyphs: str) -> Any:
@@ -282,7 +306,7 @@ def map_figure(
             featureidkey="properties.name",
             locations=[] if municipalities is None else municipalities["name"].tolist(),
             text=list(hover_names),
-            hovertemplate="%{text}<br>%{z} incidents<extra></extra>",
+            hovertemplate="%{text}<br>%{customdata} incidents<extra></extra>",
             marker={"line": {"color": style.BOUNDARY_LINE, "width": style.BOUNDARY_WIDTH}},
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
             showlegend=False,
@@ -351,6 +375,8 @@ def map_figure(
         },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor=style.BACKGROUND,
+        # The legend is HTML beside the map (dashboard/legend.py): on the map it hid incidents.
+        showlegend=False,
         legend={
             "x": 0.01,
             "y": 0.01,

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dash import dash_table, dcc, html
 
-from dashboard import figures
+from dashboard import figures, timeaxis
+from dashboard.details import dataset_summary
 from dashboard.downloads import download_controls
 from dashboard.export_panel import export_panel
+from dashboard.legend import empty_state, legend_panel, type_counts, view_summary
 from dashboard.view import TABLE_PAGE_SIZE, choices_of, days_of, facet_options, municipality_choices
 from geodata.dataset import Dataset
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
@@ -23,13 +25,13 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
     choices = choices_of(dataset)
     sides = sorted(choices.sides)
     municipality_values, municipality_labels = municipality_choices(dataset)
-    month_starts = [d for d in days if d.day == 1]
-    marks = {
-        int((d - days[0]).days): {"label": d.strftime("%-d %b")} for d in [days[0], *month_starts, days[-1]]
-    }
+    # --- layout branch: one time axis (histogram labels it, slider ticks under it) ---
+    marks = timeaxis.slider_marks(days)
+    # --- end layout branch ---
     everything = dataset.incidents
     map_fig = figures.map_figure(dataset, everything, basemap=basemap)
     timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()))
+    timeline = timeaxis.share_time_axis(timeline, days)  # layout branch
     notices = [dataset.boundary_notice] if dataset.boundary_notice else []
     return html.Div(
         [
@@ -42,6 +44,14 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             html.Header(
                 [
                     html.H1(["unrest-map ", html.Span(dataset.title, className="dataset-title")]),
+                    # --- layout branch: opens the filter drawer on small screens (assets/theme.js) ---
+                    html.Button(
+                        "Filters",
+                        id="filters-open",
+                        className="drawer-open-button",
+                        **{"aria-controls": "filters", "aria-expanded": "false"},
+                    ),
+                    # --- end layout branch ---
                     html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
                 ],
                 className="topbar",
@@ -60,6 +70,13 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 [
                                     html.H2("Filters"),
                                     html.Button("Reset", id="reset-button", className="small"),
+                                    # layout branch: closes the drawer on small screens
+                                    html.Button(
+                                        "Show map",
+                                        id="filters-close",
+                                        className="small drawer-close-button",
+                                        **{"aria-controls": "filters"},
+                                    ),
                                 ],
                                 className="aside-head",
                             ),
@@ -86,7 +103,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 value=[],
                                 className="checklist",
                             ),
-                            html.H3("Municipality"),
+                            html.H3("Municipality", id="municipality-label"),
                             dcc.Dropdown(
                                 id="filter-municipality",
                                 options=facet_options(municipality_values, {}, municipality_labels),
@@ -116,9 +133,20 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                             ),
                         ],
                         className="sidebar",
+                        id="filters",
+                        **{"aria-label": "Filters"},
                     ),
                     html.Main(
                         [
+                            # --- layout branch: live summary of the view, read out on change ---
+                            html.P(
+                                view_summary(everything),
+                                id="view-summary",
+                                className="view-summary",
+                                role="status",
+                                **{"aria-live": "polite"},
+                            ),
+                            # --- end layout branch ---
                             dcc.Graph(
                                 id="map",
                                 figure=map_fig,
@@ -131,6 +159,10 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                     "modeBarButtonsToRemove": ["toImage"],
                                 },
                             ),
+                            # --- layout branch: empty state over the map, legend under it ---
+                            empty_state(),
+                            legend_panel(dataset, type_counts(everything)),
+                            # --- end layout branch ---
                             dcc.Graph(
                                 id="timeline",
                                 figure=timeline,
@@ -160,6 +192,8 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                             html.Div(
                                 [
                                     html.Button("▶ Play", id="play-button", className="play"),
+                                    # layout branch: labelled group for the play mode
+                                    html.Span("Play as", id="play-mode-label", className="sr-only"),
                                     dcc.RadioItems(
                                         id="play-mode",
                                         options=[
@@ -169,12 +203,21 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                         value="window",
                                         inline=True,
                                     ),
-                                    dcc.Dropdown(
-                                        id="play-speed",
-                                        options=list(SPEEDS),
-                                        value="Normal",
-                                        clearable=False,
-                                        className="speed",
+                                    # layout branch: the speed's name stays beside it when the row wraps
+                                    html.Span(
+                                        [
+                                            html.Label(
+                                                "Speed", id="play-speed-label", className="play-speed-label"
+                                            ),
+                                            dcc.Dropdown(
+                                                id="play-speed",
+                                                options=list(SPEEDS),
+                                                value="Normal",
+                                                clearable=False,
+                                                className="speed",
+                                            ),
+                                        ],
+                                        className="speed-field",
                                     ),
                                     html.Span(id="date-range-label", className="range-label"),
                                     html.Button(
@@ -205,6 +248,8 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 className="aside-head",
                             ),
                             html.Div(id="incident-details", className="details"),
+                            # layout branch: the opening state, shown while nothing is selected (theme.css)
+                            dataset_summary(everything, dataset.title),
                         ],
                         className="details-column",
                     ),
@@ -248,7 +293,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                 # Room for the numeric headers: long descriptions otherwise squeeze them to a letter.
                 style_cell_conditional=[
                     {"if": {"column_id": column}, "minWidth": width, "width": width}
-                    for column, width in (("date", "100px"), ("fatalities", "90px"), ("injured", "90px"))
+                    for column, width in (("date", "110px"), ("fatalities", "90px"), ("injured", "90px"))
                 ],
             ),
             html.Footer(

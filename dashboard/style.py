@@ -58,5 +58,58 @@ COUNTRY_WIDTH: Final = 2.2
 #: Municipality names on the map.
 LABEL_SIZE: Final = 10
 LABEL_COLOUR: Final = "#5b574c"
-#: Municipalities shaded by incident count: a Plotly colour scale (0 stays pale).
-COUNT_SCALE: Final = ((0, "#f7f4ee"), (0.001, "#fde0c5"), (1, "#b3361b"))
+
+#: The one accent colour of every control (CSS ``--accent`` in assets/theme.css says the same).
+ACCENT: Final = "#0072b2"
+
+#: Shading by incident count: a discrete scale, one colour per class (the first is "none").
+SHADE_COLOURS: Final = ("#f3f1ec", "#fdd9b5", "#f6a66e", "#de6b3a", "#b3361b")
+NORTH_OUTLINE: Final = "#2f5d95"
+
+
+def count_classes(largest: int) -> list[tuple[int, int]]:
+    """Whole-count classes for shading: ``(low, high)`` inclusive, the first always ``(0, 0)``.
+
+    Up to four classes above zero. Their upper bounds are round numbers (1, 2, 5, 10, 20 ...)
+    spaced evenly on a log scale up to ``largest``, so a few busy places do not wash out the rest.
+    """
+    largest = max(int(largest), 1)
+    if largest <= 4:
+        return [(0, 0), *[(n, n) for n in range(1, largest + 1)]]
+    uppers: list[int] = []
+    for k in (1, 2, 3):
+        bound = _round_number(largest ** (k / 4))
+        if (not uppers or bound > uppers[-1]) and bound < largest:
+            uppers.append(bound)
+    classes, low = [(0, 0)], 1
+    for upper in [*uppers, largest]:
+        classes.append((low, upper))
+        low = upper + 1
+    return classes
+
+
+def _round_number(value: float) -> int:
+    """The nearest (on a log scale) of 1, 2, 5, 10, 20, 50 ..."""
+    candidates = [m * 10**e for e in range(0, 10) for m in (1, 2, 5)]
+    return min(candidates, key=lambda c: abs(np.log(c / value)))
+
+
+def count_class(counts: np.ndarray, classes: list[tuple[int, int]]) -> np.ndarray:
+    """Index into ``classes`` of every count."""
+    highs = np.array([high for _, high in classes])
+    return np.searchsorted(highs, np.asarray(counts, dtype=float), side="left")
+
+
+def class_colours(n_classes: int) -> list[str]:
+    """Colours for ``n_classes`` count classes: "none" first, then the darkest ones that are needed."""
+    above = max(n_classes - 1, 0)
+    return [SHADE_COLOURS[0], *SHADE_COLOURS[len(SHADE_COLOURS) - above :]][:n_classes]
+
+
+def shading_legend(largest: int) -> list[tuple[str, str]]:
+    """(label, colour) of every shading class up to ``largest``: the screen's and the exports' legend."""
+    classes = count_classes(largest)
+    return [
+        (f"{low:,}" if low == high else f"{low:,}–{high:,}", colour)
+        for (low, high), colour in zip(classes, class_colours(len(classes)), strict=True)
+    ]

@@ -119,6 +119,8 @@ def table_page(
 TABLE_COLUMNS = (
     "id",
     "date_start",
+    "date_end",
+    "date_precision",
     "event_type",
     "place_name",
     "municipalities",  # a region record lists the municipalities it covers
@@ -137,7 +139,7 @@ def table_rows(shown: pd.DataFrame) -> list[dict]:
     return [
         {
             "id": str(incident_id),
-            "date": start.strftime("%Y-%m-%d"),
+            "date": table_date(start, end, str(precision)),
             "event_type": str(kind),
             "place": str(place),
             "municipality": "—"
@@ -147,8 +149,19 @@ def table_rows(shown: pd.DataFrame) -> list[dict]:
             "injured": None if _missing(injured) else float(injured),
             "description": "" if _missing(description) else str(description),
         }
-        for incident_id, start, kind, place, municipality, dead, injured, description in columns
+        for incident_id, start, end, precision, kind, place, municipality, dead, injured, description in (
+            columns
+        )
     ]
+
+
+def table_date(start: pd.Timestamp, end: pd.Timestamp, precision: str) -> str:
+    """'2008-02-17'; a range as '2008-02-17 – 2008-03-13'; a month as '2008-05 (month)'."""
+    if precision == "month":
+        return f"{start:%Y-%m} (month)"
+    if precision == "range" and end.normalize() != start.normalize():
+        return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+    return start.strftime("%Y-%m-%d")
 
 
 def _missing(value: object) -> bool:

@@ -178,7 +178,7 @@ def test_municipality_counts_count_a_region_in_each_covered_municipality(dataset
 
 def test_shading_counts_region_records_nowhere(dataset, incidents):
     shading = municipality_shading(dataset, incidents, shade_by_count=True)
-    z = dict(zip(dataset.boundaries.municipalities["name"], shading["z"], strict=True))
+    z = dict(zip(dataset.boundaries.municipalities["name"], shading["customdata"], strict=True))
     located = incidents[~incidents["regional"]]
     for name, value in z.items():
         assert value == int((located["municipality"] == name).sum())

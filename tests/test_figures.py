@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pandas as pd
@@ -62,10 +63,28 @@ def test_patch_carries_markers_not_boundaries(dataset, incidents):
 def test_shading_counts_incidents_per_municipality(dataset, incidents):
     fig = map_figure(dataset, incidents, shade_by_count=True)
     shading = fig.data[TRACE_INDEX["municipalities"]]
-    z = dict(zip(shading.locations, shading.z, strict=True))
-    assert z["North Mitrovica"] == int((incidents["municipality"] == "North Mitrovica").sum())
-    assert z["Prizren"] == 0
-    assert shading.showscale
+    counts = dict(zip(shading.locations, shading.customdata, strict=True))
+    assert counts["North Mitrovica"] == int((incidents["municipality"] == "North Mitrovica").sum())
+    assert counts["Prizren"] == 0
+    # Discrete classes: z is the class, and each class holds the counts its label says.
+    classes = style.count_classes(int(max(counts.values())))
+    for name, z in zip(shading.locations, shading.z, strict=True):
+        low, high = classes[int(z)]
+        assert low <= counts[name] <= high
+    # The scale is in the HTML legend: no colour bar takes width from the map.
+    assert not shading.showscale
+    # North Kosovo stays outlined while shading.
+    north = dict(zip(shading.locations, shading.marker.line.width, strict=True))
+    assert north["Zubin Potok"] > north["Prizren"]
+
+
+def test_count_classes_cover_every_count_without_gaps():
+    for largest in (0, 1, 3, 4, 5, 14, 25, 999, 1_000_000):
+        classes = style.count_classes(largest)
+        assert classes[0] == (0, 0) and classes[-1][1] == max(largest, 1) and len(classes) <= 5
+        for (_, high), (low, _) in itertools.pairwise(classes):
+            assert low == high + 1
+        assert len(style.class_colours(len(classes))) == len(classes)
 
 
 def test_timeline_counts_days_and_spreads_ranges(incidents):
@@ -127,7 +146,7 @@ def test_above_the_point_limit_the_map_shows_municipality_totals(dataset, incide
     assert is_aggregated(visible)
     assert all(len(t["lat"]) == 0 for name, t in dynamic_traces(dataset, visible, None).items())
     shading = municipality_shading(dataset, visible, shade_by_count=False)
-    assert shading["showscale"] and shading["z"].max() > 0
+    assert shading["customdata"].max() > 0 and shading["z"].max() > 0
 
 
 def test_timeline_stays_small_at_any_length_of_period(incidents):

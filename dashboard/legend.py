@@ -1,0 +1,279 @@
+"""The map's legend, view summary and empty state: HTML beside the map, never drawn on it.
+
+On the map a legend covered incidents and the attribution covered the legend; in HTML it can
+list every event type (greyed when the view has none of them), toggle the type filter, draw
+the marker symbols at a readable size and carry the attribution. The pure builders here are
+called once by the layout and again by :func:`register_legend_callbacks` after each change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+
+from dashboard import style
+from dashboard.callbacks import FILTER_INPUTS
+from dashboard.view import municipality_choices, view_from_controls
+from geodata.dataset import Dataset
+from geodata.filters import ViewFilter, filter_mask
+from geodata.schema import EVENT_TYPES
+
+#: Marker sizes the legend shows: (dead plus injured, label).
+SIZE_EXAMPLES = ((0, "0"), (10, "10"), (50, "50+"))
+
+
+def type_id(event_type: str) -> dict:
+    return {"type": "legend-type", "id": event_type}
+
+
+def type_button_class(count: int, chosen: list[str], event_type: str) -> str:
+    """'legend-type', plus 'is-zero' (none in view) and 'is-off' (left out by the type filter)."""
+    classes = ["legend-type"]
+    if count == 0:
+        classes.append("is-zero")
+    if chosen and event_type not in chosen:
+        classes.append("is-off")
+    return " ".join(classes)
+
+
+def type_buttons(counts: dict[str, int], chosen: list[str]) -> list[html.Button]:
+    """One toggle per event type, always all six: the type filter in legend form."""
+    return [
+        html.Button(
+            [
+                html.Span(className="swatch dot", style={"background": style.EVENT_COLOURS[event_type]}),
+                html.Span(event_type, className="legend-name"),
+                html.Span(f"{counts.get(event_type, 0):,}", id={"type": "legend-count", "id": event_type}),
+            ],
+            id=type_id(event_type),
+            className=type_button_class(counts.get(event_type, 0), chosen, event_type),
+            title=f"Show or hide {event_type} (the event type filter)",
+            **{"aria-pressed": "true" if event_type in chosen else "false"},
+        )
+        for event_type in EVENT_TYPES
+    ]
+
+
+def _dot(diameter: float, colour: str, extra: str = "") -> html.Span:
+    size = f"{diameter:.0f}px"
+    return html.Span(
+        className=f"swatch dot {extra}".strip(),
+        style={"width": size, "height": size, "background": colour},
+    )
+
+
+def symbol_items() -> list[html.Span]:
+    """Marker sizes, the unknown-casualties mark and the approximate-location ring, as drawn."""
+    sizes = [
+        html.Span([_dot(style.marker_size(n), style.OTHER_COLOUR), label], className="legend-size")
+        for n, label in SIZE_EXAMPLES
+    ]
+    return [
+        html.Span(["Dead or injured: ", *sizes], className="legend-item"),
+        html.Span(
+            [
+                html.Span(html.Span(className="unknown-centre"), className="swatch dot unknown-mark"),
+                "Casualties unknown",
+            ],
+            className="legend-item",
+        ),
+        html.Span(
+            [_dot(22, style.APPROXIMATE_HALO, "ring"), "Approximate location (town or region)"],
+            className="legend-item",
+        ),
+    ]
+
+
+def fill_items(shade: bool, largest: int, has_north: bool) -> list[html.Span]:
+    """What the municipality fill means: North Kosovo, or the discrete count scale when shading."""
+    north = html.Span(
+        [
+            html.Span(
+                className="swatch area",
+                style={
+                    "background": "transparent" if shade else style.NORTH_FILL,
+                    "borderColor": style.NORTH_OUTLINE,
+                },
+            ),
+            "North Kosovo (4 Serb-majority municipalities)",
+        ],
+        className="legend-item",
+    )
+    if not shade:
+        return [north] if has_north else []
+    scale = html.Span(
+        [
+            html.Span("Incidents per municipality: ", className="legend-label"),
+            *[
+                html.Span(
+                    [html.Span(className="swatch area", style={"background": colour}), label],
+                    className="legend-class",
+                )
+                for label, colour in style.shading_legend(largest)
+            ],
+        ],
+        className="legend-item legend-scale",
+    )
+    return [scale, north] if has_north else [scale]
+
+
+def legend_panel(dataset: Dataset, counts: dict[str, int]) -> html.Div:
+    """The legend block under the map (first load: every incident in view, no filter)."""
+    return html.Div(
+        [
+            html.Div(
+                [html.Span("Event type", className="legend-label"), *type_buttons(counts, [])],
+                className="legend-row legend-types",
+                role="group",
+                **{"aria-label": "Event types: press to filter"},
+            ),
+            html.Div(
+                [*symbol_items(), html.Span(fill_items(False, 0, _has_north(dataset)), id="legend-fill")],
+                className="legend-row legend-symbols",
+            ),
+            html.P(
+                [
+                    "Map: ",
+                    dataset.boundaries.attribution if dataset.boundaries is not None else "no boundary layer",
+                ],
+                className="map-attribution",
+            ),
+        ],
+        id="map-legend",
+        className="map-legend",
+    )
+
+
+def _has_north(dataset: Dataset) -> bool:
+    return dataset.boundaries is not None and bool(dataset.boundaries.municipalities["north_kosovo"].any())
+
+
+def type_counts(visible: pd.DataFrame) -> dict[str, int]:
+    counts = visible["event_type"].astype(str).value_counts()
+    return {t: int(counts.get(t, 0)) for t in EVENT_TYPES}
+
+
+def view_summary(visible: pd.DataFrame) -> str:
+    """'25 incidents, 17 Feb – 28 Jun 2008, 14 in North Kosovo': the view in one sentence."""
+    n = len(visible)
+    if n == 0:
+        return "No incidents match the filters."
+    first, last = visible["date_start"].min(), visible["date_end"].max()
+    span = (
+        f"{first:%-d %b} – {last:%-d %b %Y}"
+        if first.year == last.year
+        else f"{first:%-d %b %Y} – {last:%-d %b %Y}"
+    )
+    if first.normalize() == last.normalize():
+        span = f"{first:%-d %b %Y}"
+    north = int(visible["north_kosovo"].fillna(False).astype(bool).sum()) if "north_kosovo" in visible else 0
+    return f"{n:,} incident{'s' if n != 1 else ''}, {span}, {north:,} in North Kosovo"
+
+
+def active_filters(view: ViewFilter, labels: dict[str, str], first: date, last: date) -> list[str]:
+    """The filters a view sets, in words (for the empty state)."""
+    words = []
+    if view.start or view.end:
+        words.append(f"Dates: {view.start or first:%-d %b %Y} – {view.end or last:%-d %b %Y}")
+    for title, values in (
+        ("Event type", view.event_types),
+        ("Side / actor", view.sides),
+        ("Municipality", tuple(labels.get(m, m) for m in view.municipalities)),
+        ("Place kind", view.place_kinds),
+    ):
+        if values:
+            words.append(f"{title}: {', '.join(values)}")
+    if view.casualties_only:
+        words.append("Only incidents with dead or injured")
+    if view.text:
+        words.append(f"Description contains “{view.text}”")
+    return words
+
+
+def empty_state() -> html.Div:
+    """Shown over the map when no incident fits: which filters are set, and a way out."""
+    return html.Div(
+        html.Div(
+            [
+                html.H2("No incidents match"),
+                html.P("No incident fits all of these filters:"),
+                html.Ul(id="empty-filters"),
+                html.Button("Clear filters", id="empty-clear", className="primary"),
+            ],
+            className="empty-card",
+        ),
+        id="empty-state",
+        className="empty-state hidden",
+        role="status",
+    )
+
+
+def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, str], controls, shade):
+    """Everything the legend callback sends, from the control values (pure)."""
+    view = view_from_controls(days, *controls)
+    incidents = dataset.incidents
+    visible = incidents[filter_mask(incidents, view)]
+    counts = type_counts(visible)
+    chosen = list(view.event_types)
+    largest = 0
+    if shade and len(visible):
+        largest = int(visible["municipality"].value_counts().max())
+    empty = len(visible) == 0
+    return (
+        [f"{counts[t]:,}" for t in EVENT_TYPES],
+        [type_button_class(counts[t], chosen, t) for t in EVENT_TYPES],
+        ["true" if t in chosen else "false" for t in EVENT_TYPES],
+        fill_items(bool(shade), largest, _has_north(dataset)),
+        view_summary(visible),
+        [html.Li(w) for w in active_filters(view, labels, days[0].date(), days[-1].date())] if empty else [],
+        "empty-state" if empty else "empty-state hidden",
+    )
+
+
+def register_legend_callbacks(app: Dash, dataset: Dataset, days: pd.DatetimeIndex) -> None:
+    _, labels = municipality_choices(dataset)
+
+    @app.callback(
+        Output({"type": "legend-count", "id": ALL}, "children"),
+        Output({"type": "legend-type", "id": ALL}, "className"),
+        Output({"type": "legend-type", "id": ALL}, "aria-pressed"),
+        Output("legend-fill", "children"),
+        Output("view-summary", "children"),
+        Output("empty-filters", "children"),
+        Output("empty-state", "className"),
+        *FILTER_INPUTS,
+        Input("shade-toggle", "value"),
+    )
+    def update_legend(*values):
+        return legend_outputs(dataset, days, labels, values[:-1], values[-1])
+
+    @app.callback(
+        Output("filter-event-type", "value", allow_duplicate=True),
+        Input({"type": "legend-type", "id": ALL}, "n_clicks"),
+        State("filter-event-type", "value"),
+        prevent_initial_call=True,
+    )
+    def toggle_type(_clicks, chosen):
+        """A legend entry toggles its type in the type filter, as its checkbox does."""
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+            return no_update
+        event_type, chosen = trigger["id"], list(chosen or [])
+        return [t for t in chosen if t != event_type] if event_type in chosen else [*chosen, event_type]
+
+    @app.callback(
+        *[Output(i.component_id, i.component_property, allow_duplicate=True) for i in FILTER_INPUTS],
+        Input("empty-clear", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def clear_filters(clicks):
+        """Clear every filter (the map's shading and the selection stay)."""
+        if not clicks:
+            return [no_update] * len(FILTER_INPUTS)
+        return [0, len(days) - 1], [], [], [], [], [], ""
+
+
+def initial_counts(dataset: Dataset) -> dict[str, int]:
+    return type_counts(dataset.incidents)

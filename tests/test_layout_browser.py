@@ -1,0 +1,166 @@
+"""Legend, empty state, phone drawer, keyboard table and an axe-core accessibility check,
+driven in headless Chromium against the real app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from dashboard.app import create_app
+from tests.browser import count_in_view, visible_marker_ids, wait_map_loaded, wait_until
+
+pytestmark = pytest.mark.browser
+
+#: axe-core, vendored (MPL-2.0, licence header kept): tests never download.
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+@pytest.fixture
+def app_started(dash_duo, dataset):
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
+    wait_map_loaded(dash_duo)
+    return dash_duo
+
+
+def _legend_button(dash_duo, event_type):
+    for button in dash_duo.find_elements("#map-legend .legend-type"):
+        if event_type in button.text:
+            return button
+    raise AssertionError(f"no legend entry for {event_type}")
+
+
+def test_legend_entry_toggles_the_type_filter(app_started, incidents):
+    dash_duo = app_started
+    riots = set(incidents[incidents["event_type"] == "Riots"]["id"])
+    assert len(dash_duo.find_elements("#map-legend .legend-type")) == 6
+    _legend_button(dash_duo, "Riots").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(riots))
+    wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == riots)
+    checked = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#filter-event-type input:checked')].map(i => i.value);"
+    )
+    assert checked == ["Riots"]  # the same filter as the checklist
+    assert _legend_button(dash_duo, "Riots").get_attribute("aria-pressed") == "true"
+    battles = _legend_button(dash_duo, "Battles")
+    wait_until(dash_duo, lambda: "is-zero" in battles.get_attribute("class"))  # listed, greyed
+    assert battles.text.endswith("0")
+    _legend_button(dash_duo, "Riots").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(incidents))
+    assert _legend_button(dash_duo, "Riots").get_attribute("aria-pressed") == "false"
+
+
+def test_no_match_shows_the_filters_and_clear_brings_everything_back(app_started, incidents):
+    dash_duo = app_started
+    assert not dash_duo.find_element("#empty-state").is_displayed()
+    search = dash_duo.find_element("#filter-text")
+    search.send_keys("no incident says this")
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == 0)
+    dash_duo.wait_for_contains_text("#empty-state", "No incidents match", timeout=10)
+    assert dash_duo.find_element("#empty-state").is_displayed()
+    assert "no incident says this" in dash_duo.find_element("#empty-filters").text
+    assert dash_duo.find_element("#view-summary").text == "No incidents match the filters."
+    dash_duo.find_element("#empty-clear").click()
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(incidents))
+    wait_until(dash_duo, lambda: not dash_duo.find_element("#empty-state").is_displayed())
+    assert dash_duo.find_element("#filter-text").get_attribute("value") == ""
+
+
+def _phone(dash_duo):
+    dash_duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 780, "deviceScaleFactor": 1, "mobile": True},
+    )
+
+
+def _box(dash_duo, selector):
+    return dash_duo.driver.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width};",
+        selector,
+    )
+
+
+def test_phone_shows_map_first_and_filters_in_a_drawer(app_started):
+    dash_duo = app_started
+    _phone(dash_duo)
+    wait_until(dash_duo, lambda: dash_duo.find_element("#filters-open").is_displayed())
+    # Nothing wider than the screen, once the graphs have measured their boxes (Plotly starts at 700 px).
+    page_width = "return document.documentElement.scrollWidth"
+    wait_until(
+        dash_duo, lambda: dash_duo.driver.execute_script(page_width) <= 360, message="page scrolls sideways"
+    )
+    filters, map_box = _box(dash_duo, "#filters"), _box(dash_duo, "#map")
+    assert filters["right"] <= 0  # drawer closed: off screen
+    assert map_box["top"] < 200 and map_box["width"] >= 330
+    assert _box(dash_duo, "#timeline")["top"] >= map_box["bottom"]  # the timeline under the map
+    # The legend's entries never overlap one another.
+    boxes = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#map-legend .legend-type')].map(b => {"
+        "const r = b.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; });"
+    )
+    for i, a in enumerate(boxes):
+        assert a[2] <= 360
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    dash_duo.find_element("#filters-open").click()
+    wait_until(dash_duo, lambda: _box(dash_duo, "#filters")["left"] >= 0)
+    assert dash_duo.find_element("#filters-open").get_attribute("aria-expanded") == "true"
+    assert dash_duo.driver.switch_to.active_element.get_attribute("id") == "filter-text"
+    dash_duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait_until(dash_duo, lambda: _box(dash_duo, "#filters")["right"] <= 0)
+    assert dash_duo.find_element("#filters-open").get_attribute("aria-expanded") == "false"
+
+
+def test_table_is_reachable_and_operable_by_keyboard(app_started, incidents):
+    dash_duo = app_started
+    table = dash_duo.find_element("#incident-table .dash-spreadsheet-container")
+    # Reached by Tab from the control before it.
+    dash_duo.driver.execute_script("document.getElementById('export-button').focus()")
+    active = dash_duo.driver.switch_to.active_element
+    for _ in range(40):
+        if active == table:
+            break
+        active.send_keys(Keys.TAB)
+        active = dash_duo.driver.switch_to.active_element
+    assert active == table
+    active.send_keys(Keys.ENTER)
+    first = dash_duo.find_elements("#incident-table tr td.dash-cell")[0]
+    dash_duo.wait_for_contains_text("#incident-details .incident-id", "KOS-", timeout=10)
+    assert first is not None
+    sort = dash_duo.find_element("#incident-table .column-header--sort")
+    assert sort.get_attribute("tabindex") == "0" and sort.get_attribute("role") == "button"
+
+
+def test_axe_finds_no_serious_or_critical_violations(app_started):
+    dash_duo = app_started
+    assert dash_duo.driver.execute_script("return document.documentElement.lang") == "en"
+    dash_duo.driver.execute_script(AXE.read_text(encoding="utf-8"))
+    dash_duo.driver.set_script_timeout(60)
+    result = dash_duo.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v => ({"
+        "id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target)}))));"
+    )
+    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert not serious, json.dumps(serious, indent=1)
+
+
+def test_play_speed_is_one_named_tab_stop_that_opens_by_keyboard(app_started):
+    dash_duo = app_started
+    dash_duo.driver.execute_script("document.getElementById('play-button').focus()")
+    active = dash_duo.driver.switch_to.active_element
+    for _ in range(6):
+        active.send_keys(Keys.TAB)
+        active = dash_duo.driver.switch_to.active_element
+        if active.get_attribute("id") == "play-speed":
+            break
+    assert active.get_attribute("id") == "play-speed"
+    assert active.get_attribute("aria-labelledby").split()[0] == "play-speed-label"
+    active.send_keys(Keys.ENTER)
+    wait_until(
+        dash_duo, lambda: dash_duo.find_element("#play-speed").get_attribute("aria-expanded") == "true"
+    )

@@ -1,0 +1,85 @@
+"""The legend, view summary, empty state and dataset summary, as pure functions over the real data."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.details import dataset_summary
+from dashboard.legend import active_filters, legend_outputs, view_summary
+from dashboard.view import days_of, municipality_choices, table_rows
+from geodata.filters import ViewFilter
+from geodata.schema import EVENT_TYPES
+
+
+def _controls(days, event_types=(), text="", window=None):
+    return (window or [0, len(days) - 1], list(event_types), [], [], [], [], text)
+
+
+def test_legend_lists_all_six_types_with_view_counts(dataset, incidents):
+    days = days_of(dataset)
+    _, labels = municipality_choices(dataset)
+    counts, classes, pressed, *_ = legend_outputs(dataset, days, labels, _controls(days, ["Riots"]), [])
+    assert len(counts) == len(classes) == len(pressed) == len(EVENT_TYPES) == 6
+    riots = list(EVENT_TYPES).index("Riots")
+    assert counts[riots] == f"{int((incidents['event_type'] == 'Riots').sum()):,}"
+    assert pressed[riots] == "true" and pressed.count("true") == 1
+    # The other types are filtered out: zero in view, greyed and marked off, but still listed.
+    for i, event_type in enumerate(EVENT_TYPES):
+        if event_type != "Riots":
+            assert counts[i] == "0" and "is-zero" in classes[i] and "is-off" in classes[i]
+
+
+def test_shading_legend_labels_classes_that_cover_the_busiest_municipality(dataset, incidents):
+    days = days_of(dataset)
+    _, labels = municipality_choices(dataset)
+    fill = legend_outputs(dataset, days, labels, _controls(days), ["yes"])[3]
+    text = " ".join(str(part) for part in fill[0].to_plotly_json()["props"]["children"][1:])
+    busiest = int(incidents["municipality"].value_counts().max())
+    assert f"–{busiest}" in text or f"'{busiest}'" in text
+    assert "North Kosovo" in str(fill[1].to_plotly_json())  # still explained (outline) while shading
+
+
+def test_summary_says_count_period_and_north_kosovo(incidents):
+    text = view_summary(incidents)
+    north = int(incidents["north_kosovo"].sum())
+    assert text == f"{len(incidents)} incidents, 17 Feb – 28 Jun 2008, {north} in North Kosovo"
+    assert view_summary(incidents.head(0)) == "No incidents match the filters."
+
+
+def test_empty_state_names_every_active_filter(dataset, incidents):
+    days = days_of(dataset)
+    _, labels = municipality_choices(dataset)
+    controls = _controls(days, ["Battles"], text="no such words anywhere")
+    outputs = legend_outputs(dataset, days, labels, controls, [])
+    assert outputs[-1] == "empty-state" and outputs[4] == "No incidents match the filters."
+    words = [li.children for li in outputs[5]]
+    assert words == ["Event type: Battles", "Description contains “no such words anywhere”"]
+    view = ViewFilter(start=days[3].date(), municipalities=("North Kosovo",), casualties_only=True)
+    listed = active_filters(view, labels, days[0].date(), days[-1].date())
+    assert listed[0].startswith("Dates: 20 Feb 2008 – 28 Jun 2008")
+    assert "Municipality: North Kosovo (4 municipalities)" in listed
+    assert outputs_hidden(dataset, days, labels)
+
+
+def outputs_hidden(dataset, days, labels) -> bool:
+    return legend_outputs(dataset, days, labels, _controls(days), [])[-1] == "empty-state hidden"
+
+
+def test_table_shows_the_whole_range_of_range_dated_incidents(incidents):
+    ranged = incidents[incidents["date_precision"] == "range"].head(3)
+    rows = table_rows(ranged)
+    for row, (_, incident) in zip(rows, ranged.iterrows(), strict=True):
+        start, end = pd.Timestamp(incident["date_start"]), pd.Timestamp(incident["date_end"])
+        if start.normalize() != end.normalize():
+            assert row["date"] == f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+    day = incidents[incidents["date_precision"] == "day"].head(1)
+    assert table_rows(day)[0]["date"] == f"{day['date_start'].iloc[0]:%Y-%m-%d}"
+
+
+def test_dataset_summary_gives_period_types_and_busiest_places(incidents):
+    text = str(dataset_summary(incidents, "2008 unrest in Kosovo").to_plotly_json())
+    assert f"{len(incidents)} incidents" in text and "17 Feb 2008" in text and "28 Jun 2008" in text
+    busiest = incidents["municipality"].value_counts().index[0]
+    assert f"{busiest} ({incidents['municipality'].value_counts().iloc[0]})" in text
+    for event_type in incidents["event_type"].astype(str).unique():
+        assert event_type in text
