@@ -166,12 +166,12 @@
        replaceState: no reload, no history entry per slider step. */
     writeUrl: function (query, relayout) {
       const params = new URLSearchParams(query || "");
-      const gd = mapDiv();
-      const camera = gd && gd._fullLayout && gd._fullLayout.map;
-      if (camera && camera.center) {
-        params.set("lat", Number(camera.center.lat).toFixed(4));
-        params.set("lon", Number(camera.center.lon).toFixed(4));
-        params.set("zoom", Number(camera.zoom).toFixed(2));
+      // Only a camera the user chose: the automatic framing depends on the window's size.
+      const camera = window.unrestMap.cameraParams ? window.unrestMap.cameraParams() : null;
+      if (camera) {
+        params.set("lat", camera.lat);
+        params.set("lon", camera.lon);
+        params.set("zoom", camera.zoom);
       }
       const search = params.toString();
       const url = window.location.pathname + (search ? "?" + search : "");

@@ -91,6 +91,8 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("incident-details", "children"),
         Output("view-query", "data"),
         Output("scrub-points", "data"),
+        Output("map-frame", "data"),
+        Output("map-focus", "data"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
@@ -215,9 +217,29 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         State("shade-toggle", "value"),
         prevent_initial_call=True,
     )
+    register_framing(app)
     app.clientside_callback(
         "window.unrestMap.writeUrl",
         Output("url-written", "data"),
         Input("view-query", "data"),
         Input("map", "relayoutData"),
+    )
+
+
+def register_framing(app: Dash) -> None:
+    """The camera, in the browser: fit the frame the server sends to the map's own size (and
+    again on Reset and on resize), and bring a selected incident into view."""
+    app.clientside_callback(
+        "window.unrestMap.fitFrame",
+        Output("map-framed", "data"),
+        Input("map-frame", "data"),
+        Input("reset-button", "n_clicks"),
+        State("map-home", "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.focusIncident",
+        Output("map-framed", "data", allow_duplicate=True),
+        Input("map-focus", "data"),
+        prevent_initial_call=True,
     )

@@ -9,7 +9,14 @@ from dash import dash_table, dcc, html
 
 from dashboard import figures
 from dashboard.export_panel import export_panel
-from dashboard.view import TABLE_PAGE_SIZE, choices_of, days_of, facet_options, municipality_choices
+from dashboard.view import (
+    TABLE_PAGE_SIZE,
+    choices_of,
+    days_of,
+    facet_options,
+    home_bounds,
+    municipality_choices,
+)
 from geodata.dataset import Dataset
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
@@ -37,6 +44,11 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             dcc.Store(id="view-query", data=""),
             dcc.Store(id="scrub-points", data=None),
             dcc.Store(id="url-written"),
+            # The camera: bounds to fit and the selected incident's place (view.py); JS fits.
+            dcc.Store(id="map-frame", data=None),
+            dcc.Store(id="map-home", data=home_bounds(dataset)),
+            dcc.Store(id="map-focus", data=None),
+            dcc.Store(id="map-framed", data=None),
             dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
             html.Header(
                 [
@@ -122,12 +134,16 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 id="map",
                                 figure=map_fig,
                                 className="map",
-                                style={"height": "560px"},
+                                # Never taller than the window: the framed country stays on screen.
+                                style={"height": "clamp(300px, calc(100vh - 150px), 560px)"},
                                 config={
                                     "responsive": True,
                                     "scrollZoom": True,
                                     "displaylogo": False,
-                                    "modeBarButtonsToRemove": ["toImage"],
+                                    # Only what works here: zoom, pan, box/lasso filter.
+                                    # No cloud upload; the camera reset is the Reset button's.
+                                    "showSendToCloud": False,
+                                    "modeBarButtonsToRemove": ["toImage", "sendChartToCloud", "resetViewMap"],
                                 },
                             ),
                             dcc.Graph(

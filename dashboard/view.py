@@ -250,8 +250,10 @@ def view_outputs(
     shown_window = (days[low].date(), days[high].date())
     if dates_only:
         timeline, scrub = figures.timeline_window_patch(shown_window), no_update
+        frame = no_update  # the map frames the other filters only: Play does not move the camera
     else:  # the histogram shows the other filters over the whole period, with the window shaded
         counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
+        frame = frame_bounds(dataset, counted, narrowed=any(name != "dates" for name in masks))
         # The same incidents go to the browser for slider drags, when few enough.
         small = len(counted) <= CLIENT_LIMIT
         undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
@@ -272,7 +274,8 @@ def view_outputs(
         figures.map_patch(dataset, visible, selected_id, bool(shade)),
         timeline,
         [html.B(f"{len(visible):,}"), f" of {len(incidents):,} incidents in view"]
-        + ([aggregate_note] if figures.is_aggregated(visible) else []),
+        + ([aggregate_note] if figures.is_aggregated(visible) else [])
+        + outside_note(visible, incidents, rows),
         f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
         facet_options(list(EVENT_TYPES), counts["event_types"]),
         facet_options(sorted(choices.sides), counts["sides"]),
@@ -290,7 +293,81 @@ def view_outputs(
         ),
         to_query(state, choices),
         scrub,
+        frame,
+        focus_of(incident),
     )
+
+
+#: The map opens on these bounds when there is no boundary layer and no incident.
+WORLD_BOUNDS = (-180.0, -85.0, 180.0, 85.0)
+
+
+def _bounds_of(lon: np.ndarray, lat: np.ndarray) -> list[float] | None:
+    keep = np.isfinite(lon) & np.isfinite(lat)
+    if not keep.any():
+        return None
+    return [float(lon[keep].min()), float(lat[keep].min()), float(lon[keep].max()), float(lat[keep].max())]
+
+
+def home_bounds(dataset: Dataset) -> list[float]:
+    """[west, south, east, north] of the whole boundary layer (else of every incident)."""
+    if dataset.boundaries is not None and len(dataset.boundaries.country):
+        return [float(v) for v in dataset.boundaries.country.total_bounds]
+    incidents = dataset.incidents
+    found = _bounds_of(incidents["lon"].to_numpy(float), incidents["lat"].to_numpy(float))
+    return found or list(WORLD_BOUNDS)
+
+
+def frame_bounds(dataset: Dataset, rows: np.ndarray, narrowed: bool) -> list[float]:
+    """What the map fits: the whole boundary layer, or the incidents at ``rows`` when a filter
+    other than the dates narrows them (the date window is left out so Play does not jump
+    the camera every day). Incidents outside the boundary layer only count when nothing
+    else is left; they are reached through the header's "outside the map" note instead."""
+    if not narrowed or not len(rows):
+        return home_bounds(dataset)
+    chosen = take_rows(dataset.incidents, rows, ("lon", "lat", "outside_boundaries"))
+    inside = ~chosen["outside_boundaries"].to_numpy(dtype=bool)
+    if inside.any():
+        chosen = chosen[inside]
+    return _bounds_of(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float)) or home_bounds(dataset)
+
+
+#: The header names at most this many incidents outside the map (the rest are counted).
+OUTSIDE_NAMED = 3
+
+
+def outside_note(visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarray) -> list:
+    """'· 1 incident outside the map: Belgrade, 6 Mar 2008', each name a button that selects it."""
+    outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
+    if not outside.any():
+        return []
+    shown = visible[outside]
+    labels = figures.date_labels(shown.head(OUTSIDE_NAMED))
+    count = len(shown)
+    buttons: list = []
+    for (incident_id, place), label in zip(
+        shown.head(OUTSIDE_NAMED)[["id", "place_name"]].itertuples(index=False), labels, strict=True
+    ):
+        if buttons:
+            buttons.append(", ")
+        buttons.append(
+            html.Button(
+                f"{place}, {label}",
+                id={"type": "place-incident", "id": str(incident_id)},
+                className="link-button outside-link",
+                title="Select it and move the map to it",
+            )
+        )
+    more = [f" and {count - OUTSIDE_NAMED:,} more"] if count > OUTSIDE_NAMED else []
+    noun = "incident" if count == 1 else "incidents"
+    return [html.Span([f" · {count:,} {noun} outside the map: ", *buttons, *more], className="outside-note")]
+
+
+def focus_of(incident: pd.Series | None) -> dict | None:
+    """Where the selected incident is, so the browser can bring it into view."""
+    if incident is None or pd.isna(incident["lat"]) or pd.isna(incident["lon"]):
+        return None
+    return {"id": str(incident["id"]), "lonlat": [float(incident["lon"]), float(incident["lat"])]}
 
 
 def table_highlight(selected_id: str | None) -> list[dict]:

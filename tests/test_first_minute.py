@@ -1,0 +1,69 @@
+"""The first minute without a browser: framing, clicks and the view's invariant over view_outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.view import frame_bounds, home_bounds, view_context, view_outputs
+
+#: Positions in view_outputs' tuple (the update callback's output order).
+COUNT, FRAME, FOCUS = 2, 14, 15
+
+
+@pytest.fixture(scope="module")
+def context(dataset):
+    return view_context(dataset)
+
+
+def _outputs(context, window=None, selected=None, **controls):
+    values = {
+        "event_types": [],
+        "sides": [],
+        "municipalities": [],
+        "place_kinds": [],
+        "casualties": [],
+        "text": "",
+        "shade": [],
+    } | controls
+    window = window or [0, len(context.days) - 1]
+    return view_outputs(context, window, *values.values(), selected)
+
+
+def test_default_view_frames_the_boundary_layer(context, dataset):
+    west, south, east, north = home_bounds(dataset)
+    assert 19.9 < west < 20.1 and 21.7 < east < 21.9 and 41.8 < south < 41.9 and 43.2 < north < 43.3
+    assert _outputs(context)[FRAME] == home_bounds(dataset)
+    # The date window alone does not narrow the frame: Play keeps the camera still.
+    assert _outputs(context, window=[20, 30])[FRAME] == home_bounds(dataset)
+
+
+def test_a_filter_frames_its_incidents_inside_the_boundary_layer(context, incidents):
+    riots = incidents[(incidents["event_type"] == "Riots") & ~incidents["outside_boundaries"]]
+    frame = _outputs(context, event_types=["Riots"])[FRAME]
+    assert frame == pytest.approx(
+        [riots["lon"].min(), riots["lat"].min(), riots["lon"].max(), riots["lat"].max()]
+    )
+
+
+def test_only_outside_incidents_are_framed_themselves(context, dataset, incidents):
+    outside = incidents[incidents["outside_boundaries"]]
+    rows = outside.index.to_numpy()
+    lon, lat = float(outside["lon"].iloc[0]), float(outside["lat"].iloc[0])
+    assert frame_bounds(dataset, rows, narrowed=True) == pytest.approx([lon, lat, lon, lat])
+
+
+def test_incidents_outside_the_map_are_named_and_one_click_away(context, incidents):
+    outside = incidents[incidents["outside_boundaries"]]
+    assert len(outside) == 1  # Belgrade
+    header = str(_outputs(context)[COUNT])
+    assert "1 incident outside the map" in header and "Belgrade, 6 Mar 2008" in header
+    assert f"'id': '{outside['id'].iloc[0]}'" in header  # a button that selects it
+    march = _outputs(context, window=[30, 60])[COUNT]  # Belgrade is not in this window
+    assert "outside the map" not in str(march)
+
+
+def test_the_selected_incident_is_focused(context, incidents):
+    chosen = incidents.iloc[4]
+    focus = _outputs(context, selected=chosen["id"])[FOCUS]
+    assert focus == {"id": chosen["id"], "lonlat": [float(chosen["lon"]), float(chosen["lat"])]}
+    assert _outputs(context)[FOCUS] is None
