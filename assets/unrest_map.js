@@ -82,8 +82,8 @@
     });
   }
 
-  /* Municipality shading by the number of incidents at `rows` (when the toggle is on). */
-  function shadeByCount(data, store, points, rows) {
+  /* Municipality counts at `rows`: always for the hover, as the shading when the toggle is on. */
+  function shadeByCount(data, store, points, rows, shade) {
     const index = store.trace_index.municipalities;
     const choropleth = data[index];
     const count = (choropleth.locations || []).length;
@@ -93,7 +93,12 @@
       const m = points.municipality[i];
       if (m !== NO_MUNICIPALITY && m < count) z[m] += 1;
     });
-    data[index] = Object.assign({}, choropleth, { z: z, zmin: 0, zmax: Math.max(1, ...z) });
+    data[index] = Object.assign(
+      {},
+      choropleth,
+      { customdata: z.slice() },
+      shade ? { z: z, zmin: 0, zmax: Math.max(1, ...z) } : {}
+    );
   }
 
   window.unrestMap = {
@@ -117,7 +122,7 @@
       if (gd && gd.data && window.Plotly) {
         const data = gd.data.slice();
         markerTraces(data, store, points, rows);
-        if (shade && shade.length) shadeByCount(data, store, points, rows);
+        shadeByCount(data, store, points, rows, Boolean(shade && shade.length));
         window.Plotly.react(gd, data, gd.layout);
       }
       const timeline = timelineDiv();

@@ -10,6 +10,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
 
 from dashboard import figures
+from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import day_offset, view_context, view_from_controls, view_outputs, window_bounds
 from dashboard.viewstate import parse_query
 from geodata.dataset import Dataset
@@ -107,7 +108,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
 
     @app.callback(
         Output("selected-id", "data", allow_duplicate=True),
-        Output("filter-municipality", "value", allow_duplicate=True),
+        Output("clicked-municipality", "data"),
         Input("map", "clickData"),
         Input("incident-table", "active_cell"),
         Input("prev-button", "n_clicks"),
@@ -118,16 +119,12 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         prevent_initial_call=True,
     )
     def select(click, active_cell, _prev, _next, _place_clicks, selected_id, *controls):
-        """Which incident is selected; a click on a municipality toggles its filter."""
+        """Which incident is selected; a click on a municipality shows its card (never filters)."""
         trigger = ctx.triggered_id
-        municipalities = controls[3]
         if trigger == "map":
             point = (click or {}).get("points", [{}])[0]
             if point.get("curveNumber") == figures.TRACE_INDEX["municipalities"]:
-                name = point.get("location")
-                current = list(municipalities or [])
-                toggled = [m for m in current if m != name] if name in current else [*current, name]
-                return no_update, toggled
+                return no_update, point.get("location")
             # The browser holds no ids: map the clicked point back through the same view.
             trace = (
                 figures.MAP_TRACES[point["curveNumber"]]
@@ -218,6 +215,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         prevent_initial_call=True,
     )
     register_framing(app)
+    register_municipality_card(app, dataset)
     app.clientside_callback(
         "window.unrestMap.writeUrl",
         Output("url-written", "data"),
@@ -243,3 +241,33 @@ def register_framing(app: Dash) -> None:
         Input("map-focus", "data"),
         prevent_initial_call=True,
     )
+
+
+def register_municipality_card(app: Dash, dataset: Dataset) -> None:
+    """The clicked municipality's card, its count in view, and its explicit "Show only" filter."""
+    days = view_context(dataset).days
+
+    @app.callback(
+        Output("municipality-details", "children"),
+        Input("clicked-municipality", "data"),
+        *FILTER_INPUTS,
+    )
+    def card(name, *controls):
+        view = view_from_controls(days, *controls)
+        count = in_view_count(dataset, view, name) if name else 0
+        return municipality_card(dataset, name, view, count)
+
+    @app.callback(
+        Output("filter-municipality", "value", allow_duplicate=True),
+        Output("clicked-municipality", "data", allow_duplicate=True),
+        Input({"type": "show-only-municipality", "name": ALL}, "n_clicks"),
+        Input({"type": "municipality-close", "name": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def show_only(_show, _close):
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+            return no_update, no_update
+        if trigger["type"] == "municipality-close":
+            return no_update, None
+        return [trigger["name"]], no_update

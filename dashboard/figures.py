@@ -205,10 +205,13 @@ def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count
     municipalities = dataset.boundaries.municipalities if dataset.boundaries else None
     if municipalities is None:
         return {"z": []}
+    # The hover always tells the real count in view, whatever the shading shows.
+    counts = visible["municipality"].value_counts()
+    in_view = municipalities["name"].map(counts).fillna(0).to_numpy(float)
     if shade_by_count or is_aggregated(visible):
-        counts = visible["municipality"].value_counts()
-        z = municipalities["name"].map(counts).fillna(0).to_numpy(float)
+        z = in_view
         return {
+            "customdata": in_view,
             "z": z,
             "zmin": 0,
             "zmax": max(1.0, float(z.max(initial=0))),
@@ -217,6 +220,7 @@ def municipality_shading(dataset: Dataset, visible: pd.DataFrame, shade_by_count
             "marker": {"opacity": 0.75},
         }
     return {
+        "customdata": in_view,
         "z": municipalities["north_kosovo"].astype(float).to_numpy(),
         "zmin": 0,
         "zmax": 1,
@@ -275,7 +279,7 @@ def map_figure(
             featureidkey="properties.name",
             locations=[] if municipalities is None else municipalities["name"].tolist(),
             text=list(hover_names),
-            hovertemplate="%{text}<br>%{z} incidents<extra></extra>",
+            hovertemplate="<b>%{text}</b><br>Incidents in view: %{customdata}<extra></extra>",
             marker={"line": {"color": style.BOUNDARY_LINE, "width": 0.8}},
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
             showlegend=False,

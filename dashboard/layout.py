@@ -48,6 +48,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             dcc.Store(id="map-frame", data=None),
             dcc.Store(id="map-home", data=home_bounds(dataset)),
             dcc.Store(id="map-focus", data=None),
+            dcc.Store(id="clicked-municipality", data=None),
             dcc.Store(id="map-framed", data=None),
             dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
             html.Header(
@@ -219,6 +220,8 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 ],
                                 className="aside-head",
                             ),
+                            # What a click on a municipality shows (municipality.py).
+                            html.Div(id="municipality-details", className="municipality-card"),
                             html.Div(id="incident-details", className="details"),
                         ],
                         className="details-column",

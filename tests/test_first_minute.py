@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.view import frame_bounds, home_bounds, view_context, view_outputs
+from geodata.filters import ViewFilter, apply_filter
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 COUNT, FRAME, FOCUS = 2, 14, 15
@@ -67,3 +68,31 @@ def test_the_selected_incident_is_focused(context, incidents):
     focus = _outputs(context, selected=chosen["id"])[FOCUS]
     assert focus == {"id": chosen["id"], "lonlat": [float(chosen["lon"]), float(chosen["lat"])]}
     assert _outputs(context)[FOCUS] is None
+
+
+def test_municipality_hover_counts_the_incidents_in_view(context, dataset, incidents):
+    from dashboard.figures import municipality_shading
+
+    names = dataset.boundaries.municipalities["name"].tolist()
+    for window in ([0, len(context.days) - 1], [0, 20]):
+        view = ViewFilter(start=context.days[window[0]].date(), end=context.days[window[1]].date())
+        visible = apply_filter(incidents, view)
+        for shade in (False, True):
+            counts = municipality_shading(dataset, visible, shade)["customdata"]
+            assert counts[names.index("Kamenica")] == int((visible["municipality"] == "Kamenica").sum())
+            assert counts.sum() == visible["municipality"].notna().sum()
+    assert municipality_shading(dataset, incidents, False)["customdata"][names.index("Kamenica")] == 2
+
+
+def test_municipality_card_counts_in_view_and_offers_the_filter(context, dataset, incidents):
+    from dashboard.municipality import in_view_count, municipality_card
+
+    riots = ViewFilter(event_types=("Riots",))
+    expected = int(
+        ((incidents["municipality"] == "North Mitrovica") & (incidents["event_type"] == "Riots")).sum()
+    )
+    count = in_view_count(dataset, riots, "North Mitrovica")
+    assert count == expected
+    card = str(municipality_card(dataset, "North Mitrovica", riots, count))
+    assert "Show only North Mitrovica" in card and f"{expected}" in card
+    assert municipality_card(dataset, "Atlantis", riots, 0) == []
