@@ -74,11 +74,32 @@
     });
     const unknown = detailed ? rows.filter((i) => points.unknown[i]) : [];
     data[index.unknown_casualties] = Object.assign({}, data[index.unknown_casualties], pick(unknown));
+    coLocated(data, store, points, detailed ? rows : []);
     const ringed = detailed ? rows.filter((i) => points.halo[i] > 0) : [];
     const halo = data[index.approximate];
     data[index.approximate] = Object.assign({}, halo, pick(ringed), {
       text: null,
       marker: Object.assign({}, halo.marker, { size: ringed.map((i) => points.halo[i]) }),
+    });
+  }
+
+  /* The count badges, as figures.co_located draws them: spots holding two or more incidents. */
+  function coLocated(data, store, points, rows) {
+    const index = store.trace_index.co_located;
+    if (index === undefined || !data[index]) return;
+    const cell = store.spot_degrees;
+    const spots = new Map();
+    rows.forEach((i) => {
+      const key = Math.floor(points.lat[i] / cell) + "," + Math.floor(points.lon[i] / cell);
+      const spot = spots.get(key);
+      if (spot) spot.n += 1;
+      else spots.set(key, { i: i, n: 1 });
+    });
+    const crowded = Array.from(spots.values()).filter((spot) => spot.n > 1);
+    data[index] = Object.assign({}, data[index], {
+      lat: crowded.map((spot) => points.lat[spot.i]),
+      lon: crowded.map((spot) => points.lon[spot.i]),
+      text: crowded.map((spot) => String(spot.n)),
     });
   }
 

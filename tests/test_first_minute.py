@@ -96,3 +96,34 @@ def test_municipality_card_counts_in_view_and_offers_the_filter(context, dataset
     card = str(municipality_card(dataset, "North Mitrovica", riots, count))
     assert "Show only North Mitrovica" in card and f"{expected}" in card
     assert municipality_card(dataset, "Atlantis", riots, 0) == []
+
+
+def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
+    from dashboard.figures import co_located, dynamic_traces
+
+    spots = co_located(incidents)
+    # Every incident on a crowded spot is counted once, and the counts add up.
+    keys = (
+        (incidents["lat"] // 0.005).astype(int).astype(str)
+        + ","
+        + (incidents["lon"] // 0.005).astype(int).astype(str)
+    )
+    crowded = keys.value_counts()
+    crowded = crowded[crowded > 1]
+    assert sorted(spots["count"].tolist()) == sorted(crowded.tolist())
+    assert max(spots["count"]) >= 6  # the courthouse and North Mitrovica
+    badge = dynamic_traces(dataset, incidents, None)["co_located"]
+    assert badge["text"] == [str(n) for n in spots["count"]]
+    single = incidents[incidents["id"] == "KOS-2008-05"]
+    assert dynamic_traces(dataset, single, None)["co_located"]["text"] == []
+
+
+def test_hover_names_event_type_place_and_date(dataset, incidents):
+    from dashboard.figures import TRACE_INDEX, map_figure
+
+    fig = map_figure(dataset, incidents)
+    assert fig.data[TRACE_INDEX["unknown_casualties"]].hoverinfo == "skip"
+    riots = fig.data[TRACE_INDEX["Riots"]]
+    assert riots.hovertemplate.startswith("<b>Riots</b>")
+    first = incidents[incidents["event_type"] == "Riots"].iloc[0]
+    assert first["place_name"] in riots.text[0] and first["date_start"].strftime("%-d %b %Y") in riots.text[0]
