@@ -2,7 +2,9 @@
    They run in the browser so a drag step, a play tick or a map pan costs no server round trip. */
 (function () {
   "use strict";
-  const SPEEDS = { Slow: 1200, Normal: 600, Fast: 250 };
+  // Days per second (layout.SPEEDS): one tick is one day.
+  const SPEEDS = { Slow: 1, Normal: 3, Fast: 6 };
+  const PLAY_WINDOW_DAYS = 7; // the moving window Play starts with from the full period
   const noUpdate = () => window.dash_clientside.no_update;
 
   function mapDiv() {
@@ -161,22 +163,42 @@
     },
 
 
-    /* Play button and speed choice -> timer on/off, button label, interval. */
-    togglePlay: function (nClicks, speed, disabled) {
+    /* Play button and speed choice -> timer on/off, button label, interval, and where to start.
+       From the full period Play starts a 7-day window (or, cumulative, the first day) at the
+       first day; at the end it starts again from the beginning. */
+    togglePlay: function (nClicks, speed, disabled, value, max, mode) {
       const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id);
-      const interval = SPEEDS[speed] || SPEEDS.Normal;
+      const interval = Math.round(1000 / (SPEEDS[speed] || SPEEDS.Normal));
       if (triggered.includes("play-speed.value")) {
-        return [noUpdate(), noUpdate(), interval];
+        return [noUpdate(), noUpdate(), interval, noUpdate()];
       }
-      const playing = disabled; // it was stopped, so now it plays
-      return [!playing, playing ? "❚❚ Pause" : "▶ Play", interval];
+      if (!disabled) return [true, "▶ Play", interval, noUpdate()]; // playing: pause
+      let [low, high] = value || [0, max];
+      let start = noUpdate();
+      const cumulative = mode === "cumulative";
+      if (low === 0 && high >= max) {
+        start = cumulative ? [0, 0] : [0, Math.min(PLAY_WINDOW_DAYS - 1, max)];
+      } else if (high >= max) {
+        start = cumulative ? [0, 0] : [0, high - low];
+      }
+      return [false, "❚❚ Pause", interval, start];
     },
 
-    /* One tick: move the window one day (moving window) or grow it (cumulative). */
+    /* One tick: move the window one day (moving window) or grow it (cumulative), but only once
+       the map has drawn the current window (the server tags its map update with it, and
+       MapLibre has finished): every day is shown, none skipped, and the map never runs ahead
+       of or behind the count, the facets and the table. A slow machine plays slower. */
     playStep: function (nIntervals, value, max, mode) {
       let [low, high] = value || [0, max];
       if (high >= max) {
         return [noUpdate(), true, "▶ Play"];
+      }
+      const gd = mapDiv();
+      const drawn = gd && gd.layout && gd.layout.meta && gd.layout.meta.window;
+      const subplot = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+      const busy = subplot && subplot.map && !subplot.map.loaded();
+      if (!drawn || drawn[0] !== low || drawn[1] !== high || busy) {
+        return [noUpdate(), noUpdate(), noUpdate()];
       }
       if (mode === "cumulative") {
         high = high + 1;
@@ -184,8 +206,7 @@
         low = low + 1;
         high = high + 1;
       }
-      const done = high >= max;
-      return [[low, high], done, done ? "▶ Play" : "❚❚ Pause"];
+      return [[low, high], noUpdate(), noUpdate()];
     },
 
     /* Keep the address bar equal to the view (filters from the server, camera from the map).

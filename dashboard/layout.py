@@ -20,8 +20,10 @@ from dashboard.view import (
 from geodata.dataset import Dataset
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
-#: Play speeds: milliseconds between steps.
-SPEEDS = {"Slow": 1200, "Normal": 600, "Fast": 250}
+#: Play speeds in days per second: one step is one day (the same table is in unrest_map.js).
+SPEEDS = {"Slow": 1, "Normal": 3, "Fast": 6}
+#: Days in the moving window Play starts with from the full period.
+PLAY_WINDOW_DAYS = 7
 
 
 def build_layout(dataset: Dataset, basemap: str) -> html.Div:
@@ -49,8 +51,9 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             dcc.Store(id="map-home", data=home_bounds(dataset)),
             dcc.Store(id="map-focus", data=None),
             dcc.Store(id="clicked-municipality", data=None),
+            dcc.Store(id="area-filter", data=None),
             dcc.Store(id="map-framed", data=None),
-            dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
+            dcc.Interval(id="play-timer", interval=1000 // SPEEDS["Normal"], disabled=True),
             html.Header(
                 [
                     html.H1(["unrest-map ", html.Span(dataset.title, className="dataset-title")]),
@@ -74,6 +77,20 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                     html.Button("Reset", id="reset-button", className="small"),
                                 ],
                                 className="aside-head",
+                            ),
+                            # The Box/Lasso spatial filter, shown with the others (area.py).
+                            html.Div(
+                                [
+                                    html.Span(id="area-filter-text"),
+                                    html.Button(
+                                        "✕ Clear",
+                                        id="area-clear",
+                                        className="small",
+                                        title="Remove the map-area filter",
+                                    ),
+                                ],
+                                id="area-filter-chip",
+                                className="area-chip hidden",
                             ),
                             html.Label("Search descriptions", htmlFor="filter-text"),
                             dcc.Input(
@@ -187,7 +204,13 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                     ),
                                     dcc.Dropdown(
                                         id="play-speed",
-                                        options=list(SPEEDS),
+                                        options=[
+                                            {
+                                                "label": f"{name} · {rate} day{'s' if rate > 1 else ''}/s",
+                                                "value": name,
+                                            }
+                                            for name, rate in SPEEDS.items()
+                                        ],
                                         value="Normal",
                                         clearable=False,
                                         className="speed",

@@ -14,6 +14,7 @@ import pandas as pd
 from dash import html, no_update
 
 from dashboard import figures
+from dashboard.area import area_mask, area_to_param, clean_area
 from dashboard.details import details_panel
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
 from dashboard.viewstate import Choices, ViewState, to_query
@@ -87,6 +88,23 @@ def view_from_controls(
         casualties_only=bool(casualties),
         text=(text or "").strip()[:200],
     )
+
+
+def view_masks(incidents: pd.DataFrame, view: ViewFilter, area: list | None) -> dict[str, np.ndarray]:
+    """One mask per active filter, the drawn area (under 'area') included."""
+    masks = component_masks(incidents, view)
+    inside = area_mask(incidents, area)
+    if inside is not None:
+        masks["area"] = inside
+    return masks
+
+
+def visible_incidents(context: ViewContext, controls: tuple, area: list | None) -> pd.DataFrame:
+    """The incidents in view (every column) for the filter controls, in the FILTER_INPUTS order,
+    and the drawn area: what clicks and Previous/Next map back through."""
+    incidents = context.dataset.incidents
+    view = view_from_controls(context.days, *controls)
+    return incidents[combine(view_masks(incidents, view, area), length=len(incidents))]
 
 
 def window_bounds(days: pd.DatetimeIndex, window) -> tuple[int, int]:
@@ -232,6 +250,7 @@ def view_outputs(
     selected_id: str | None,
     page: int | None = 0,
     sort_by: list[dict] | None = None,
+    area: list | None = None,
     dates_only: bool = False,
 ) -> tuple:
     """Everything one view update sends, from the control values (the update callback's body).
@@ -243,7 +262,7 @@ def view_outputs(
     incidents = dataset.incidents
     view = view_from_controls(days, window, event_types, sides, municipalities, place_kinds, casualties, text)
     # One mask per filter, reused for the view, the histogram and every facet count.
-    masks = component_masks(incidents, view)
+    masks = view_masks(incidents, view, area)
     rows = np.flatnonzero(combine(masks, length=len(incidents)))
     visible = take_rows(incidents, rows, VIEW_COLUMNS)
     low, high = window_bounds(days, window)
@@ -253,7 +272,8 @@ def view_outputs(
         frame = no_update  # the map frames the other filters only: Play does not move the camera
     else:  # the histogram shows the other filters over the whole period, with the window shaded
         counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
-        frame = frame_bounds(dataset, counted, narrowed=any(name != "dates" for name in masks))
+        # A drawn area does not move the camera: it was drawn on what the user sees.
+        frame = frame_bounds(dataset, counted, narrowed=any(name not in ("dates", "area") for name in masks))
         # The same incidents go to the browser for slider drags, when few enough.
         small = len(counted) <= CLIENT_LIMIT
         undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
@@ -264,14 +284,26 @@ def view_outputs(
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
     position = (int(where[0]), len(visible)) if len(where) else None
     same_place = near(visible, incident) if incident is not None else None
-    state = ViewState(filter=view, selected=selected_id if incident is not None else None, shade=bool(shade))
+    area = clean_area(area) if area else None
+    state = ViewState(
+        filter=view,
+        selected=selected_id if incident is not None else None,
+        shade=bool(shade),
+        area=tuple((lon, lat) for lon, lat in area or ()),
+    )
     aggregate_note = html.Span(
         f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
         "click a municipality for single incidents",
         className="aggregate-note",
     )
+    map_patch = figures.map_patch(dataset, visible, selected_id, bool(shade))
+    # The map says which window it has drawn: Play steps on only once it has (unrest_map.js).
+    map_patch["layout"]["meta"] = {"window": [low, high]}
+    # A new drawn area (or none) drops the selection outline and dimming: the filter replaces them.
+    map_patch["layout"]["selectionrevision"] = area_to_param(area) or "none"
+    map_patch["layout"]["selections"] = []
     return (
-        figures.map_patch(dataset, visible, selected_id, bool(shade)),
+        map_patch,
         timeline,
         [html.B(f"{len(visible):,}"), f" of {len(incidents):,} incidents in view"]
         + ([aggregate_note] if figures.is_aggregated(visible) else [])

@@ -127,3 +127,47 @@ def test_hover_names_event_type_place_and_date(dataset, incidents):
     assert riots.hovertemplate.startswith("<b>Riots</b>")
     first = incidents[incidents["event_type"] == "Riots"].iloc[0]
     assert first["place_name"] in riots.text[0] and first["date_start"].strftime("%-d %b %Y") in riots.text[0]
+
+
+def test_box_and_lasso_become_an_area(incidents):
+    from dashboard.area import area_from_selection, area_mask
+
+    box = area_from_selection({"range": {"map": [[20.8, 42.95], [20.95, 42.85]]}})
+    assert box == [[20.8, 42.95], [20.95, 42.95], [20.95, 42.85], [20.8, 42.85]]
+    inside = area_mask(incidents, box)
+    expected = incidents["lon"].between(20.8, 20.95) & incidents["lat"].between(42.85, 42.95)
+    assert inside.tolist() == expected.tolist() and 0 < inside.sum() < len(incidents)
+    lasso = area_from_selection({"lassoPoints": {"map": [[20.8, 42.85], [20.88, 42.85], [20.84, 42.95]]}})
+    in_lasso = area_mask(incidents, lasso)
+    assert len(lasso) == 3 and 0 < in_lasso.sum() < inside.sum() and not (in_lasso & ~inside).any()
+    assert area_from_selection(None) is None and area_from_selection({"points": []}) is None
+    assert area_from_selection({"lassoPoints": {"map": [[1, 1], [1, 1], [1, 1]]}}) is None
+    assert area_from_selection({"range": {"map": [["x", 1], [2, 2]]}}) is None
+
+
+def test_area_travels_in_the_url_and_bad_areas_are_refused(context):
+    from dashboard.viewstate import ViewState, parse_query, to_query
+
+    area = ((20.8, 42.95), (20.95, 42.95), (20.95, 42.85))
+    query = to_query(ViewState(area=area), context.choices)
+    state, notices = parse_query(query, context.choices)
+    assert state.area == area and notices == []
+    for bad in ("area=1,2;3", "area=abc", "area=1,2;1,2;1,2", "area=500,2;3,4;5,6"):
+        state, notices = parse_query(bad, context.choices)
+        assert state.area == () and len(notices) == 1 and "area" in notices[0]
+
+
+def test_area_filters_the_view_counts_facets_and_url(context, incidents):
+    from dashboard.area import area_mask
+
+    box = [[20.8, 42.95], [20.95, 42.95], [20.95, 42.85], [20.8, 42.85]]
+    outputs = view_outputs(
+        context, [0, len(context.days) - 1], [], [], [], [], [], "", [], None, 0, None, box
+    )
+    inside = incidents[area_mask(incidents, box)]
+    assert outputs[COUNT][0].children == str(len(inside))
+    facets = {o["value"]: o["label"] for o in outputs[4]}  # event types counted inside the area
+    for kind, n in inside["event_type"].value_counts().items():
+        assert facets[kind].endswith(f"({n})")
+    assert "area=20.8000%2C42.9500" in outputs[12]
+    assert {row["id"] for row in outputs[8]} == set(inside["id"])

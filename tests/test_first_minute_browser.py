@@ -4,6 +4,7 @@ land filters nothing, Play plays from the default view, and what is drawn is wha
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from dashboard.app import create_app
 from tests.browser import (
     MAP_JS,
     app_errors,
+    click_map_at,
+    count_in_view,
+    settled,
     wait_map_loaded,
     wait_until,
 )
@@ -59,6 +63,12 @@ def kosovo(dataset) -> list[float]:
     return [float(v) for v in dataset.boundaries.country.total_bounds]
 
 
+def played_window(label: str) -> int:
+    """Days the 7-day window has moved from the first day (-1: not a 7-day window)."""
+    start, end = (datetime.strptime(part.strip(), "%d %b %Y") for part in label.split("–"))
+    return (start - datetime(2008, 2, 17)).days if (end - start).days == 6 else -1
+
+
 def drawn_count(dash_duo) -> int:
     """Incident markers drawn now, read from the decoded data Plotly drew (gd._fullData)."""
     return dash_duo.driver.execute_script(
@@ -91,6 +101,38 @@ def test_map_frames_kosovo_at_any_size(dash_duo, dataset, size):
     dash_duo.driver.save_screenshot(str(SHOTS / f"first-load-{size[0]}x{size[1]}.png"))
     # The automatic camera leaves the address bar alone: a reload at another size frames again.
     assert "zoom=" not in dash_duo.driver.current_url
+
+    # A click on empty land (Klina has no incident) shows the municipality and filters nothing.
+    total = count_in_view(dash_duo)
+    klina = (
+        dataset.boundaries.municipalities.set_index("name").loc["Klina", "geometry"].representative_point()
+    )
+    click_map_at(dash_duo, klina.x, klina.y)
+    dash_duo.wait_for_contains_text("#municipality-details", "Klina", timeout=10)
+    assert "0 incidents in view" in dash_duo.find_element("#municipality-details").text
+    assert count_in_view(dash_duo) == total
+    assert dash_duo.find_element("#filter-municipality").text.strip().startswith("All municipalities")
+
+    # Play from the default view (the full period) plays a 7-day window from the first day.
+    full = dash_duo.find_element("#date-range-label").text
+    dash_duo.find_element("#play-button").click()
+    wait_until(
+        dash_duo,
+        lambda: played_window(dash_duo.find_element("#date-range-label").text) >= 1,
+        30,
+        "Play did not move the window from the default view",
+    )
+    dash_duo.find_element("#play-button").click()  # pause
+    assert dash_duo.find_element("#play-button").text == "▶ Play"
+    assert dash_duo.find_element("#date-range-label").text != full
+    shown = settled(dash_duo, lambda: count_in_view(dash_duo))
+    wait_until(
+        dash_duo,
+        lambda: drawn_count(dash_duo) == count_in_view(dash_duo),
+        10,
+        "markers drawn differ from the count shown",
+    )
+    assert drawn_count(dash_duo) == shown
     assert app_errors(dash_duo) == []
 
 
