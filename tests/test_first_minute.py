@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import base64
 
-from dashboard.view import frame_bounds, home_bounds, view_context, view_outputs
-from geodata.filters import ViewFilter, apply_filter
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboard.area import area_mask
+from dashboard.figures import TRACE_INDEX
+from dashboard.view import frame_bounds, home_bounds, view_context, view_from_controls, view_outputs
+from geodata.filters import ViewFilter, apply_filter, filter_mask
+from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 COUNT, FRAME, FOCUS = 2, 14, 15
@@ -171,3 +178,113 @@ def test_area_filters_the_view_counts_facets_and_url(context, incidents):
         assert facets[kind].endswith(f"({n})")
     assert "area=20.8000%2C42.9500" in outputs[12]
     assert {row["id"] for row in outputs[8]} == set(inside["id"])
+
+
+# --- The invariant, without a browser: every part of one view update shows the same set. ---
+
+
+def _assigned(patch) -> dict:
+    """(trace index, key) -> value of a map Patch's assignments to trace data."""
+    found = {}
+    for op in patch.to_plotly_json()["operations"]:
+        location = op["location"]
+        if op["operation"] == "Assign" and location[0] == "data" and len(location) == 3:
+            found[(location[1], location[2])] = op["params"]["value"]
+    return found
+
+
+def _length(value) -> int:
+    if isinstance(value, dict):  # a typed array
+        size = {"f4": 4, "f8": 8, "u1": 1, "u2": 2, "i4": 4}[value["dtype"]]
+        return len(base64.b64decode(value["bdata"])) // size
+    return len(value)
+
+
+@st.composite
+def _controls(draw, context):
+    days = len(context.days)
+    low = draw(st.integers(0, days - 1))
+    high = draw(st.integers(low, days - 1))
+    subset = lambda values: draw(st.lists(st.sampled_from(sorted(values)), unique=True, max_size=3))  # noqa: E731
+    area = None
+    if draw(st.booleans()):
+        lon0, lat0 = draw(st.floats(20.0, 21.6)), draw(st.floats(41.9, 43.1))
+        width, height = draw(st.floats(0.01, 0.8)), draw(st.floats(0.01, 0.6))
+        area = [[lon0, lat0], [lon0 + width, lat0], [lon0 + width, lat0 + height], [lon0, lat0 + height]]
+    return {
+        "window": [low, high],
+        "event_types": subset(EVENT_TYPES),
+        "sides": subset(context.choices.sides),
+        "municipalities": subset(context.municipality_values),
+        "place_kinds": subset(PLACE_KINDS),
+        "casualties": draw(st.sampled_from([[], ["yes"]])),
+        "text": draw(st.sampled_from(["", "police", "bulldozer", "Mitrovica", "zzz"])),
+        "shade": draw(st.sampled_from([[], ["yes"]])),
+        "selected": draw(st.sampled_from([None, *sorted(context.choices.ids)])),
+        "area": area,
+    }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_markers_count_facets_and_table_show_the_same_set(context, incidents, data):
+    """After any combination of controls, the map's markers, the header count, the facet counts
+    and the table describe one and the same set of incidents (the browser test checks the same
+    after random event sequences, in the browser)."""
+    c = data.draw(_controls(context))
+    outputs = view_outputs(
+        context,
+        c["window"],
+        c["event_types"],
+        c["sides"],
+        c["municipalities"],
+        c["place_kinds"],
+        c["casualties"],
+        c["text"],
+        c["shade"],
+        c["selected"],
+        0,
+        None,
+        c["area"],
+    )
+    view = view_from_controls(
+        context.days,
+        c["window"],
+        c["event_types"],
+        c["sides"],
+        c["municipalities"],
+        c["place_kinds"],
+        c["casualties"],
+        c["text"],
+    )
+    mask = filter_mask(incidents, view)
+    if c["area"] is not None:
+        mask &= area_mask(incidents, c["area"])
+    expected = incidents[mask]
+    ids = set(expected["id"])
+    # Header.
+    assert outputs[COUNT][0].children == f"{len(expected):,}"
+    # Map: every visible incident is one marker in its event type's trace, hover text names it.
+    assigned = _assigned(outputs[0])
+    drawn: set[str] = set()
+    total = 0
+    for kind in EVENT_TYPES:
+        index = TRACE_INDEX[kind]
+        total += _length(assigned[(index, "lat")])
+        drawn |= {text.split(" · ")[0] for text in assigned[(index, "text")]}
+    assert total == len(expected) and drawn == ids
+    meta = [
+        op["params"]["value"]
+        for op in outputs[0].to_plotly_json()["operations"]
+        if op["location"] == ["layout", "meta"]
+    ]
+    assert meta == [{"window": sorted(c["window"])}]  # the map says which window it drew
+    # Facets: the event-type and place-kind counts add up to the count (single-valued facets).
+    for position, facet, chosen in ((4, "event_type", c["event_types"]), (7, "place_kind", c["place_kinds"])):
+        counts = {o["value"]: int(o["label"].rsplit("(", 1)[1].rstrip(")")) for o in outputs[position]}
+        summed = sum(counts[v] for v in (chosen or counts))
+        assert summed == len(expected), facet
+    # Table: the first page of the same set, and enough pages for all of it.
+    table_ids = {row["id"] for row in outputs[8]}
+    assert table_ids <= ids and len(table_ids) == min(len(ids), 50)
+    assert outputs[9] == max(1, -(-len(ids) // 50))
