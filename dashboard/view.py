@@ -293,7 +293,7 @@ def view_outputs(
     )
     aggregate_note = html.Span(
         f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
-        "click a municipality for single incidents",
+        "click a municipality and 'Show only' it for single incidents",
         className="aggregate-note",
     )
     map_patch = figures.map_patch(dataset, visible, selected_id, bool(shade))
