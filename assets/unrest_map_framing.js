@@ -26,6 +26,7 @@
     urlCamera: urlCamera, // the URL's own numbers, until the user moves the map
     bounds: null, // the last frame the server sent
     fittedKey: null, // JSON of the bounds last fitted
+    fittedSize: [0, 0], // the map's size then
     focus: null, // {id, lonlat} of the selected incident
     shownFocus: null, // the id last brought into view
   };
@@ -59,8 +60,11 @@
       }
     });
     // Plotly resizes the map with the window ("responsive"); the automatic camera follows.
+    // Plotly also calls resize() when nothing changed size: then the camera stays as it is.
     map.on("resize", () => {
-      if (!state.userCamera && state.bounds) fit(map, state.bounds);
+      const [width, height] = size(map);
+      const changed = width !== state.fittedSize[0] || height !== state.fittedSize[1];
+      if (changed && !state.userCamera && state.bounds) fit(map, state.bounds);
     });
   }
 
@@ -87,6 +91,7 @@
       { originalEvent: FIT_EVENT }
     );
     state.fittedKey = JSON.stringify(bounds);
+    state.fittedSize = [width, height];
   }
 
   /* Move just enough to show the selected incident, when it is not already in view. */
