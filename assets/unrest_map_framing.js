@@ -78,16 +78,39 @@
     return Math.max(4, Math.min(PADDING, Math.floor(Math.min(width, height) / 12)));
   }
 
+  /* Padding that keeps the framed bounds clear of the legend (drawn over the map's bottom-left
+     corner): room beside it or above it, whichever leaves the bigger map; plain padding when
+     neither fits. */
+  function paddingFor(map, box) {
+    const base = padding(map);
+    const plain = { top: base, right: base, bottom: base, left: base };
+    const gd = document.querySelector("#map .js-plotly-plot");
+    const legend = gd && gd.querySelector(".legend");
+    if (!legend) return plain;
+    const rect = legend.getBoundingClientRect();
+    if (!rect.width || !rect.height) return plain;
+    let best = null;
+    [
+      Object.assign({}, plain, { left: base + rect.width }),
+      Object.assign({}, plain, { bottom: base + rect.height }),
+    ].forEach((option) => {
+      const camera = map.cameraForBounds(box, { padding: option, maxZoom: MAX_ZOOM });
+      if (camera && (!best || camera.zoom > best.zoom)) best = { zoom: camera.zoom, padding: option };
+    });
+    return best ? best.padding : plain;
+  }
+
   function fit(map, bounds) {
     const [width, height] = size(map);
     if (!width || !height) return;
     const [west, south, east, north] = bounds;
+    const box = [
+      [west, south],
+      [east, north],
+    ];
     map.fitBounds(
-      [
-        [west, south],
-        [east, north],
-      ],
-      { padding: padding(map), animate: false, maxZoom: MAX_ZOOM },
+      box,
+      { padding: paddingFor(map, box), animate: false, maxZoom: MAX_ZOOM },
       { originalEvent: FIT_EVENT }
     );
     state.fittedKey = JSON.stringify(bounds);
