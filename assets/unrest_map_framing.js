@@ -15,13 +15,32 @@
   const FIT_EVENT = { type: "unrest-fit", unrestFit: true };
 
   const initial = new URLSearchParams(window.location.search);
-  // A link that carries a zoom (with or without a centre) keeps its camera.
-  const urlCamera = initial.has("zoom")
-    ? { lat: initial.get("lat"), lon: initial.get("lon"), zoom: initial.get("zoom") }
+  // A link that carries a valid zoom (with or without a centre) keeps its camera; the server
+  // ignores an invalid one (viewstate.parse_query), and so does the framing.
+  const within = (text, low, high) => text !== null && isFinite(Number(text)) && Number(text) >= low && Number(text) <= high;
+  const urlCamera = within(initial.get("zoom"), 0, 22)
+    ? {
+        lat: within(initial.get("lat"), -85, 85) ? initial.get("lat") : null,
+        lon: within(initial.get("lon"), -180, 180) ? initial.get("lon") : null,
+        zoom: initial.get("zoom"),
+      }
     : null;
 
+  /* A query's filter part, comparable however it was written (order, encoding; no camera). */
+  function filterPart(query) {
+    const params = new URLSearchParams(query || "");
+    ["lat", "lon", "zoom"].forEach((key) => params.delete(key));
+    return Array.from(params.entries())
+      .map(([key, value]) => key + "=" + value)
+      .sort()
+      .join("&");
+  }
+  const urlFilters = filterPart(window.location.search);
+
   const state = {
-    keepFirst: urlCamera !== null, // a URL camera wins over the first frame
+    // A URL camera wins over the frames sent while the URL's view is being restored; once the
+    // server's view equals the URL's, later filter changes frame as usual.
+    keepFirst: urlCamera !== null,
     userCamera: urlCamera !== null, // the camera is the user's (resize does not refit)
     urlCamera: urlCamera, // the URL's own numbers, until the user moves the map
     bounds: null, // the last frame the server sent
@@ -55,6 +74,7 @@
     map.on("movestart", (event) => {
       const original = event && event.originalEvent;
       if (original && !original.unrestFit) {
+        state.keepFirst = false;
         state.userCamera = true;
         state.urlCamera = null;
       }
@@ -138,7 +158,7 @@
   Object.assign(window.unrestMap, {
     /* map-frame or Reset -> fit. A frame equal to the one fitted is left alone (a selection or
        a page change re-sends it), so a camera the user set survives everything but a filter change. */
-    fitFrame: function (frame, _reset, home) {
+    fitFrame: function (frame, _reset, home, query) {
       const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id);
       const reset = triggered.includes("reset-button.n_clicks");
       if (frame) state.bounds = frame;
@@ -148,7 +168,7 @@
         state.urlCamera = null;
         if (home) state.bounds = home;
       } else if (state.keepFirst) {
-        state.keepFirst = false;
+        if (filterPart(query) === urlFilters) state.keepFirst = false; // the URL's view is restored
         state.fittedKey = JSON.stringify(state.bounds);
         return window.dash_clientside.no_update;
       } else if (!state.bounds || (state.userCamera && JSON.stringify(state.bounds) === state.fittedKey)) {

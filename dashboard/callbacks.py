@@ -247,6 +247,7 @@ def register_framing(app: Dash) -> None:
         Input("map-frame", "data"),
         Input("reset-button", "n_clicks"),
         State("map-home", "data"),
+        State("view-query", "data"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
