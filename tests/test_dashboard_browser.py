@@ -25,8 +25,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def app_started(dash_duo, dataset):
     dash_duo.start_server(create_app(dataset))
-    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
-    wait_map_loaded(dash_duo)
+    # Generous: the first view takes several callbacks (framing, cards), on a shared 2-core machine.
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=45)
+    wait_map_loaded(dash_duo, timeout=45)
     return dash_duo
 
 

@@ -32,8 +32,8 @@ def start_at(dash_duo, dataset, size: tuple[int, int], path: str = "/") -> None:
     dash_duo.start_server(create_app(dataset))
     if path != "/":
         dash_duo.driver.get(dash_duo.server_url + path)
-    dash_duo.wait_for_element("#incident-count b", timeout=20)
-    wait_map_loaded(dash_duo)
+    dash_duo.wait_for_element("#incident-count b", timeout=45)
+    wait_map_loaded(dash_duo, timeout=45)
 
 
 def corners_on_canvas(dash_duo, bounds) -> tuple[list[tuple[float, float]], tuple[int, int]]:
