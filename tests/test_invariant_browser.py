@@ -18,6 +18,7 @@ from selenium.common.exceptions import (
     ElementNotInteractableException,
     MoveTargetOutOfBoundsException,
     StaleElementReferenceException,
+    TimeoutException,
 )
 from selenium.webdriver.common.keys import Keys
 
@@ -153,6 +154,19 @@ def run_event(dash_duo, incidents, rng: random.Random) -> str:
     return kind
 
 
+def pause(dash_duo, history: list[str]) -> None:
+    """Stop a running Play (it may also have stopped at the end by itself). A click that lands
+    while the page re-renders is lost, so try again; the button flips in the browser."""
+    for _ in range(4):
+        if not snapshot(dash_duo)["playing"]:
+            return
+        _safely(lambda: dash_duo.find_element("#play-button").click())
+        history.append("pause")
+        with contextlib.suppress(TimeoutException):
+            wait_until(dash_duo, lambda: not snapshot(dash_duo)["playing"], 8)
+    raise AssertionError(f"Play did not pause, after events {history[-12:]}")
+
+
 def test_random_event_sequences_never_leave_a_stale_map(dash_duo, dataset, incidents):
     dash_duo.driver.set_window_size(1280, 1000)
     dash_duo.start_server(create_app(dataset))
@@ -169,11 +183,7 @@ def test_random_event_sequences_never_leave_a_stale_map(dash_duo, dataset, incid
             for _ in range(min(burst, EVENTS_PER_RUN - done)):
                 history.append(run_event(dash_duo, incidents, rng))
                 done += 1
-            # Stop a running Play (it may also have stopped at the end by itself).
-            if snapshot(dash_duo)["playing"]:
-                _safely(lambda: dash_duo.find_element("#play-button").click())
-                history.append("pause")
-            wait_until(dash_duo, lambda: not snapshot(dash_duo)["playing"], 10, "Play did not pause")
+            pause(dash_duo, history)
             check_invariant(dash_duo, incidents, history)
         total += done
     assert total >= 200
