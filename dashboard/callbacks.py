@@ -103,6 +103,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("scrub-points", "data"),
         Output("map-frame", "data"),
         Output("map-focus", "data"),
+        Output("outside-note", "children"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),

@@ -57,7 +57,14 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             html.Header(
                 [
                     html.H1(["unrest-map ", html.Span(dataset.title, className="dataset-title")]),
-                    html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
+                    html.Div(
+                        [
+                            html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
+                            # Incidents outside the boundary layer, named, one click each (view.py).
+                            html.Div(id="outside-note", className="outside-note"),
+                        ],
+                        className="counts",
+                    ),
                 ],
                 className="topbar",
             ),

@@ -306,8 +306,7 @@ def view_outputs(
         map_patch,
         timeline,
         [html.B(f"{len(visible):,}"), f" of {len(incidents):,} incidents in view"]
-        + ([aggregate_note] if figures.is_aggregated(visible) else [])
-        + outside_note(visible, incidents, rows),
+        + ([aggregate_note] if figures.is_aggregated(visible) else []),
         f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
         facet_options(list(EVENT_TYPES), counts["event_types"]),
         facet_options(sorted(choices.sides), counts["sides"]),
@@ -327,6 +326,9 @@ def view_outputs(
         scrub,
         frame,
         focus_of(incident),
+        # Apart from the count, which a slider drag redraws in the browser: the note's buttons
+        # then stay put (a pattern-matching Input would fire on every drag step otherwise).
+        outside_note(visible, incidents, rows),
     )
 
 
@@ -392,7 +394,7 @@ def outside_note(visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarra
         )
     more = [f" and {count - OUTSIDE_NAMED:,} more"] if count > OUTSIDE_NAMED else []
     noun = "incident" if count == 1 else "incidents"
-    return [html.Span([f" · {count:,} {noun} outside the map: ", *buttons, *more], className="outside-note")]
+    return [f"{count:,} {noun} outside the map: ", *buttons, *more]
 
 
 def focus_of(incident: pd.Series | None) -> dict | None:

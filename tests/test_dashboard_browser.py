@@ -264,7 +264,7 @@ def test_play_advances_the_window(app_started):
     dash_duo.wait_for_text_to_equal("#date-range-label", "17 Feb 2008 – 29 Feb 2008", timeout=10)
     dash_duo.find_element("#play-button").click()
     wait_until(
-        dash_duo, lambda: dash_duo.find_element("#date-range-label").text.startswith("19 Feb 2008"), 20
+        dash_duo, lambda: dash_duo.find_element("#date-range-label").text.startswith("19 Feb 2008"), 60
     )
     assert dash_duo.find_element("#play-button").text == "❚❚ Pause"
     dash_duo.find_element("#play-button").click()

@@ -15,7 +15,7 @@ from geodata.filters import ViewFilter, apply_filter, filter_mask
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
 #: Positions in view_outputs' tuple (the update callback's output order).
-COUNT, FRAME, FOCUS = 2, 14, 15
+COUNT, FRAME, FOCUS, OUTSIDE = 2, 14, 15, 16
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +63,10 @@ def test_only_outside_incidents_are_framed_themselves(context, dataset, incident
 def test_incidents_outside_the_map_are_named_and_one_click_away(context, incidents):
     outside = incidents[incidents["outside_boundaries"]]
     assert len(outside) == 1  # Belgrade
-    header = str(_outputs(context)[COUNT])
+    header = str(_outputs(context)[OUTSIDE])
     assert "1 incident outside the map" in header and "Belgrade, 6 Mar 2008" in header
     assert f"'id': '{outside['id'].iloc[0]}'" in header  # a button that selects it
-    march = _outputs(context, window=[30, 60])[COUNT]  # Belgrade is not in this window
+    march = _outputs(context, window=[30, 60])[OUTSIDE]  # Belgrade is not in this window
     assert "outside the map" not in str(march)
 
 

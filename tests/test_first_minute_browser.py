@@ -181,7 +181,7 @@ def test_a_filter_frames_its_incidents_and_selection_comes_into_view(dash_duo, d
     wait_until(dash_duo, lambda: fully_inside(dash_duo, kosovo(dataset)), 15)
     # The Belgrade incident is outside the boundary layer: named in the header, one click away.
     outside = incidents[incidents["outside_boundaries"]].iloc[0]
-    link = dash_duo.find_element("#incident-count .outside-link")
+    link = dash_duo.find_element("#outside-note .outside-link")
     assert outside["place_name"] in link.text
     link.click()
     dash_duo.wait_for_text_to_equal("#incident-details .incident-id", outside["id"], timeout=10)
