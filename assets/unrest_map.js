@@ -253,9 +253,19 @@
   window.unrestMap.exportRequest = function (nClicks) {
     const map = document.getElementById("map");
     const box = map ? map.getBoundingClientRect() : { width: 1200, height: 900 };
+    // The camera on screen, also when it is the automatic framing (which the URL leaves out).
+    const params = new URLSearchParams(window.location.search);
+    const gd = map && map.querySelector(".js-plotly-plot");
+    const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    if (!params.has("zoom") && sub && sub.map) {
+      const center = sub.map.getCenter();
+      params.set("lat", center.lat.toFixed(4));
+      params.set("lon", center.lng.toFixed(4));
+      params.set("zoom", sub.map.getZoom().toFixed(2));
+    }
     return {
       n: nClicks,
-      query: window.location.search.replace(/^\?/, ""),
+      query: params.toString(),
       screen: [Math.round(box.width), Math.round(box.height)],
     };
   };
