@@ -2,7 +2,9 @@
    They run in the browser so a drag step, a play tick or a map pan costs no server round trip. */
 (function () {
   "use strict";
-  const SPEEDS = { Slow: 1200, Normal: 600, Fast: 250 };
+  // Days per second (layout.SPEEDS): one tick is one day.
+  const SPEEDS = { Slow: 1, Normal: 3, Fast: 6 };
+  const PLAY_WINDOW_DAYS = 7; // the moving window Play starts with from the full period
   const noUpdate = () => window.dash_clientside.no_update;
 
   function mapDiv() {
@@ -74,6 +76,7 @@
     });
     const unknown = detailed ? rows.filter((i) => points.unknown[i]) : [];
     data[index.unknown_casualties] = Object.assign({}, data[index.unknown_casualties], pick(unknown));
+    coLocated(data, store, points, detailed ? rows : []);
     const ringed = detailed ? rows.filter((i) => points.halo[i] > 0) : [];
     const halo = data[index.approximate];
     data[index.approximate] = Object.assign({}, halo, pick(ringed), {
@@ -82,8 +85,28 @@
     });
   }
 
-  /* Municipality shading by the number of incidents at `rows` (when the toggle is on). */
-  function shadeByCount(data, store, points, rows) {
+  /* The count badges, as figures.co_located draws them: spots holding two or more incidents. */
+  function coLocated(data, store, points, rows) {
+    const index = store.trace_index.co_located;
+    if (index === undefined || !data[index]) return;
+    const cell = store.spot_degrees;
+    const spots = new Map();
+    rows.forEach((i) => {
+      const key = Math.floor(points.lat[i] / cell) + "," + Math.floor(points.lon[i] / cell);
+      const spot = spots.get(key);
+      if (spot) spot.n += 1;
+      else spots.set(key, { i: i, n: 1 });
+    });
+    const crowded = Array.from(spots.values()).filter((spot) => spot.n > 1);
+    data[index] = Object.assign({}, data[index], {
+      lat: crowded.map((spot) => points.lat[spot.i]),
+      lon: crowded.map((spot) => points.lon[spot.i]),
+      text: crowded.map((spot) => String(spot.n)),
+    });
+  }
+
+  /* Municipality counts at `rows`: always for the hover, as the shading when the toggle is on. */
+  function shadeByCount(data, store, points, rows, shade) {
     const index = store.trace_index.municipalities;
     const choropleth = data[index];
     const count = (choropleth.locations || []).length;
@@ -93,7 +116,12 @@
       const m = points.municipality[i];
       if (m !== NO_MUNICIPALITY && m < count) z[m] += 1;
     });
-    data[index] = Object.assign({}, choropleth, { z: z, zmin: 0, zmax: Math.max(1, ...z) });
+    data[index] = Object.assign(
+      {},
+      choropleth,
+      { customdata: z.slice() },
+      shade ? { z: z, zmin: 0, zmax: Math.max(1, ...z) } : {}
+    );
   }
 
   window.unrestMap = {
@@ -117,7 +145,7 @@
       if (gd && gd.data && window.Plotly) {
         const data = gd.data.slice();
         markerTraces(data, store, points, rows);
-        if (shade && shade.length) shadeByCount(data, store, points, rows);
+        shadeByCount(data, store, points, rows, Boolean(shade && shade.length));
         window.Plotly.react(gd, data, gd.layout);
       }
       const timeline = timelineDiv();
@@ -135,22 +163,42 @@
     },
 
 
-    /* Play button and speed choice -> timer on/off, button label, interval. */
-    togglePlay: function (nClicks, speed, disabled) {
+    /* Play button and speed choice -> timer on/off, button label, interval, and where to start.
+       From the full period Play starts a 7-day window (or, cumulative, the first day) at the
+       first day; at the end it starts again from the beginning. */
+    togglePlay: function (nClicks, speed, disabled, value, max, mode) {
       const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id);
-      const interval = SPEEDS[speed] || SPEEDS.Normal;
+      const interval = Math.round(1000 / (SPEEDS[speed] || SPEEDS.Normal));
       if (triggered.includes("play-speed.value")) {
-        return [noUpdate(), noUpdate(), interval];
+        return [noUpdate(), noUpdate(), interval, noUpdate()];
       }
-      const playing = disabled; // it was stopped, so now it plays
-      return [!playing, playing ? "❚❚ Pause" : "▶ Play", interval];
+      if (!disabled) return [true, "▶ Play", interval, noUpdate()]; // playing: pause
+      let [low, high] = value || [0, max];
+      let start = noUpdate();
+      const cumulative = mode === "cumulative";
+      if (low === 0 && high >= max) {
+        start = cumulative ? [0, 0] : [0, Math.min(PLAY_WINDOW_DAYS - 1, max)];
+      } else if (high >= max) {
+        start = cumulative ? [0, 0] : [0, high - low];
+      }
+      return [false, "❚❚ Pause", interval, start];
     },
 
-    /* One tick: move the window one day (moving window) or grow it (cumulative). */
+    /* One tick: move the window one day (moving window) or grow it (cumulative), but only once
+       the map has drawn the current window (the server tags its map update with it, and
+       MapLibre has finished): every day is shown, none skipped, and the map never runs ahead
+       of or behind the count, the facets and the table. A slow machine plays slower. */
     playStep: function (nIntervals, value, max, mode) {
       let [low, high] = value || [0, max];
       if (high >= max) {
         return [noUpdate(), true, "▶ Play"];
+      }
+      const gd = mapDiv();
+      const drawn = gd && gd.layout && gd.layout.meta && gd.layout.meta.window;
+      const subplot = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+      const busy = subplot && subplot.map && !subplot.map.loaded();
+      if (!drawn || drawn[0] !== low || drawn[1] !== high || busy) {
+        return [noUpdate(), noUpdate(), noUpdate()];
       }
       if (mode === "cumulative") {
         high = high + 1;
@@ -158,20 +206,19 @@
         low = low + 1;
         high = high + 1;
       }
-      const done = high >= max;
-      return [[low, high], done, done ? "▶ Play" : "❚❚ Pause"];
+      return [[low, high], noUpdate(), noUpdate()];
     },
 
     /* Keep the address bar equal to the view (filters from the server, camera from the map).
        replaceState: no reload, no history entry per slider step. */
     writeUrl: function (query, relayout) {
       const params = new URLSearchParams(query || "");
-      const gd = mapDiv();
-      const camera = gd && gd._fullLayout && gd._fullLayout.map;
-      if (camera && camera.center) {
-        params.set("lat", Number(camera.center.lat).toFixed(4));
-        params.set("lon", Number(camera.center.lon).toFixed(4));
-        params.set("zoom", Number(camera.zoom).toFixed(2));
+      // Only a camera the user chose: the automatic framing depends on the window's size.
+      const camera = window.unrestMap.cameraParams ? window.unrestMap.cameraParams() : null;
+      if (camera) {
+        params.set("lat", camera.lat);
+        params.set("lon", camera.lon);
+        params.set("zoom", camera.zoom);
       }
       const search = params.toString();
       const url = window.location.pathname + (search ? "?" + search : "");
@@ -206,9 +253,19 @@
   window.unrestMap.exportRequest = function (nClicks) {
     const map = document.getElementById("map");
     const box = map ? map.getBoundingClientRect() : { width: 1200, height: 900 };
+    // The camera on screen, also when it is the automatic framing (which the URL leaves out).
+    const params = new URLSearchParams(window.location.search);
+    const gd = map && map.querySelector(".js-plotly-plot");
+    const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    if (!params.has("zoom") && sub && sub.map) {
+      const center = sub.map.getCenter();
+      params.set("lat", center.lat.toFixed(4));
+      params.set("lon", center.lng.toFixed(4));
+      params.set("zoom", sub.map.getZoom().toFixed(2));
+    }
     return {
       n: nClicks,
-      query: window.location.search.replace(/^\?/, ""),
+      query: params.toString(),
       screen: [Math.round(box.width), Math.round(box.height)],
     };
   };

@@ -166,6 +166,7 @@ class User:
             "selected-id.data": None,
             "incident-table.page_current": 0,
             "incident-table.sort_by": [],
+            "area-filter.data": None,  # no Box/Lasso area drawn
         }
 
     def next_action(self) -> str:

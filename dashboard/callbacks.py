@@ -10,10 +10,18 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
 
 from dashboard import figures
-from dashboard.view import day_offset, view_context, view_from_controls, view_outputs, window_bounds
+from dashboard.area import area_from_selection, area_mask
+from dashboard.municipality import in_view_count, municipality_card
+from dashboard.view import (
+    day_offset,
+    view_context,
+    view_from_controls,
+    view_outputs,
+    visible_incidents,
+    window_bounds,
+)
 from dashboard.viewstate import parse_query
 from geodata.dataset import Dataset
-from geodata.filters import apply_filter
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.
 VIEW_CONTROLS = (
@@ -26,6 +34,7 @@ VIEW_CONTROLS = (
     ("filter-text", "value"),
     ("shade-toggle", "value"),
     ("selected-id", "data"),
+    ("area-filter", "data"),
 )
 
 FILTER_INPUTS = [
@@ -42,7 +51,7 @@ FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INP
 
 def register_callbacks(app: Dash, dataset: Dataset) -> None:
     context = view_context(dataset)
-    days, choices, incidents = context.days, context.choices, dataset.incidents
+    days, choices = context.days, context.choices
 
     @app.callback(
         *[Output(component, prop) for component, prop in VIEW_CONTROLS],
@@ -71,6 +80,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             view.text,
             ["yes"] if state.shade else [],
             state.selected,
+            [list(vertex) for vertex in state.area] or None,
             [html.P(n) for n in notices],
             "notice" if notices else "notice hidden",
             camera,
@@ -91,11 +101,15 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("incident-details", "children"),
         Output("view-query", "data"),
         Output("scrub-points", "data"),
+        Output("map-frame", "data"),
+        Output("map-focus", "data"),
+        Output("outside-note", "children"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
         Input("incident-table", "page_current"),
         Input("incident-table", "sort_by"),
+        Input("area-filter", "data"),
         prevent_initial_call="initial_duplicate",
     )
     def update_view(*controls):
@@ -105,27 +119,24 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
 
     @app.callback(
         Output("selected-id", "data", allow_duplicate=True),
-        Output("filter-municipality", "value", allow_duplicate=True),
+        Output("clicked-municipality", "data"),
         Input("map", "clickData"),
         Input("incident-table", "active_cell"),
         Input("prev-button", "n_clicks"),
         Input("next-button", "n_clicks"),
         Input({"type": "place-incident", "id": ALL}, "n_clicks"),
         State("selected-id", "data"),
+        State("area-filter", "data"),
         *FILTER_STATES,
         prevent_initial_call=True,
     )
-    def select(click, active_cell, _prev, _next, _place_clicks, selected_id, *controls):
-        """Which incident is selected; a click on a municipality toggles its filter."""
+    def select(click, active_cell, _prev, _next, _place_clicks, selected_id, area, *controls):
+        """Which incident is selected; a click on a municipality shows its card (never filters)."""
         trigger = ctx.triggered_id
-        municipalities = controls[3]
         if trigger == "map":
             point = (click or {}).get("points", [{}])[0]
             if point.get("curveNumber") == figures.TRACE_INDEX["municipalities"]:
-                name = point.get("location")
-                current = list(municipalities or [])
-                toggled = [m for m in current if m != name] if name in current else [*current, name]
-                return no_update, toggled
+                return no_update, point.get("location")
             # The browser holds no ids: map the clicked point back through the same view.
             trace = (
                 figures.MAP_TRACES[point["curveNumber"]]
@@ -135,7 +146,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             index = point.get("pointIndex", point.get("pointNumber"))
             if trace is None or not isinstance(index, int):
                 return no_update, no_update
-            visible = apply_filter(incidents, view_from_controls(days, *controls))
+            visible = visible_incidents(context, controls, area)
             rows = figures.trace_rows(visible, trace)
             return (
                 (str(rows["id"].iloc[index]), no_update) if 0 <= index < len(rows) else (no_update, no_update)
@@ -144,9 +155,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             row_id = (active_cell or {}).get("row_id")
             return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)
         if trigger in ("prev-button", "next-button"):
-            visible_ids = (
-                apply_filter(incidents, view_from_controls(days, *controls))["id"].astype(str).tolist()
-            )
+            visible_ids = visible_incidents(context, controls, area)["id"].astype(str).tolist()
             if not visible_ids:
                 return no_update, no_update
             step = -1 if trigger == "prev-button" else 1
@@ -181,16 +190,20 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         prevent_initial_call=True,
     )
     def reset(_clicks):
-        return [0, len(days) - 1], [], [], [], [], [], "", [], None
+        return [0, len(days) - 1], [], [], [], [], [], "", [], None, None
 
     app.clientside_callback(
         "window.unrestMap.togglePlay",
         Output("play-timer", "disabled"),
         Output("play-button", "children"),
         Output("play-timer", "interval"),
+        Output("date-range", "value", allow_duplicate=True),
         Input("play-button", "n_clicks"),
         Input("play-speed", "value"),
         State("play-timer", "disabled"),
+        State("date-range", "value"),
+        State("date-range", "max"),
+        State("play-mode", "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
@@ -215,9 +228,90 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         State("shade-toggle", "value"),
         prevent_initial_call=True,
     )
+    register_framing(app)
+    register_municipality_card(app, dataset)
+    register_area_filter(app)
     app.clientside_callback(
         "window.unrestMap.writeUrl",
         Output("url-written", "data"),
         Input("view-query", "data"),
         Input("map", "relayoutData"),
     )
+
+
+def register_framing(app: Dash) -> None:
+    """The camera, in the browser: fit the frame the server sends to the map's own size (and
+    again on Reset and on resize), and bring a selected incident into view."""
+    app.clientside_callback(
+        "window.unrestMap.fitFrame",
+        Output("map-framed", "data"),
+        Input("map-frame", "data"),
+        Input("reset-button", "n_clicks"),
+        State("map-home", "data"),
+        State("view-query", "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "window.unrestMap.focusIncident",
+        Output("map-framed", "data", allow_duplicate=True),
+        Input("map-focus", "data"),
+        prevent_initial_call=True,
+    )
+
+
+def register_municipality_card(app: Dash, dataset: Dataset) -> None:
+    """The clicked municipality's card, its count in view, and its explicit "Show only" filter."""
+    days = view_context(dataset).days
+
+    @app.callback(
+        Output("municipality-details", "children"),
+        Input("clicked-municipality", "data"),
+        Input("area-filter", "data"),
+        *FILTER_INPUTS,
+    )
+    def card(name, area, *controls):
+        view = view_from_controls(days, *controls)
+        count = in_view_count(dataset, view, name, area_mask(dataset.incidents, area)) if name else 0
+        return municipality_card(dataset, name, view, count)
+
+    @app.callback(
+        Output("filter-municipality", "value", allow_duplicate=True),
+        Output("clicked-municipality", "data", allow_duplicate=True),
+        Input({"type": "show-only-municipality", "name": ALL}, "n_clicks"),
+        Input({"type": "municipality-close", "name": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def show_only(_show, _close):
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+            return no_update, no_update
+        if trigger["type"] == "municipality-close":
+            return no_update, None
+        return [trigger["name"]], no_update
+
+
+def register_area_filter(app: Dash) -> None:
+    """Box and Lasso select on the map become a filter (the incidents inside the shape)."""
+
+    @app.callback(
+        Output("area-filter", "data", allow_duplicate=True),
+        Input("map", "selectedData"),
+        Input("area-clear", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def area_from_map(selection, _clear):
+        if ctx.triggered_id == "area-clear":
+            return None
+        # A deselection (double click) leaves the filter: it is cleared by its own button or Reset.
+        area = area_from_selection(selection)
+        return area if area is not None else no_update
+
+    @app.callback(
+        Output("area-filter-chip", "className"),
+        Output("area-filter-text", "children"),
+        Input("area-filter", "data"),
+    )
+    def chip(area):
+        if not area:
+            return "area-chip hidden", ""
+        return "area-chip", f"Map area: inside the drawn shape ({len(area)} corners)"

@@ -34,6 +34,7 @@ MAP_TRACES = (
     "selected",
     *EVENT_TYPES,
     "unknown_casualties",
+    "co_located",
 )
 TRACE_INDEX = {name: index for index, name in enumerate(MAP_TRACES)}
 EVENT_TRACES = tuple(EVENT_TYPES)
@@ -169,6 +170,25 @@ def halo_sizes(visible: pd.DataFrame) -> np.ndarray:
     return sizes.to_numpy(dtype=np.uint8)
 
 
+#: Incidents in one grid cell of this many degrees (about 500 m) count as one spot on the map.
+SPOT_DEGREES = 0.005
+
+
+def co_located(visible: pd.DataFrame) -> dict[str, np.ndarray]:
+    """One badge per spot holding two or more visible incidents: where (the spot's first incident)
+    and how many, so a marker hiding others says so. Clicking there lists them all (details)."""
+    lat = visible["lat"].to_numpy(np.float64)
+    lon = visible["lon"].to_numpy(np.float64)
+    if not len(visible):
+        return {"lat": lat, "lon": lon, "count": np.zeros(0, dtype=np.int64)}
+    keys = np.floor(lat / SPOT_DEGREES).astype(np.int64) * 1_000_003 + np.floor(lon / SPOT_DEGREES).astype(
+        np.int64
+    )
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    crowded = counts > 1
+    return {"lat": lat[first[crowded]], "lon": lon[first[crowded]], "count": counts[crowded]}
+
+
 def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
     """Data of every trace that changes with the view, keyed by trace name.
 
@@ -194,6 +214,12 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
         "lon": lon[halo],
         "marker": {"size": rings[halo], "color": style.APPROXIMATE_HALO},
     }
+    spots = co_located(visible) if detailed else co_located(visible.iloc[:0])
+    updates["co_located"] = {
+        "lat": spots["lat"].astype(np.float32),
+        "lon": spots["lon"].astype(np.float32),
+        "text": [f"{n}" for n in spots["count"].tolist()],
+    }
     chosen = incident_position(dataset.incidents, selected_id)
     updates["selected"] = {
         "lat": dataset.incidents["lat"].to_numpy()[[] if chosen is None else [chosen]],
@@ -214,6 +240,7 @@ def municipality_shading(
     municipalities = dataset.boundaries.municipalities if dataset.boundaries else None
     if municipalities is None:
         return {"z": []}
+    # The hover always tells the real count in view, whatever the shading shows.
     counts = municipalities["name"].map(visible["municipality"].value_counts()).fillna(0).to_numpy(float)
     north = municipalities["north_kosovo"].to_numpy(dtype=bool)
     line = {
@@ -306,7 +333,7 @@ def map_figure(
             featureidkey="properties.name",
             locations=[] if municipalities is None else municipalities["name"].tolist(),
             text=list(hover_names),
-            hovertemplate="%{text}<br>%{customdata} incidents<extra></extra>",
+            hovertemplate="<b>%{text}</b><br>Incidents in view: %{customdata}<extra></extra>",
             marker={"line": {"color": style.BOUNDARY_LINE, "width": style.BOUNDARY_WIDTH}},
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
             showlegend=False,
@@ -361,8 +388,21 @@ def map_figure(
             name="Casualties unknown (white centre)",
             mode="markers",
             marker={"size": style.UNKNOWN_MARK_SIZE, "color": "white"},
-            hovertemplate=hover_template("Casualties unknown"),
+            # The event's own marker under it answers hover and clicks (title: the event type).
+            hoverinfo="skip",
             legendrank=950,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
+            name="Incidents on one spot",
+            # A dark disc with the count, over the spot (a text offset breaks static export).
+            # Not hoverable: a click there lands on the incidents under it and lists them all.
+            mode="markers+text",
+            marker={"size": 17, "color": style.BADGE_FILL},
+            textfont={"size": 11, "color": style.BADGE_TEXT},
+            hoverinfo="skip",
+            showlegend=False,
         )
     )
     apply_dynamic(fig, dataset, visible, selected_id, shade_by_count)

@@ -12,12 +12,31 @@ from dashboard.details import dataset_summary
 from dashboard.downloads import download_controls
 from dashboard.export_panel import export_panel
 from dashboard.legend import empty_state, legend_panel, type_counts, view_summary
-from dashboard.view import TABLE_PAGE_SIZE, choices_of, days_of, facet_options, municipality_choices
+from dashboard.view import (
+    TABLE_PAGE_SIZE,
+    choices_of,
+    days_of,
+    facet_options,
+    home_bounds,
+    municipality_choices,
+)
 from geodata.dataset import Dataset
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
-#: Play speeds: milliseconds between steps.
-SPEEDS = {"Slow": 1200, "Normal": 600, "Fast": 250}
+#: Play speeds in days per second: one step is one day (the same table is in unrest_map.js).
+SPEEDS = {"Slow": 1, "Normal": 3, "Fast": 6}
+
+
+def speed_options() -> list[dict]:
+    """The play speeds, each labelled with its rate ("Normal · 3 days/s")."""
+    return [
+        {"label": f"{name} · {rate} day{'s' if rate > 1 else ''}/s", "value": name}
+        for name, rate in SPEEDS.items()
+    ]
+
+
+#: Days in the moving window Play starts with from the full period.
+PLAY_WINDOW_DAYS = 7
 
 
 def build_layout(dataset: Dataset, basemap: str) -> html.Div:
@@ -40,7 +59,14 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
             dcc.Store(id="view-query", data=""),
             dcc.Store(id="scrub-points", data=None),
             dcc.Store(id="url-written"),
-            dcc.Interval(id="play-timer", interval=SPEEDS["Normal"], disabled=True),
+            # The camera: bounds to fit and the selected incident's place (view.py); JS fits.
+            dcc.Store(id="map-frame", data=None),
+            dcc.Store(id="map-home", data=home_bounds(dataset)),
+            dcc.Store(id="map-focus", data=None),
+            dcc.Store(id="clicked-municipality", data=None),
+            dcc.Store(id="area-filter", data=None),
+            dcc.Store(id="map-framed", data=None),
+            dcc.Interval(id="play-timer", interval=1000 // SPEEDS["Normal"], disabled=True),
             html.Header(
                 [
                     html.H1(["unrest-map ", html.Span(dataset.title, className="dataset-title")]),
@@ -52,7 +78,14 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                         **{"aria-controls": "filters", "aria-expanded": "false"},
                     ),
                     # --- end layout branch ---
-                    html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
+                    html.Div(
+                        [
+                            html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
+                            # Incidents outside the boundary layer, named, one click each (view.py).
+                            html.Div(id="outside-note", className="outside-note"),
+                        ],
+                        className="counts",
+                    ),
                 ],
                 className="topbar",
             ),
@@ -79,6 +112,20 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                     ),
                                 ],
                                 className="aside-head",
+                            ),
+                            # The Box/Lasso spatial filter, shown with the others (area.py).
+                            html.Div(
+                                [
+                                    html.Span(id="area-filter-text"),
+                                    html.Button(
+                                        "✕ Clear",
+                                        id="area-clear",
+                                        className="small",
+                                        title="Remove the map-area filter",
+                                    ),
+                                ],
+                                id="area-filter-chip",
+                                className="area-chip hidden",
                             ),
                             html.Label("Search (descriptions, places, actors)", htmlFor="filter-text"),
                             dcc.Input(
@@ -151,12 +198,16 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 id="map",
                                 figure=map_fig,
                                 className="map",
-                                style={"height": "560px"},
+                                # Never taller than the window: the framed country stays on screen.
+                                style={"height": "clamp(300px, calc(100vh - 150px), 560px)"},
                                 config={
                                     "responsive": True,
                                     "scrollZoom": True,
                                     "displaylogo": False,
-                                    "modeBarButtonsToRemove": ["toImage"],
+                                    # Only what works here: zoom, pan, box/lasso filter.
+                                    # No cloud upload; the camera reset is the Reset button's.
+                                    "showSendToCloud": False,
+                                    "modeBarButtonsToRemove": ["toImage", "sendChartToCloud", "resetViewMap"],
                                 },
                             ),
                             # --- layout branch: empty state over the map, legend under it ---
@@ -211,7 +262,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                             ),
                                             dcc.Dropdown(
                                                 id="play-speed",
-                                                options=list(SPEEDS),
+                                                options=speed_options(),
                                                 value="Normal",
                                                 clearable=False,
                                                 className="speed",
@@ -247,6 +298,8 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 ],
                                 className="aside-head",
                             ),
+                            # What a click on a municipality shows (municipality.py).
+                            html.Div(id="municipality-details", className="municipality-card"),
                             html.Div(id="incident-details", className="details"),
                             # layout branch: the opening state, shown while nothing is selected (theme.css)
                             dataset_summary(everything, dataset.title),

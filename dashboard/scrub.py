@@ -46,6 +46,7 @@ def scrub_points(dataset: Dataset, frame: pd.DataFrame, days: pd.DatetimeIndex) 
         "trace_index": figures.TRACE_INDEX,
         "event_traces": list(figures.EVENT_TRACES),
         "detail_limit": figures.DETAIL_LIMIT,
+        "spot_degrees": figures.SPOT_DEGREES,
         "day_start": figures.typed_array(figures.day_numbers(frame["date_start"], first), "i4"),
         "day_end": figures.typed_array(figures.day_numbers(frame["date_end"], first), "i4"),
         "trace": figures.typed_array(trace, "u1"),

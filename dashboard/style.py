@@ -26,13 +26,17 @@ NORTH_FILL: Final = "#c9d6e8"
 BOUNDARY_LINE: Final = "#8a8577"
 COUNTRY_LINE: Final = "#3d3a33"
 SELECTED_RING: Final = "#111111"
-APPROXIMATE_HALO: Final = "rgba(80, 80, 80, 0.16)"
+#: Faint: a ring says "somewhere around here" and must not hide the labels or markers under it.
+APPROXIMATE_HALO: Final = "rgba(80, 80, 80, 0.08)"
+#: The number next to a place where several incidents are drawn on one spot.
+BADGE_TEXT: Final = "#ffffff"
+BADGE_FILL: Final = "rgba(30, 30, 30, 0.85)"
 
 #: Marker diameter in pixels: zero casualties is the smallest; unknown has its own look.
 MIN_MARKER: Final = 9
 MAX_MARKER: Final = 34
 #: Halo diameter for approximate locations, by location precision.
-HALO_SIZE: Final = {"town": 30, "region": 54}
+HALO_SIZE: Final = {"town": 24, "region": 38}
 
 
 def marker_size(casualties: float) -> float:

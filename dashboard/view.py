@@ -14,6 +14,7 @@ import pandas as pd
 from dash import html, no_update
 
 from dashboard import figures
+from dashboard.area import area_mask, area_to_param, clean_area
 from dashboard.choices import choices_of
 from dashboard.details import details_panel
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
@@ -65,6 +66,23 @@ def view_from_controls(
         casualties_only=bool(casualties),
         text=(text or "").strip()[:200],
     )
+
+
+def view_masks(incidents: pd.DataFrame, view: ViewFilter, area: list | None) -> dict[str, np.ndarray]:
+    """One mask per active filter, the drawn area (under 'area') included."""
+    masks = component_masks(incidents, view)
+    inside = area_mask(incidents, area)
+    if inside is not None:
+        masks["area"] = inside
+    return masks
+
+
+def visible_incidents(context: ViewContext, controls: tuple, area: list | None) -> pd.DataFrame:
+    """The incidents in view (every column) for the filter controls, in the FILTER_INPUTS order,
+    and the drawn area: what clicks and Previous/Next map back through."""
+    incidents = context.dataset.incidents
+    view = view_from_controls(context.days, *controls)
+    return incidents[combine(view_masks(incidents, view, area), length=len(incidents))]
 
 
 def window_bounds(days: pd.DatetimeIndex, window) -> tuple[int, int]:
@@ -213,6 +231,7 @@ def view_outputs(
     selected_id: str | None,
     page: int | None = 0,
     sort_by: list[dict] | None = None,
+    area: list | None = None,
     dates_only: bool = False,
 ) -> tuple:
     """Everything one view update sends, from the control values (the update callback's body).
@@ -224,15 +243,18 @@ def view_outputs(
     incidents = dataset.incidents
     view = view_from_controls(days, window, event_types, sides, municipalities, place_kinds, casualties, text)
     # One mask per filter, reused for the view, the histogram and every facet count.
-    masks = component_masks(incidents, view)
+    masks = view_masks(incidents, view, area)
     rows = np.flatnonzero(combine(masks, length=len(incidents)))
     visible = take_rows(incidents, rows, VIEW_COLUMNS)
     low, high = window_bounds(days, window)
     shown_window = (days[low].date(), days[high].date())
     if dates_only:
         timeline, scrub = figures.timeline_window_patch(shown_window), no_update
+        frame = no_update  # the map frames the other filters only: Play does not move the camera
     else:  # the histogram shows the other filters over the whole period, with the window shaded
         counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
+        # A drawn area does not move the camera: it was drawn on what the user sees.
+        frame = frame_bounds(dataset, counted, narrowed=any(name not in ("dates", "area") for name in masks))
         # The same incidents go to the browser for slider drags, when few enough.
         small = len(counted) <= CLIENT_LIMIT
         undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
@@ -243,14 +265,26 @@ def view_outputs(
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
     position = (int(where[0]), len(visible)) if len(where) else None
     same_place = near(visible, incident) if incident is not None else None
-    state = ViewState(filter=view, selected=selected_id if incident is not None else None, shade=bool(shade))
+    area = clean_area(area) if area else None
+    state = ViewState(
+        filter=view,
+        selected=selected_id if incident is not None else None,
+        shade=bool(shade),
+        area=tuple((lon, lat) for lon, lat in area or ()),
+    )
     aggregate_note = html.Span(
         f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
-        "click a municipality for single incidents",
+        "click a municipality and 'Show only' it for single incidents",
         className="aggregate-note",
     )
+    map_patch = figures.map_patch(dataset, visible, selected_id, bool(shade))
+    # The map says which window it has drawn: Play steps on only once it has (unrest_map.js).
+    map_patch["layout"]["meta"] = {"window": [low, high]}
+    # A new drawn area (or none) drops the selection outline and dimming: the filter replaces them.
+    map_patch["layout"]["selectionrevision"] = area_to_param(area) or "none"
+    map_patch["layout"]["selections"] = []
     return (
-        figures.map_patch(dataset, visible, selected_id, bool(shade)),
+        map_patch,
         timeline,
         [html.B(f"{len(visible):,}"), f" of {len(incidents):,} incidents in view"]
         + ([aggregate_note] if figures.is_aggregated(visible) else []),
@@ -271,7 +305,84 @@ def view_outputs(
         ),
         to_query(state, choices),
         scrub,
+        frame,
+        focus_of(incident),
+        # Apart from the count, which a slider drag redraws in the browser: the note's buttons
+        # then stay put (a pattern-matching Input would fire on every drag step otherwise).
+        outside_note(visible, incidents, rows),
     )
+
+
+#: The map opens on these bounds when there is no boundary layer and no incident.
+WORLD_BOUNDS = (-180.0, -85.0, 180.0, 85.0)
+
+
+def _bounds_of(lon: np.ndarray, lat: np.ndarray) -> list[float] | None:
+    keep = np.isfinite(lon) & np.isfinite(lat)
+    if not keep.any():
+        return None
+    return [float(lon[keep].min()), float(lat[keep].min()), float(lon[keep].max()), float(lat[keep].max())]
+
+
+def home_bounds(dataset: Dataset) -> list[float]:
+    """[west, south, east, north] of the whole boundary layer (else of every incident)."""
+    if dataset.boundaries is not None and len(dataset.boundaries.country):
+        return [float(v) for v in dataset.boundaries.country.total_bounds]
+    incidents = dataset.incidents
+    found = _bounds_of(incidents["lon"].to_numpy(float), incidents["lat"].to_numpy(float))
+    return found or list(WORLD_BOUNDS)
+
+
+def frame_bounds(dataset: Dataset, rows: np.ndarray, narrowed: bool) -> list[float]:
+    """What the map fits: the whole boundary layer, or the incidents at ``rows`` when a filter
+    other than the dates narrows them (the date window is left out so Play does not jump
+    the camera every day). Incidents outside the boundary layer only count when nothing
+    else is left; they are reached through the header's "outside the map" note instead."""
+    if not narrowed or not len(rows):
+        return home_bounds(dataset)
+    chosen = take_rows(dataset.incidents, rows, ("lon", "lat", "outside_boundaries"))
+    inside = ~chosen["outside_boundaries"].to_numpy(dtype=bool)
+    if inside.any():
+        chosen = chosen[inside]
+    return _bounds_of(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float)) or home_bounds(dataset)
+
+
+#: The header names at most this many incidents outside the map (the rest are counted).
+OUTSIDE_NAMED = 3
+
+
+def outside_note(visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarray) -> list:
+    """'· 1 incident outside the map: Belgrade, 6 Mar 2008', each name a button that selects it."""
+    outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
+    if not outside.any():
+        return []
+    shown = visible[outside]
+    labels = figures.date_labels(shown.head(OUTSIDE_NAMED))
+    count = len(shown)
+    buttons: list = []
+    for (incident_id, place), label in zip(
+        shown.head(OUTSIDE_NAMED)[["id", "place_name"]].itertuples(index=False), labels, strict=True
+    ):
+        if buttons:
+            buttons.append(", ")
+        buttons.append(
+            html.Button(
+                f"{place}, {label}",
+                id={"type": "place-incident", "id": str(incident_id)},
+                className="link-button outside-link",
+                title="Select it and move the map to it",
+            )
+        )
+    more = [f" and {count - OUTSIDE_NAMED:,} more"] if count > OUTSIDE_NAMED else []
+    noun = "incident" if count == 1 else "incidents"
+    return [f"{count:,} {noun} outside the map: ", *buttons, *more]
+
+
+def focus_of(incident: pd.Series | None) -> dict | None:
+    """Where the selected incident is, so the browser can bring it into view."""
+    if incident is None or pd.isna(incident["lat"]) or pd.isna(incident["lon"]):
+        return None
+    return {"id": str(incident["id"]), "lonlat": [float(incident["lon"]), float(incident["lat"])]}
 
 
 def table_highlight(selected_id: str | None) -> list[dict]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import parse_qs, urlencode
 
+from dashboard.area import area_from_param, area_to_param
 from geodata.filters import ViewFilter
 
 #: Longest query string we look at; anything longer is hostile or broken.
@@ -30,6 +31,8 @@ class ViewState:
     lon: float | None = None
     zoom: float | None = None
     shade: bool = False
+    #: A shape drawn with Box or Lasso select: [lon, lat] vertices (dashboard/area.py).
+    area: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ def to_query(state: ViewState, choices: Choices) -> str:
         pairs.append(("zoom", f"{state.zoom:.2f}"))
     if state.shade:
         pairs.append(("shade", "1"))
+    area = area_to_param([list(v) for v in state.area])
+    if area:
+        pairs.append(("area", area))
     return urlencode(pairs)
 
 
@@ -128,7 +134,22 @@ def parse_query(text: str | None, choices: Choices) -> tuple[ViewState, list[str
     shade = single("shade")
     if shade not in (None, "0", "1"):
         notices.append(f"'shade' must be 0 or 1, not {_short(shade)}; ignored.")
-    known_params = {"start", "end", "casualties", "q", "sel", "lat", "lon", "zoom", "shade", *_LIST_PARAMS}
+    area, area_notice = area_from_param(single("area"))
+    if area_notice:
+        notices.append(area_notice)
+    known_params = {
+        "start",
+        "end",
+        "casualties",
+        "q",
+        "sel",
+        "lat",
+        "lon",
+        "zoom",
+        "shade",
+        "area",
+        *_LIST_PARAMS,
+    }
     extra = [name for name in params if name not in known_params]
     if extra:
         notices.append(f"Unknown parameter(s) ignored: {', '.join(_short(n) for n in extra[:5])}.")
@@ -139,7 +160,16 @@ def parse_query(text: str | None, choices: Choices) -> tuple[ViewState, list[str
         text=query_text.strip(),
         **lists,
     )
-    return ViewState(filter=view, selected=selected, lat=lat, lon=lon, zoom=zoom, shade=shade == "1"), notices
+    state = ViewState(
+        filter=view,
+        selected=selected,
+        lat=lat,
+        lon=lon,
+        zoom=zoom,
+        shade=shade == "1",
+        area=tuple((lon_, lat_) for lon_, lat_ in area or ()),
+    )
+    return state, notices
 
 
 def with_filter(state: ViewState, view: ViewFilter) -> ViewState:

@@ -37,8 +37,17 @@ def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tm
     dash_duo.driver.get(dash_duo.server_url + "/?start=2008-03-01&end=2008-03-31&type=Riots&sel=KOS-2008-14")
     dash_duo.wait_for_text_to_equal("#incident-details .incident-id", "KOS-2008-14", timeout=20)
     wait_map_loaded(dash_duo)
-    wait_until(dash_duo, lambda: "zoom=" in dash_duo.driver.current_url)
-    view_url = dash_duo.driver.current_url
+    # The map frames the filtered incidents by itself (issue 11); that automatic camera stays out
+    # of the address bar, and the export sends the camera on screen. The CLI gets the same camera.
+    camera_js = (
+        "const m = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map;"
+        "const c = m.getCenter(); return [c.lat.toFixed(4), c.lng.toFixed(4), m.getZoom().toFixed(2)];"
+    )
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(camera_js)[2] != "8.20")
+    wait_map_loaded(dash_duo)
+    assert "zoom=" not in dash_duo.driver.current_url
+    lat, lon, zoom = dash_duo.driver.execute_script(camera_js)
+    view_url = f"{dash_duo.driver.current_url}&lat={lat}&lon={lon}&zoom={zoom}"
 
     dash_duo.find_element("#export-button").click()
     dash_duo.find_element("#export-aspect").click()

@@ -18,6 +18,7 @@ from dashboard.scrub import scrub_points
 from dashboard.view import (
     TABLE_PAGE_SIZE,
     VIEW_COLUMNS,
+    home_bounds,
     table_page,
     table_rows,
     view_context,
@@ -32,6 +33,9 @@ from geodata.filters import (
     filter_mask,
     take_rows,
 )
+
+#: Positions in view_outputs' tuple (the update callback's output order).
+SCRUB, FRAME, FOCUS = 13, 14, 15
 
 VIEWS = [
     ViewFilter(),
@@ -104,8 +108,11 @@ def test_slider_step_moves_only_the_histogram_window(context):
     full = view_outputs(context, window, [], [], [], [], [], "", [], None, dates_only=False)
     moved_only = view_outputs(context, window, [], [], [], [], [], "", [], None, dates_only=True)
     # Counts, options, table, details, URL: the same either way; the browser's points stay.
-    assert to_json_plotly(moved_only[2:-1]) == to_json_plotly(full[2:-1])
-    assert moved_only[-1] is no_update and full[-1]["count"] == len(context.dataset.incidents)
+    assert to_json_plotly(moved_only[2:SCRUB]) == to_json_plotly(full[2:SCRUB])
+    assert moved_only[SCRUB] is no_update and full[SCRUB]["count"] == len(context.dataset.incidents)
+    # The camera's frame leaves out the dates (Play never moves the camera); the focus is kept.
+    assert moved_only[FRAME] is no_update and full[FRAME] == home_bounds(context.dataset)
+    assert moved_only[FOCUS] == full[FOCUS]
     touched = {tuple(op["location"][:2]) for op in _operations(moved_only[1])}
     assert touched == {("layout", "shapes")}  # the bars are left as they are
     assert {tuple(op["location"][:1]) for op in _operations(full[1])} == {("data",), ("layout",)}
@@ -211,6 +218,6 @@ def test_browser_points_are_withheld_above_the_limit(dataset, incidents, context
     monkeypatch.setattr("dashboard.scrub.CLIENT_LIMIT", len(incidents) - 1)
     monkeypatch.setattr("dashboard.view.CLIENT_LIMIT", len(incidents) - 1)
     assert scrub_points(dataset, frame, context.days) is None
-    assert view_outputs(context, [0, 10], [], [], [], [], [], "", [], None)[-1] is None
-    riots = view_outputs(context, [0, 10], ["Riots"], [], [], [], [], "", [], None)[-1]
+    assert view_outputs(context, [0, 10], [], [], [], [], [], "", [], None)[SCRUB] is None
+    riots = view_outputs(context, [0, 10], ["Riots"], [], [], [], [], "", [], None)[SCRUB]
     assert riots["count"] == int((incidents["event_type"] == "Riots").sum())  # few enough again

@@ -1,0 +1,66 @@
+"""The municipality card: what a click on a municipality shows, and the explicit way to filter by it.
+
+A click on the map never changes a filter by itself (a near miss of a marker lands on the
+polygon underneath); it shows this card, whose "Show only ..." button filters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from dash import html
+
+from geodata.dataset import Dataset
+from geodata.filters import ViewFilter, filter_mask
+
+
+def municipality_names(dataset: Dataset) -> dict[str, str]:
+    """Municipality name -> its bilingual display name (empty without a boundary layer)."""
+    if dataset.boundaries is None:
+        return {}
+    municipalities = dataset.boundaries.municipalities
+    return dict(zip(municipalities["name"], municipalities["display_name"], strict=True))
+
+
+def in_view_count(dataset: Dataset, view: ViewFilter, name: str, extra: np.ndarray | None = None) -> int:
+    """Incidents in ``name`` under the current view (``extra``: a further mask, e.g. the drawn area)."""
+    incidents = dataset.incidents
+    mask = filter_mask(incidents, view) & (incidents["municipality"] == name).to_numpy(dtype=bool)
+    if extra is not None:
+        mask &= extra
+    return int(mask.sum())
+
+
+def municipality_card(dataset: Dataset, name: str | None, view: ViewFilter, count: int) -> list:
+    """The card for the clicked municipality (nothing when none is clicked or it is unknown)."""
+    names = municipality_names(dataset)
+    if not name or name not in names:
+        return []
+    total = int((dataset.incidents["municipality"] == name).sum())
+    noun = "incident" if count == 1 else "incidents"
+    filtered = name in view.municipalities and len(view.municipalities) == 1
+    return [
+        html.Div(
+            [
+                html.H3(names[name], className="municipality-name"),
+                html.Button(
+                    "✕",
+                    id={"type": "municipality-close", "name": name},
+                    className="small close",
+                    title="Close",
+                    **{"aria-label": "Close the municipality card"},
+                ),
+            ],
+            className="aside-head",
+        ),
+        html.P(
+            [html.B(f"{count:,}"), f" {noun} in view here ({total:,} in the whole dataset)"],
+            className="municipality-count",
+        ),
+        html.Button(
+            f"Show only {name}",
+            id={"type": "show-only-municipality", "name": name},
+            className="small",
+            disabled=filtered,
+            title="Filter the whole dashboard to this municipality",
+        ),
+    ]

@@ -1,0 +1,291 @@
+"""The first minute without a browser: framing, clicks and the view's invariant over view_outputs."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboard.area import area_mask
+from dashboard.figures import TRACE_INDEX
+from dashboard.view import frame_bounds, home_bounds, view_context, view_from_controls, view_outputs
+from geodata.filters import ViewFilter, apply_filter, filter_mask
+from geodata.schema import EVENT_TYPES, PLACE_KINDS
+
+#: Positions in view_outputs' tuple (the update callback's output order).
+COUNT, FRAME, FOCUS, OUTSIDE = 2, 14, 15, 16
+
+
+@pytest.fixture(scope="module")
+def context(dataset):
+    return view_context(dataset)
+
+
+def _outputs(context, window=None, selected=None, **controls):
+    values = {
+        "event_types": [],
+        "sides": [],
+        "municipalities": [],
+        "place_kinds": [],
+        "casualties": [],
+        "text": "",
+        "shade": [],
+    } | controls
+    window = window or [0, len(context.days) - 1]
+    return view_outputs(context, window, *values.values(), selected)
+
+
+def test_default_view_frames_the_boundary_layer(context, dataset):
+    west, south, east, north = home_bounds(dataset)
+    assert 19.9 < west < 20.1 and 21.7 < east < 21.9 and 41.8 < south < 41.9 and 43.2 < north < 43.3
+    assert _outputs(context)[FRAME] == home_bounds(dataset)
+    # The date window alone does not narrow the frame: Play keeps the camera still.
+    assert _outputs(context, window=[20, 30])[FRAME] == home_bounds(dataset)
+
+
+def test_a_filter_frames_its_incidents_inside_the_boundary_layer(context, incidents):
+    riots = incidents[(incidents["event_type"] == "Riots") & ~incidents["outside_boundaries"]]
+    frame = _outputs(context, event_types=["Riots"])[FRAME]
+    assert frame == pytest.approx(
+        [riots["lon"].min(), riots["lat"].min(), riots["lon"].max(), riots["lat"].max()]
+    )
+
+
+def test_only_outside_incidents_are_framed_themselves(context, dataset, incidents):
+    outside = incidents[incidents["outside_boundaries"]]
+    rows = outside.index.to_numpy()
+    lon, lat = float(outside["lon"].iloc[0]), float(outside["lat"].iloc[0])
+    assert frame_bounds(dataset, rows, narrowed=True) == pytest.approx([lon, lat, lon, lat])
+
+
+def test_incidents_outside_the_map_are_named_and_one_click_away(context, incidents):
+    outside = incidents[incidents["outside_boundaries"]]
+    assert len(outside) == 1  # Belgrade
+    header = str(_outputs(context)[OUTSIDE])
+    assert "1 incident outside the map" in header and "Belgrade, 6 Mar 2008" in header
+    assert f"'id': '{outside['id'].iloc[0]}'" in header  # a button that selects it
+    march = _outputs(context, window=[30, 60])[OUTSIDE]  # Belgrade is not in this window
+    assert "outside the map" not in str(march)
+
+
+def test_the_selected_incident_is_focused(context, incidents):
+    chosen = incidents.iloc[4]
+    focus = _outputs(context, selected=chosen["id"])[FOCUS]
+    assert focus == {"id": chosen["id"], "lonlat": [float(chosen["lon"]), float(chosen["lat"])]}
+    assert _outputs(context)[FOCUS] is None
+
+
+def test_municipality_hover_counts_the_incidents_in_view(context, dataset, incidents):
+    from dashboard.figures import municipality_shading
+
+    names = dataset.boundaries.municipalities["name"].tolist()
+    for window in ([0, len(context.days) - 1], [0, 20]):
+        view = ViewFilter(start=context.days[window[0]].date(), end=context.days[window[1]].date())
+        visible = apply_filter(incidents, view)
+        for shade in (False, True):
+            counts = municipality_shading(dataset, visible, shade)["customdata"]
+            assert counts[names.index("Kamenica")] == int((visible["municipality"] == "Kamenica").sum())
+            assert counts.sum() == visible["municipality"].notna().sum()
+    assert municipality_shading(dataset, incidents, False)["customdata"][names.index("Kamenica")] == 2
+
+
+def test_municipality_card_counts_in_view_and_offers_the_filter(context, dataset, incidents):
+    from dashboard.municipality import in_view_count, municipality_card
+
+    riots = ViewFilter(event_types=("Riots",))
+    expected = int(
+        ((incidents["municipality"] == "North Mitrovica") & (incidents["event_type"] == "Riots")).sum()
+    )
+    count = in_view_count(dataset, riots, "North Mitrovica")
+    assert count == expected
+    card = str(municipality_card(dataset, "North Mitrovica", riots, count))
+    assert "Show only North Mitrovica" in card and f"{expected}" in card
+    assert municipality_card(dataset, "Atlantis", riots, 0) == []
+
+
+def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
+    from dashboard.figures import co_located, dynamic_traces
+
+    spots = co_located(incidents)
+    # Every incident on a crowded spot is counted once, and the counts add up.
+    keys = (
+        (incidents["lat"] // 0.005).astype(int).astype(str)
+        + ","
+        + (incidents["lon"] // 0.005).astype(int).astype(str)
+    )
+    crowded = keys.value_counts()
+    crowded = crowded[crowded > 1]
+    assert sorted(spots["count"].tolist()) == sorted(crowded.tolist())
+    assert max(spots["count"]) >= 6  # the courthouse and North Mitrovica
+    badge = dynamic_traces(dataset, incidents, None)["co_located"]
+    assert badge["text"] == [str(n) for n in spots["count"]]
+    single = incidents[incidents["id"] == "KOS-2008-05"]
+    assert dynamic_traces(dataset, single, None)["co_located"]["text"] == []
+
+
+def test_hover_names_event_type_place_and_date(dataset, incidents):
+    from dashboard.figures import TRACE_INDEX, map_figure
+
+    fig = map_figure(dataset, incidents)
+    assert fig.data[TRACE_INDEX["unknown_casualties"]].hoverinfo == "skip"
+    riots = fig.data[TRACE_INDEX["Riots"]]
+    assert riots.hovertemplate.startswith("<b>Riots</b>")
+    first = incidents[incidents["event_type"] == "Riots"].iloc[0]
+    assert first["place_name"] in riots.text[0] and first["date_start"].strftime("%-d %b %Y") in riots.text[0]
+
+
+def test_box_and_lasso_become_an_area(incidents):
+    from dashboard.area import area_from_selection, area_mask
+
+    box = area_from_selection({"range": {"map": [[20.8, 42.95], [20.95, 42.85]]}})
+    assert box == [[20.8, 42.95], [20.95, 42.95], [20.95, 42.85], [20.8, 42.85]]
+    inside = area_mask(incidents, box)
+    expected = incidents["lon"].between(20.8, 20.95) & incidents["lat"].between(42.85, 42.95)
+    assert inside.tolist() == expected.tolist() and 0 < inside.sum() < len(incidents)
+    # A triangle over southern Mitrovica only: the town point, not the northern ones.
+    lasso = area_from_selection({"lassoPoints": {"map": [[20.82, 42.86], [20.92, 42.86], [20.87, 42.89]]}})
+    in_lasso = area_mask(incidents, lasso)
+    assert len(lasso) == 3 and 0 < in_lasso.sum() < inside.sum() and not (in_lasso & ~inside).any()
+    assert area_from_selection(None) is None and area_from_selection({"points": []}) is None
+    assert area_from_selection({"lassoPoints": {"map": [[1, 1], [1, 1], [1, 1]]}}) is None
+    assert area_from_selection({"range": {"map": [["x", 1], [2, 2]]}}) is None
+
+
+def test_area_travels_in_the_url_and_bad_areas_are_refused(context):
+    from dashboard.viewstate import ViewState, parse_query, to_query
+
+    area = ((20.8, 42.95), (20.95, 42.95), (20.95, 42.85))
+    query = to_query(ViewState(area=area), context.choices)
+    state, notices = parse_query(query, context.choices)
+    assert state.area == area and notices == []
+    for bad in ("area=1,2;3", "area=abc", "area=1,2;1,2;1,2", "area=500,2;3,4;5,6"):
+        state, notices = parse_query(bad, context.choices)
+        assert state.area == () and len(notices) == 1 and "area" in notices[0]
+
+
+def test_area_filters_the_view_counts_facets_and_url(context, incidents):
+    from dashboard.area import area_mask
+
+    box = [[20.8, 42.95], [20.95, 42.95], [20.95, 42.85], [20.8, 42.85]]
+    outputs = view_outputs(
+        context, [0, len(context.days) - 1], [], [], [], [], [], "", [], None, 0, None, box
+    )
+    inside = incidents[area_mask(incidents, box)]
+    assert outputs[COUNT][0].children == str(len(inside))
+    facets = {o["value"]: o["label"] for o in outputs[4]}  # event types counted inside the area
+    for kind, n in inside["event_type"].value_counts().items():
+        assert facets[kind].endswith(f"({n})")
+    assert "area=20.8000%2C42.9500" in outputs[12]
+    assert {row["id"] for row in outputs[8]} == set(inside["id"])
+
+
+# --- The invariant, without a browser: every part of one view update shows the same set. ---
+
+
+def _assigned(patch) -> dict:
+    """(trace index, key) -> value of a map Patch's assignments to trace data."""
+    found = {}
+    for op in patch.to_plotly_json()["operations"]:
+        location = op["location"]
+        if op["operation"] == "Assign" and location[0] == "data" and len(location) == 3:
+            found[(location[1], location[2])] = op["params"]["value"]
+    return found
+
+
+def _length(value) -> int:
+    if isinstance(value, dict):  # a typed array
+        size = {"f4": 4, "f8": 8, "u1": 1, "u2": 2, "i4": 4}[value["dtype"]]
+        return len(base64.b64decode(value["bdata"])) // size
+    return len(value)
+
+
+@st.composite
+def _controls(draw, context):
+    days = len(context.days)
+    low = draw(st.integers(0, days - 1))
+    high = draw(st.integers(low, days - 1))
+    subset = lambda values: draw(st.lists(st.sampled_from(sorted(values)), unique=True, max_size=3))  # noqa: E731
+    area = None
+    if draw(st.booleans()):
+        lon0, lat0 = draw(st.floats(20.0, 21.6)), draw(st.floats(41.9, 43.1))
+        width, height = draw(st.floats(0.01, 0.8)), draw(st.floats(0.01, 0.6))
+        area = [[lon0, lat0], [lon0 + width, lat0], [lon0 + width, lat0 + height], [lon0, lat0 + height]]
+    return {
+        "window": [low, high],
+        "event_types": subset(EVENT_TYPES),
+        "sides": subset(context.choices.sides),
+        "municipalities": subset(context.municipality_values),
+        "place_kinds": subset(PLACE_KINDS),
+        "casualties": draw(st.sampled_from([[], ["yes"]])),
+        "text": draw(st.sampled_from(["", "police", "bulldozer", "Mitrovica", "zzz"])),
+        "shade": draw(st.sampled_from([[], ["yes"]])),
+        "selected": draw(st.sampled_from([None, *sorted(context.choices.ids)])),
+        "area": area,
+    }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_markers_count_facets_and_table_show_the_same_set(context, incidents, data):
+    """After any combination of controls, the map's markers, the header count, the facet counts
+    and the table describe one and the same set of incidents (the browser test checks the same
+    after random event sequences, in the browser)."""
+    c = data.draw(_controls(context))
+    outputs = view_outputs(
+        context,
+        c["window"],
+        c["event_types"],
+        c["sides"],
+        c["municipalities"],
+        c["place_kinds"],
+        c["casualties"],
+        c["text"],
+        c["shade"],
+        c["selected"],
+        0,
+        None,
+        c["area"],
+    )
+    view = view_from_controls(
+        context.days,
+        c["window"],
+        c["event_types"],
+        c["sides"],
+        c["municipalities"],
+        c["place_kinds"],
+        c["casualties"],
+        c["text"],
+    )
+    mask = filter_mask(incidents, view)
+    if c["area"] is not None:
+        mask &= area_mask(incidents, c["area"])
+    expected = incidents[mask]
+    ids = set(expected["id"])
+    # Header.
+    assert outputs[COUNT][0].children == f"{len(expected):,}"
+    # Map: every visible incident is one marker in its event type's trace, hover text names it.
+    assigned = _assigned(outputs[0])
+    drawn: set[str] = set()
+    total = 0
+    for kind in EVENT_TYPES:
+        index = TRACE_INDEX[kind]
+        total += _length(assigned[(index, "lat")])
+        drawn |= {text.split(" · ")[0] for text in assigned[(index, "text")]}
+    assert total == len(expected) and drawn == ids
+    meta = [
+        op["params"]["value"]
+        for op in outputs[0].to_plotly_json()["operations"]
+        if op["location"] == ["layout", "meta"]
+    ]
+    assert meta == [{"window": sorted(c["window"])}]  # the map says which window it drew
+    # Facets: the event-type and place-kind counts add up to the count (single-valued facets).
+    for position, facet, chosen in ((4, "event_type", c["event_types"]), (7, "place_kind", c["place_kinds"])):
+        counts = {o["value"]: int(o["label"].rsplit("(", 1)[1].rstrip(")")) for o in outputs[position]}
+        summed = sum(counts[v] for v in (chosen or counts))
+        assert summed == len(expected), facet
+    # Table: the first page of the same set, and enough pages for all of it.
+    table_ids = {row["id"] for row in outputs[8]}
+    assert table_ids <= ids and len(table_ids) == min(len(ids), 50)
+    assert outputs[9] == max(1, -(-len(ids) // 50))
