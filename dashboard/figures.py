@@ -400,7 +400,12 @@ def map_figure(
             # Not hoverable: a click there lands on the incidents under it and lists them all.
             mode="markers+text",
             marker={"size": 17, "color": style.BADGE_FILL},
-            textfont={"size": 11, "color": style.BADGE_TEXT},
+            # A font whose glyphs the app serves (Plotly's default would be asked for and 404).
+            textfont={
+                "size": 11,
+                "color": style.BADGE_TEXT,
+                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
+            },
             hoverinfo="skip",
             showlegend=False,
         )

@@ -22,6 +22,9 @@ def test_default_map_style_names_no_other_host(dataset, incidents):
     labels = fig.data[figures.TRACE_INDEX["municipality_names"]]
     assert labels.mode == "text" and labels.textfont.family == offline.LABEL_FONT
     assert offline.LABEL_FONT in offline.bundled_fonts()
+    # Every trace that draws text (names, count badges) asks for a shipped font, never Plotly's default.
+    texts = [trace for trace in fig.data if "text" in (getattr(trace, "mode", None) or "")]
+    assert len(texts) >= 2 and {trace.textfont.family for trace in texts} == {offline.LABEL_FONT}
 
 
 def test_online_basemap_keeps_its_named_style(dataset, incidents):
