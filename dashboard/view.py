@@ -344,7 +344,20 @@ def frame_bounds(dataset: Dataset, rows: np.ndarray, narrowed: bool) -> list[flo
     inside = ~chosen["outside_boundaries"].to_numpy(dtype=bool)
     if inside.any():
         chosen = chosen[inside]
-    return _bounds_of(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float)) or home_bounds(dataset)
+    found = _bounds_of(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float))
+    return _at_least(found, MIN_FRAME_DEGREES) if found else home_bounds(dataset)
+
+
+#: The smallest box the map fits to (about 30 km here): one incident keeps its surroundings in view.
+MIN_FRAME_DEGREES = 0.35
+
+
+def _at_least(bounds: list[float], span: float) -> list[float]:
+    """``bounds`` grown about its centre to at least ``span`` degrees each way."""
+    west, south, east, north = bounds
+    half_x, half_y = max((east - west) / 2, span / 2), max((north - south) / 2, span / 2)
+    centre_x, centre_y = (west + east) / 2, (south + north) / 2
+    return [centre_x - half_x, centre_y - half_y, centre_x + half_x, centre_y + half_y]
 
 
 #: The header names at most this many incidents outside the map (the rest are counted).
