@@ -235,7 +235,6 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                         updatemode="mouseup",
                                         pushable=0,
                                         allow_direct_input=False,
-                                        tooltip={"always_visible": False, "placement": "bottom"},
                                     ),
                                 ],
                                 className="slider-row",
