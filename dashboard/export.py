@@ -433,7 +433,7 @@ def wrap(text: str, size_px: float, width: float, bold: bool = False) -> list[st
     return lines
 
 
-SIZE_LEGEND: Final = (("0", 0.0), ("10", 10.0), ("100", 100.0))
+SIZE_LEGEND: Final = tuple((label, float(count)) for count, label in style.SIZE_EXAMPLES)
 
 
 def _nice_km(max_km: float) -> float:
@@ -657,7 +657,7 @@ class LegendItem:
 def _legend_items(spec: ExportSpec) -> list[LegendItem]:
     items = [LegendItem("event", t, style.EVENT_COLOURS[t], 14) for t in spec.event_types]
     sizes = [style.marker_size(v) for _, v in SIZE_LEGEND]
-    items.append(LegendItem("sizes", "Dead + injured", width=sum(sizes) + 26 * len(sizes)))
+    items.append(LegendItem("sizes", style.SIZE_MEANING, width=sum(sizes) + 26 * len(sizes)))
     items.append(LegendItem("unknown", "Casualties unknown", width=14))
     items.append(LegendItem("ring", "Approximate location", width=style.HALO_SIZE["town"]))
     if spec.selected:

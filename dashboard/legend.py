@@ -20,9 +20,6 @@ from geodata.dataset import Dataset
 from geodata.filters import ViewFilter, filter_mask
 from geodata.schema import EVENT_TYPES
 
-#: Marker sizes the legend shows: (dead plus injured, label).
-SIZE_EXAMPLES = ((0, "0"), (10, "10"), (50, "50+"))
-
 
 def type_id(event_type: str) -> dict:
     return {"type": "legend-type", "id": event_type}
@@ -68,10 +65,10 @@ def symbol_items() -> list[html.Span]:
     """Marker sizes, the unknown-casualties mark and the approximate-location ring, as drawn."""
     sizes = [
         html.Span([_dot(style.marker_size(n), style.OTHER_COLOUR), label], className="legend-size")
-        for n, label in SIZE_EXAMPLES
+        for n, label in style.SIZE_EXAMPLES
     ]
     return [
-        html.Span(["Dead or injured: ", *sizes], className="legend-item"),
+        html.Span([f"{style.SIZE_MEANING}: ", *sizes], className="legend-item"),
         html.Span(
             [
                 html.Span(html.Span(className="unknown-centre"), className="swatch dot unknown-mark"),

@@ -39,6 +39,13 @@ MAX_MARKER: Final = 34
 HALO_SIZE: Final = {"town": 24, "region": 38}
 
 
+#: Marker sizes the legends show, screen and export alike: (dead plus injured, label). The last is
+#: where the size stops growing: MIN_MARKER + 3 * sqrt(70) passes MAX_MARKER.
+SIZE_EXAMPLES: Final = ((0, "0"), (10, "10"), (70, "70+"))
+#: What the marker size stands for, in the legends.
+SIZE_MEANING: Final = "Dead + injured"
+
+
 def marker_size(casualties: float) -> float:
     """Marker diameter for a known number of dead plus injured (area grows with the count)."""
     return min(MAX_MARKER, MIN_MARKER + 3.0 * casualties**0.5)
