@@ -152,12 +152,19 @@ def type_counts(visible: pd.DataFrame) -> dict[str, int]:
     return {t: int(counts.get(t, 0)) for t in EVENT_TYPES}
 
 
-def view_summary(visible: pd.DataFrame) -> str:
-    """'25 incidents, 17 Feb – 28 Jun 2008, 14 in North Kosovo': the view in one sentence."""
+def view_summary(visible: pd.DataFrame, window: tuple[date, date] | None = None) -> str:
+    """'25 incidents, 17 Feb – 28 Jun 2008, 14 in North Kosovo': the view in one sentence.
+
+    The period is the date window shown when given (what Play and the slider set), else the
+    span of the incidents in view.
+    """
     n = len(visible)
     if n == 0:
         return "No incidents match the filters."
-    first, last = visible["date_start"].min(), visible["date_end"].max()
+    if window is not None:
+        first, last = pd.Timestamp(window[0]), pd.Timestamp(window[1])
+    else:
+        first, last = visible["date_start"].min(), visible["date_end"].max()
     span = (
         f"{first:%-d %b} – {last:%-d %b %Y}"
         if first.year == last.year
@@ -223,7 +230,7 @@ def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, s
         [type_button_class(counts[t], chosen, t) for t in EVENT_TYPES],
         ["true" if t in chosen else "false" for t in EVENT_TYPES],
         fill_items(bool(shade), largest, _has_north(dataset)),
-        view_summary(visible),
+        view_summary(visible, (view.start or days[0].date(), view.end or days[-1].date())),
         [html.Li(w) for w in active_filters(view, labels, days[0].date(), days[-1].date())] if empty else [],
         "empty-state" if empty else "empty-state hidden",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from dashboard.details import dataset_summary
@@ -44,6 +46,9 @@ def test_summary_says_count_period_and_north_kosovo(incidents):
     north = int(incidents["north_kosovo"].sum())
     assert text == f"{len(incidents)} incidents, 17 Feb – 28 Jun 2008, {north} in North Kosovo"
     assert view_summary(incidents.head(0)) == "No incidents match the filters."
+    # While Play or the slider narrows the dates, the sentence names that window, not the incidents' span.
+    week = (date(2008, 2, 18), date(2008, 2, 24))
+    assert view_summary(incidents, week).startswith(f"{len(incidents)} incidents, 18 Feb – 24 Feb 2008,")
 
 
 def test_empty_state_names_every_active_filter(dataset, incidents):
