@@ -365,7 +365,7 @@ OUTSIDE_NAMED = 3
 
 
 def outside_note(visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarray) -> list:
-    """'· 1 incident outside the map: Belgrade, 6 Mar 2008', each name a button that selects it."""
+    """'including 1 outside the map: Belgrade, 6 Mar 2008', each name a button that selects it."""
     outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
     if not outside.any():
         return []
@@ -387,8 +387,8 @@ def outside_note(visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarra
             )
         )
     more = [f" and {count - OUTSIDE_NAMED:,} more"] if count > OUTSIDE_NAMED else []
-    noun = "incident" if count == 1 else "incidents"
-    return [f"{count:,} {noun} outside the map: ", *buttons, *more]
+    # "including": they are in the header's count too, only drawn beyond the boundary layer.
+    return [f"including {count:,} outside the map: ", *buttons, *more]
 
 
 def focus_of(incident: pd.Series | None) -> dict | None:
