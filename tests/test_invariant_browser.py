@@ -157,10 +157,13 @@ def run_event(dash_duo, incidents, rng: random.Random) -> str:
 def pause(dash_duo, history: list[str]) -> None:
     """Stop a running Play (it may also have stopped at the end by itself). A click that lands
     while the page re-renders is lost, so try again; the button flips in the browser."""
-    for _ in range(4):
+    for attempt in range(4):
         if not snapshot(dash_duo)["playing"]:
             return
-        _safely(lambda: dash_duo.find_element("#play-button").click())
+        if attempt < 2:
+            _safely(lambda: dash_duo.find_element("#play-button").click())
+        else:  # a pointer click can be swallowed mid re-render; the button's own click() cannot
+            dash_duo.driver.execute_script("document.querySelector('#play-button').click();")
         history.append("pause")
         with contextlib.suppress(TimeoutException):
             wait_until(dash_duo, lambda: not snapshot(dash_duo)["playing"], 8)
