@@ -104,3 +104,14 @@ def renderer():
     image_renderer = ImageRenderer()
     yield image_renderer
     image_renderer.close()
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A loopback HTTP server over a folder (initially empty); yields (folder, base URL)."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    from tests.loopback import serve_folder
+
+    with serve_folder(folder) as url:
+        yield folder, url

@@ -21,18 +21,9 @@ from geodata.boundaries import (
 )
 from geodata.dataset import load_dataset
 from tests.browser import count_in_view, visible_marker_ids
-from tests.loopback import closed_port_url, serve_folder
+from tests.loopback import closed_port_url
 
 ADM2, ADM2_SHA256 = REGISTRY["ADM2"]
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    """A loopback HTTP server over a folder (initially empty); yields (folder, base URL)."""
-    folder = tmp_path / "mirror"
-    folder.mkdir()
-    with serve_folder(folder) as url:
-        yield folder, url
 
 
 @pytest.fixture

@@ -22,16 +22,7 @@ from geodata.geonames import (
     geonames_file,
     load_geonames,
 )
-from tests.loopback import closed_port_url, serve_folder
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    """A loopback HTTP server over a folder (initially empty); yields (folder, base URL)."""
-    folder = tmp_path / "mirror"
-    folder.mkdir()
-    with serve_folder(folder) as url:
-        yield folder, url
+from tests.loopback import closed_port_url
 
 
 @pytest.fixture
