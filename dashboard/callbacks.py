@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import figures
 from dashboard.area import area_from_selection, area_mask
 from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import (
+    VIEW_OUTPUTS,
     day_offset,
     view_context,
     view_from_controls,
@@ -20,7 +22,7 @@ from dashboard.view import (
     visible_incidents,
     window_bounds,
 )
-from dashboard.viewstate import parse_query
+from dashboard.viewstate import parse_query, to_query
 from geodata.dataset import Dataset
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.
@@ -59,10 +61,14 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("url-notice", "className"),
         Output("map", "figure"),
         Input("url", "search"),
+        State("view-query", "data"),
     )
-    def restore_from_url(search: str | None):
+    def restore_from_url(search: str | None, shown_query: str | None):
         """Open the view the URL describes (first load, back/forward)."""
         state, notices = parse_query(search, choices)
+        camera = state.lat is not None or state.zoom is not None
+        if not notices and not camera and to_query(state, choices) == shown_query:
+            raise PreventUpdate  # the page already shows it (a plain first load): nothing to send
         view = state.filter
         notices = ([dataset.boundary_notice] if dataset.boundary_notice else []) + notices
         camera = Patch()
@@ -87,30 +93,16 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         )
 
     @app.callback(
-        Output("map", "figure", allow_duplicate=True),
-        Output("timeline", "figure"),
-        Output("incident-count", "children"),
-        Output("date-range-label", "children"),
-        Output("filter-event-type", "options"),
-        Output("filter-side", "options"),
-        Output("filter-municipality", "options"),
-        Output("filter-place-kind", "options"),
-        Output("incident-table", "data"),
-        Output("incident-table", "page_count"),
-        Output("incident-table", "style_data_conditional"),
-        Output("incident-details", "children"),
-        Output("view-query", "data"),
-        Output("scrub-points", "data"),
-        Output("map-frame", "data"),
-        Output("map-focus", "data"),
-        Output("outside-note", "children"),
+        # The map's figure is also the URL's (camera); every other output is the update's own.
+        *[Output(c, p, allow_duplicate=(c, p) == ("map", "figure")) for c, p in VIEW_OUTPUTS],
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
         Input("incident-table", "page_current"),
         Input("incident-table", "sort_by"),
         Input("area-filter", "data"),
-        prevent_initial_call="initial_duplicate",
+        # The page is built with the opening view (layout.py): only a change asks the server.
+        prevent_initial_call=True,
     )
     def update_view(*controls):
         # A slider step alone leaves the histogram's bars as they are: only its shading moves.
@@ -240,8 +232,8 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
 
 
 def register_framing(app: Dash) -> None:
-    """The camera, in the browser: fit the frame the server sends to the map's own size (and
-    again on Reset and on resize), and bring a selected incident into view."""
+    """The camera, in the browser: fit the frame the page opens with and each one the server sends
+    to the map's own size (and again on Reset and on resize), and bring a selected incident into view."""
     app.clientside_callback(
         "window.unrestMap.fitFrame",
         Output("map-framed", "data"),
@@ -249,7 +241,6 @@ def register_framing(app: Dash) -> None:
         Input("reset-button", "n_clicks"),
         State("map-home", "data"),
         State("view-query", "data"),
-        prevent_initial_call=True,
     )
     app.clientside_callback(
         "window.unrestMap.focusIncident",
@@ -268,6 +259,7 @@ def register_municipality_card(app: Dash, dataset: Dataset) -> None:
         Input("clicked-municipality", "data"),
         Input("area-filter", "data"),
         *FILTER_INPUTS,
+        prevent_initial_call=True,  # no municipality is clicked on a new page
     )
     def card(name, area, *controls):
         view = view_from_controls(days, *controls)
@@ -310,6 +302,7 @@ def register_area_filter(app: Dash) -> None:
         Output("area-filter-chip", "className"),
         Output("area-filter-text", "children"),
         Input("area-filter", "data"),
+        prevent_initial_call=True,  # the page opens with no area filter and the chip hidden
     )
     def chip(area):
         if not area:

@@ -14,14 +14,11 @@ from dashboard.export_panel import export_panel
 from dashboard.legend import empty_state, legend_panel, type_counts, view_summary
 from dashboard.view import (
     TABLE_PAGE_SIZE,
-    choices_of,
-    days_of,
-    facet_options,
     home_bounds,
-    municipality_choices,
+    opening_view,
+    view_context,
 )
 from geodata.dataset import Dataset
-from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
 #: Play speeds in days per second: one step is one day (the same table is in unrest_map.js).
 SPEEDS = {"Slow": 1, "Normal": 3, "Fast": 6}
@@ -40,49 +37,60 @@ PLAY_WINDOW_DAYS = 7
 
 
 def build_layout(dataset: Dataset, basemap: str) -> html.Div:
-    days = days_of(dataset)
-    choices = choices_of(dataset)
-    sides = sorted(choices.sides)
-    municipality_values, municipality_labels = municipality_choices(dataset)
-    # --- layout branch: one time axis (histogram labels it, slider ticks under it) ---
-    marks = timeaxis.slider_marks(days)
-    # --- end layout branch ---
+    context = view_context(dataset)
+    days = context.days
+    # The page opens on the unfiltered view, built here: a plain first load needs no callback.
+    opening = opening_view(context)
+    marks = timeaxis.slider_marks(days)  # one time axis: the histogram labels it, slider ticks under it
     everything = dataset.incidents
     map_fig = figures.map_figure(dataset, everything, basemap=basemap)
+    # As an update tags it: Play steps on once the map has drawn this window (unrest_map.js).
+    map_fig.update_layout(meta={"window": [0, len(days) - 1]}, selectionrevision="none")
     timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()))
-    timeline = timeaxis.share_time_axis(timeline, days)  # layout branch
+    timeline = timeaxis.share_time_axis(timeline, days)
     notices = [dataset.boundary_notice] if dataset.boundary_notice else []
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
-            dcc.Store(id="selected-id", data=None),
-            dcc.Store(id="view-query", data=""),
-            dcc.Store(id="scrub-points", data=None),
+            # Stores that open empty have no data at all: a Store given None announces it as a
+            # change when it mounts (dcc.Store compares it with its empty memory), which would
+            # send the server callbacks listening to it on every first load.
+            dcc.Store(id="selected-id"),
+            dcc.Store(id="view-query", data=opening["view-query", "data"]),
+            dcc.Store(id="scrub-points", data=opening["scrub-points", "data"]),
             dcc.Store(id="url-written"),
             # The camera: bounds to fit and the selected incident's place (view.py); JS fits.
-            dcc.Store(id="map-frame", data=None),
+            dcc.Store(id="map-frame", data=opening["map-frame", "data"]),
             dcc.Store(id="map-home", data=home_bounds(dataset)),
-            dcc.Store(id="map-focus", data=None),
-            dcc.Store(id="clicked-municipality", data=None),
-            dcc.Store(id="area-filter", data=None),
-            dcc.Store(id="map-framed", data=None),
+            dcc.Store(id="map-focus"),
+            dcc.Store(id="clicked-municipality"),
+            dcc.Store(id="area-filter"),
+            dcc.Store(id="map-framed"),
             dcc.Interval(id="play-timer", interval=1000 // SPEEDS["Normal"], disabled=True),
             html.Header(
                 [
                     html.H1(["unrest-map ", html.Span(dataset.title, className="dataset-title")]),
-                    # --- layout branch: opens the filter drawer on small screens (assets/theme.js) ---
+                    # opens the filter drawer on small screens (assets/theme.js)
                     html.Button(
                         "Filters",
                         id="filters-open",
                         className="drawer-open-button",
                         **{"aria-controls": "filters", "aria-expanded": "false"},
                     ),
-                    # --- end layout branch ---
                     html.Div(
                         [
-                            html.Div(id="incident-count", className="count", **{"aria-live": "polite"}),
+                            html.Div(
+                                opening["incident-count", "children"],
+                                id="incident-count",
+                                className="count",
+                                **{"aria-live": "polite"},
+                            ),
                             # Incidents outside the boundary layer, named, one click each (view.py).
-                            html.Div(id="outside-note", className="outside-note"),
+                            html.Div(
+                                opening["outside-note", "children"],
+                                id="outside-note",
+                                className="outside-note",
+                            ),
                         ],
                         className="counts",
                     ),
@@ -103,7 +111,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 [
                                     html.H2("Filters"),
                                     html.Button("Reset", id="reset-button", className="small"),
-                                    # layout branch: closes the drawer on small screens
+                                    # closes the drawer on small screens
                                     html.Button(
                                         "Show map",
                                         id="filters-close",
@@ -139,21 +147,21 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                             html.H3("Event type"),
                             dcc.Checklist(
                                 id="filter-event-type",
-                                options=facet_options(list(EVENT_TYPES), {}),
+                                options=opening["filter-event-type", "options"],
                                 value=[],
                                 className="checklist",
                             ),
                             html.H3("Side / actor"),
                             dcc.Checklist(
                                 id="filter-side",
-                                options=facet_options(sides, {}),
+                                options=opening["filter-side", "options"],
                                 value=[],
                                 className="checklist",
                             ),
                             html.H3("Municipality", id="municipality-label"),
                             dcc.Dropdown(
                                 id="filter-municipality",
-                                options=facet_options(municipality_values, {}, municipality_labels),
+                                options=opening["filter-municipality", "options"],
                                 value=[],
                                 multi=True,
                                 placeholder="All municipalities",
@@ -161,7 +169,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                             html.H3("Place kind"),
                             dcc.Checklist(
                                 id="filter-place-kind",
-                                options=facet_options(list(PLACE_KINDS), {}),
+                                options=opening["filter-place-kind", "options"],
                                 value=[],
                                 className="checklist",
                             ),
@@ -185,7 +193,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                     ),
                     html.Main(
                         [
-                            # --- layout branch: live summary of the view, read out on change ---
+                            # live summary of the view, read out on change
                             html.P(
                                 view_summary(everything),
                                 id="view-summary",
@@ -193,7 +201,6 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                 role="status",
                                 **{"aria-live": "polite"},
                             ),
-                            # --- end layout branch ---
                             dcc.Graph(
                                 id="map",
                                 figure=map_fig,
@@ -210,10 +217,9 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                     "modeBarButtonsToRemove": ["toImage", "sendChartToCloud", "resetViewMap"],
                                 },
                             ),
-                            # --- layout branch: empty state over the map, legend under it ---
+                            # empty state over the map, legend under it
                             empty_state(),
                             legend_panel(dataset, type_counts(everything)),
-                            # --- end layout branch ---
                             dcc.Graph(
                                 id="timeline",
                                 figure=timeline,
@@ -242,7 +248,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                             html.Div(
                                 [
                                     html.Button("▶ Play", id="play-button", className="play"),
-                                    # layout branch: labelled group for the play mode
+                                    # labelled group for the play mode
                                     html.Span("Play as", id="play-mode-label", className="sr-only"),
                                     dcc.RadioItems(
                                         id="play-mode",
@@ -253,7 +259,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                         value="window",
                                         inline=True,
                                     ),
-                                    # layout branch: the speed's name stays beside it when the row wraps
+                                    # the speed's name stays beside it when the row wraps
                                     html.Span(
                                         [
                                             html.Label(
@@ -269,7 +275,11 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                                         ],
                                         className="speed-field",
                                     ),
-                                    html.Span(id="date-range-label", className="range-label"),
+                                    html.Span(
+                                        opening["date-range-label", "children"],
+                                        id="date-range-label",
+                                        className="range-label",
+                                    ),
                                     html.Button(
                                         "Export image",
                                         id="export-button",
@@ -299,8 +309,12 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                             ),
                             # What a click on a municipality shows (municipality.py).
                             html.Div(id="municipality-details", className="municipality-card"),
-                            html.Div(id="incident-details", className="details"),
-                            # layout branch: the opening state, shown while nothing is selected (theme.css)
+                            html.Div(
+                                opening["incident-details", "children"],
+                                id="incident-details",
+                                className="details",
+                            ),
+                            # the opening state, shown while nothing is selected (theme.css)
                             dataset_summary(everything, dataset.title),
                         ],
                         className="details-column",
@@ -323,14 +337,15 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                     {"name": "Injured", "id": "injured", "type": "numeric"},
                     {"name": "Description", "id": "description"},
                 ],
-                data=[],
+                data=opening["incident-table", "data"],
                 sort_action="custom",
                 sort_mode="single",
                 sort_by=[],
                 page_action="custom",
                 page_current=0,
                 page_size=TABLE_PAGE_SIZE,
-                page_count=1,
+                page_count=opening["incident-table", "page_count"],
+                style_data_conditional=opening["incident-table", "style_data_conditional"],
                 fixed_rows={"headers": True},
                 style_table={"maxHeight": "360px", "overflowY": "auto"},
                 style_cell={

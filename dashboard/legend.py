@@ -249,6 +249,7 @@ def register_legend_callbacks(app: Dash, dataset: Dataset, days: pd.DatetimeInde
         Output("empty-state", "className"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
+        prevent_initial_call=True,  # the page is built with the unfiltered legend (legend_panel)
     )
     def update_legend(*values):
         return legend_outputs(dataset, days, labels, values[:-1], values[-1])

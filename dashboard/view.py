@@ -218,6 +218,37 @@ def view_context(dataset: Dataset) -> ViewContext:
     return ViewContext(dataset, days_of(dataset), choices_of(dataset), values, labels)
 
 
+#: What one view update sets, in the order :func:`view_outputs` returns it: the update callback
+#: declares these, and the page is built with the opening view's values (:func:`opening_view`).
+VIEW_OUTPUTS = (
+    ("map", "figure"),
+    ("timeline", "figure"),
+    ("incident-count", "children"),
+    ("date-range-label", "children"),
+    ("filter-event-type", "options"),
+    ("filter-side", "options"),
+    ("filter-municipality", "options"),
+    ("filter-place-kind", "options"),
+    ("incident-table", "data"),
+    ("incident-table", "page_count"),
+    ("incident-table", "style_data_conditional"),
+    ("incident-details", "children"),
+    ("view-query", "data"),
+    ("scrub-points", "data"),
+    ("map-frame", "data"),
+    ("map-focus", "data"),
+    ("outside-note", "children"),
+)
+
+
+def opening_view(context: ViewContext) -> dict[tuple[str, str], object]:
+    """The view with no filter set, by output: the page is built with it, so a first load of
+    the plain address draws the map without waiting for any server callback."""
+    last = len(context.days) - 1
+    values = view_outputs(context, [0, last], [], [], [], [], [], "", [], None)
+    return dict(zip(VIEW_OUTPUTS, values, strict=True))
+
+
 def view_outputs(
     context: ViewContext,
     window,
