@@ -90,7 +90,8 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
             upload_app.server.config["UNREST_MAP_ASSETS_PATH"] = prefix_of(uploaded.sha) + "assets"
             serve_fast(upload_app.server)
         upload_app.server.config["MAX_CONTENT_LENGTH"] = server.config.get("MAX_CONTENT_LENGTH")
-        return finish_setup(upload_app.server, prefix_of(uploaded.sha))  # Dash's one-time setup, before a user's request
+        # Dash's one-time setup, before a user's request reaches it.
+        return finish_setup(upload_app.server, prefix_of(uploaded.sha))
 
     uploads = UploadedApps(server.wsgi_app, build)
     server.wsgi_app = uploads  # type: ignore[method-assign]
