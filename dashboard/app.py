@@ -85,6 +85,7 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
             upload_jobs(jobs_dir, uploaded.sha),
             sha=uploaded.sha,
             report=uploaded.report,
+            home=dataset.title,
         )
         if server.extensions.get("unrest_map_fast"):
             upload_app.server.config["UNREST_MAP_ASSETS_PATH"] = prefix_of(uploaded.sha) + "assets"
@@ -106,6 +107,7 @@ def dataset_app(
     manager,
     sha: str | None = None,
     report: UploadReport | None = None,
+    home: str = "",
 ) -> Dash:
     """The dashboard of one dataset: the default one at ``/``, an upload under ``/d/<sha>/``."""
     app = Dash(
@@ -116,7 +118,7 @@ def dataset_app(
         suppress_callback_exceptions=False,
     )
     app.index_string = INDEX_STRING
-    app.layout = with_panel(build_layout(dataset, basemap), upload_panel(sha, dataset.title, report))
+    app.layout = with_panel(build_layout(dataset, basemap), upload_panel(sha, dataset.title, report, home))
     register_callbacks(app, dataset)
     choices = choices_of(dataset)
     register_download_callbacks(app, dataset, choices)

@@ -48,8 +48,14 @@ def limits_text() -> str:
     )
 
 
-def upload_panel(sha: str | None = None, title: str = "", report: UploadReport | None = None) -> html.Details:
-    """The panel under the header: the drop zone, and the report of the dataset shown (if uploaded)."""
+def upload_panel(
+    sha: str | None = None,
+    title: str = "",
+    report: UploadReport | None = None,
+    home: str = "the default data",
+) -> html.Details:
+    """The panel under the header: the drop zone, and the report of the dataset shown (if uploaded);
+    ``home`` names the server's own dataset, which the panel links back to."""
     has_problems = report is not None and report.reported > 0
     summary = "Your data: upload a CSV or XLSX" if report is None else f"Uploaded: {title}"
     if report is not None:
@@ -78,7 +84,7 @@ def upload_panel(sha: str | None = None, title: str = "", report: UploadReport |
                     ),
                     html.P(id="upload-notice", className="upload-notice", role="status"),
                     *([report_view(sha, report)] if report is not None and sha else []),
-                    html.A("Back to the built-in data", href="/", className="upload-home") if sha else None,
+                    html.A(f"Back to {home}", href="/", className="upload-home") if sha else None,
                 ],
                 className="upload-body",
             ),
@@ -160,13 +166,18 @@ def _ambiguous_item(row: ReportedRow) -> html.Li:
 def register_upload_callbacks(app: Dash, sha: str | None) -> None:
     """The panel's callbacks on the app of the dataset ``sha`` (None: the default dataset)."""
 
-    @app.callback(Output("upload-notice", "children"), Input("url", "search"))
-    def notice(search: str | None) -> str:
-        """On the default app, a ``data`` in the URL is a hash no upload has (or a broken one)."""
-        if sha is not None:
-            return ""
+    @app.callback(
+        Output("upload-notice", "children"),
+        Output("upload-panel", "open"),
+        Input("url", "search"),
+    )
+    def notice(search: str | None):
+        """On the default app, a ``data`` in the URL is a hash no upload has (or a broken one):
+        the panel opens to say so."""
         wanted = parse_qs((search or "").lstrip("?")).get("data", [""])[0]
-        return unknown_dataset_notice(wanted) if wanted else ""
+        if sha is not None or not wanted:
+            return "", no_update
+        return unknown_dataset_notice(wanted), True
 
     @app.callback(
         Output("upload-go", "data"),

@@ -168,17 +168,30 @@ def test_unknown_and_malformed_hashes_get_the_default_page_with_a_notice(cache, 
     assert client.get(f"/d/{unknown}/").headers["Location"] == f"/?data={unknown}"
 
 
+def test_the_view_parser_takes_data_as_the_dataset_not_a_stray_parameter(dataset):
+    from dashboard.choices import choices_of
+    from dashboard.viewstate import parse_query
+
+    state, notices = parse_query("data=" + "ab" * 32 + "&start=2008-03-01", choices_of(dataset))
+    assert notices == [] and str(state.filter.start) == "2008-03-01"
+
+
 def test_the_notice_callback_on_the_default_page(cache, client):
     body = {
-        "output": "upload-notice.children",
-        "outputs": {"id": "upload-notice", "property": "children"},
+        "output": "..upload-notice.children...upload-panel.open..",
+        "outputs": [
+            {"id": "upload-notice", "property": "children"},
+            {"id": "upload-panel", "property": "open"},
+        ],
         "inputs": [{"id": "url", "property": "search", "value": "?data=" + "ab" * 32}],
         "changedPropIds": ["url.search"],
         "state": [],
     }
     answer = client.post("/_dash-update-component", json=body)
     assert answer.status_code == 200
-    assert "is not in this server's import cache" in answer.get_data(as_text=True)
+    response = answer.json["response"]
+    assert "is not in this server's import cache" in response["upload-notice"]["children"]
+    assert response["upload-panel"]["open"] is True  # the notice is not left in a closed panel
 
 
 # --- the report and resolving ----------------------------------------------------------------------

@@ -46,6 +46,7 @@ def test_upload_resolve_and_download(dash_duo, dataset, tmp_path, monkeypatch):
     assert not dash_duo.driver.find_elements("css selector", "#upload-report img")
     assert "upload_places.csv, row 6, date:" in report
     assert count_in_view(dash_duo) == 2
+    assert "hidden" in dash_duo.find_element("#url-notice").get_attribute("class")  # 'data' is no stray
 
     vushtrri = wait_until(
         dash_duo,
