@@ -41,6 +41,15 @@ ROWS_LISTED = 50
 MULTIPART_SLACK = 64 * 1024
 
 
+#: Characters of a cell or a reason the panel shows: a huge cell is cut, with its length said.
+TEXT_SHOWN = 200
+
+
+def short(text: str, limit: int = TEXT_SHOWN) -> str:
+    """``text``, or its start and how long it is when longer than ``limit``."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def limits_text() -> str:
     return (
         f"CSV or XLSX up to {MAX_UPLOAD_BYTES // 2**20} MB and {MAX_UPLOAD_ROWS:,} rows: a date and a "
@@ -123,7 +132,7 @@ def report_view(sha: str, report: UploadReport) -> html.Div:
                     html.Li(
                         [
                             _where(row),
-                            f"“{row.place}” not found",
+                            f"“{short(row.place)}” not found",
                             f"; nearest: {', '.join(row.nearest)}" if row.nearest else "; no name is close",
                         ]
                     )
@@ -133,7 +142,7 @@ def report_view(sha: str, report: UploadReport) -> html.Div:
         )
     if report.bad:
         parts.append(html.H3(f"Other problems ({len(report.bad):,})"))
-        parts.append(html.Ul([html.Li([_where(row), row.reason]) for row in report.bad[:ROWS_LISTED]]))
+        parts.append(html.Ul([html.Li([_where(row), short(row.reason)]) for row in report.bad[:ROWS_LISTED]]))
     shown = max(len(report.ambiguous), len(report.unknown), len(report.bad))
     if shown > ROWS_LISTED:
         parts.append(
@@ -152,13 +161,13 @@ def _ambiguous_item(row: ReportedRow) -> html.Li:
             candidate.label,
             id={"type": "upload-resolve", "row": row.row, "municipality": candidate.municipality},
             className="small upload-candidate",
-            title=f"Place row {row.row} at this {row.place} (municipality hint: {candidate.municipality})",
+            title=f"Place row {row.row} here (municipality hint: {candidate.municipality})",
         )
         for candidate in row.candidates
         if candidate.municipality  # a candidate the boundary join cannot name cannot be picked by hint
     ]
     return html.Li(
-        [_where(row), f"“{row.place}” is one of: ", html.Span(buttons, className="upload-candidates")],
+        [_where(row), f"“{short(row.place)}” is one of: ", html.Span(buttons, className="upload-candidates")],
         className="upload-ambiguous",
     )
 
@@ -251,14 +260,20 @@ def _not_shown(sha: str, path):
 
     from geodata.dataset import load_dataset
 
-    read = load_dataset(path, strict=False).read
-    problems = [f"{path.name}: row {p.row}: {p.field}: {p.reason}" for p in read.problems]
-    shutil.rmtree(uploads_folder() / sha, ignore_errors=True)
+    try:
+        read = load_dataset(path, strict=False).read
+        problems = [f"{path.name}: row {p.row}: {p.field}: {short(p.reason)}" for p in read.problems]
+        error = (
+            f"{path.name}: no row could be shown ({read.rows_read:,} rows read, {len(problems):,} problems)"
+        )
+    except Exception as failure:  # a reader that gave up on this file: say so rather than fail the request
+        problems, error = [], f"{path.name}: not readable: {short(str(failure))}"
+    finally:
+        shutil.rmtree(uploads_folder() / sha, ignore_errors=True)
     more = len(problems) - PROBLEMS_LISTED
     return jsonify(
         {
-            "error": f"{path.name}: no row could be shown ({read.rows_read:,} rows read, "
-            f"{len(read.problems):,} problems)",
+            "error": error,
             "problems": problems[:PROBLEMS_LISTED] + ([f"… and {more:,} more"] if more > 0 else []),
         }
     ), 422

@@ -147,6 +147,14 @@ def test_route_answers_a_request_without_a_file(cache, client):
         ),
         (b"PK\x03\x04 not really a workbook", "broken.xlsx", r"broken\.xlsx: row 1: \(file\): not readable"),
         (b"date,place\n2008-02-30,Xyzzyville\n", "nothing.csv", r"nothing\.csv: row 2: date: "),
+        # A cell larger than the CSV reader takes, in the header line.
+        (b"date,place" + b"x" * 200_000 + b"\n", "huge.csv", r"huge\.csv: row 1: \(file\): field larger"),
+        # A huge cell in a row is named by row and field, and cut in the message.
+        (
+            b"date,place\n2008-03-14," + b"x" * 200_000 + b"\n",
+            "cell.csv",
+            r"cell\.csv: row 2: place: unknown place 'x{150,}… \(\d{3},\d{3} characters\)$",
+        ),
     ],
 )
 def test_a_file_with_no_row_to_show_lists_its_problems_and_is_not_kept(cache, client, data, name, expected):
@@ -252,3 +260,23 @@ def test_uploaded_apps_are_kept_in_a_bounded_lru(cache):
     assert apps.get(shas[0]) is not first  # dropped for the second, then loaded again from the cache
     assert built == [shas[0], shas[1], shas[0]]
     assert apps.get("0" * 64) is None and apps.get("nope") is None
+
+
+def test_an_xlsx_upload_is_read_like_the_cli_reads_it_formulas_never_run(cache, client):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Event_Date", "Village", "Komuna", "Description"])
+    sheet.append(["2008-03-14", "Banjska", "Vushtrri", '=HYPERLINK("http://example.org","click")'])
+    sheet.append(["2008-03-15", "Zvečan", "", "<script>alert(1)</script>"])
+    data = io.BytesIO()
+    book.save(data)
+    answer = post(client, data.getvalue(), "sheet.xlsx")
+    assert answer.status_code == 200, answer.json
+    uploaded = load_uploaded(answer.json["data"])
+    assert uploaded.dataset.file_format == "places"
+    incidents = uploaded.dataset.incidents.set_index("place_name")
+    assert incidents.at["Banjska", "municipality"] == "Vushtrri"  # the hint column chose
+    assert not incidents["description"].fillna("").str.startswith("=").any()  # the formula's text is not kept
+    assert incidents.at["Zvečan", "description"] == "<script>alert(1)</script>"  # text, shown as text
