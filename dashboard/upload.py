@@ -156,16 +156,28 @@ def _where(row: ReportedRow) -> html.Span:
 
 
 def _ambiguous_item(row: ReportedRow) -> html.Li:
-    buttons = [
-        html.Button(
-            candidate.label,
-            id={"type": "upload-resolve", "row": row.row, "municipality": candidate.municipality},
-            className="small upload-candidate",
-            title=f"Place row {row.row} here (municipality hint: {candidate.municipality})",
+    buttons = []
+    for candidate in row.candidates:
+        hint = candidate.hint(row.candidates)
+        how = (
+            f"municipality {hint['municipality']}"
+            if "municipality" in hint
+            else f"coordinates {hint['lat']}, {hint['lon']}"
         )
-        for candidate in row.candidates
-        if candidate.municipality  # a candidate the boundary join cannot name cannot be picked by hint
-    ]
+        buttons.append(
+            html.Button(
+                candidate.label,
+                # Every key of the pattern is in each id; the id carries the whole choice.
+                id={
+                    "type": "upload-resolve",
+                    "row": row.row,
+                    "municipality": hint.get("municipality", ""),
+                    "lonlat": f"{hint['lon']},{hint['lat']}" if "lon" in hint else "",
+                },
+                className="small upload-candidate",
+                title=f"Place row {row.row} here (the row gets {how})",
+            )
+        )
     return html.Li(
         [_where(row), f"“{short(row.place)}” is one of: ", html.Span(buttons, className="upload-candidates")],
         className="upload-ambiguous",
@@ -191,18 +203,24 @@ def register_upload_callbacks(app: Dash, sha: str | None) -> None:
     @app.callback(
         Output("upload-go", "data"),
         Output("upload-notice", "children", allow_duplicate=True),
-        Input({"type": "upload-resolve", "row": ALL, "municipality": ALL}, "n_clicks"),
+        Input({"type": "upload-resolve", "row": ALL, "municipality": ALL, "lonlat": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
     def resolve(_clicks):
         picked = ctx.triggered_id
         if sha is None or not isinstance(picked, dict) or not ctx.triggered[0]["value"]:
             return no_update, no_update
+        row = int(picked["row"])
+        if picked.get("municipality"):
+            hint, where = {"municipality": str(picked["municipality"])}, str(picked["municipality"])
+        else:
+            lon, lat = str(picked.get("lonlat", "")).split(",")
+            hint, where = {"lat": lat, "lon": lon}, f"{lat}, {lon}"
         try:
-            new_sha = resolve_rows(sha, {int(picked["row"]): str(picked["municipality"])})
+            new_sha = resolve_rows(sha, {row: hint})
         except (UploadError, OSError, ValueError) as error:
-            return no_update, f"Could not resolve row {picked['row']}: {error}"
-        return f"?data={new_sha}", f"Row {picked['row']} placed in {picked['municipality']}; opening…"
+            return no_update, f"Could not resolve row {row}: {error}"
+        return f"?data={new_sha}", f"Row {row} placed at {where}; opening…"
 
     app.clientside_callback(
         "function (url) { if (url) { window.location.assign(url); } return url; }",

@@ -156,6 +156,16 @@ class Candidate:
 
     label: str  # 'Banjska (GeoNames 792910, settlement, Zveçan)'
     municipality: str  # the boundary layer's name: the hint that picks it
+    lon: float
+    lat: float
+
+    def hint(self, others: tuple[Candidate, ...]) -> dict[str, str]:
+        """What to write into the row to pick this one: its municipality, the geocoder's own way;
+        its coordinates when another candidate is in the same municipality (or it is in none)."""
+        same = [c for c in others if c.municipality == self.municipality]
+        if self.municipality and len(same) == 1:
+            return {"municipality": self.municipality}
+        return {"lat": f"{self.lat:.6f}", "lon": f"{self.lon:.6f}"}
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,7 @@ def upload_report(
 
     problems = list(problems)
     index = None
+    matches: dict[tuple[str, str], object] = {}
     report = UploadReport(rows_read=rows_read, placed=placed)
     place_field = municipality_field = None
     raw = None
@@ -220,10 +231,19 @@ def upload_report(
             index = (index_of or _place_index)()
         place = str(raw.at[problem.row, place_field])
         hint = str(raw.at[problem.row, municipality_field]) if municipality_field else ""
-        match = match_name(index, place, hint)
+        match = matches.get((place, hint))
+        if match is None:  # each distinct (name, hint) once, as the geocoder does
+            match = matches[place, hint] = match_name(index, place, hint)
         if match.problem_kind == "ambiguous":
+            places = index.places
             candidates = tuple(
-                Candidate(str(index.labels[p]), str(index.municipality_of[p] or "")) for p in match.candidates
+                Candidate(
+                    str(index.labels[p]),
+                    str(index.municipality_of[p] or ""),
+                    float(places.at[p, "lon"]),
+                    float(places.at[p, "lat"]),
+                )
+                for p in match.candidates
             )
             report.ambiguous.append(_with(shown, place=place, candidates=candidates))
         elif match.problem_kind == "unknown":
@@ -249,10 +269,11 @@ def _place_index():
 # --- resolving -------------------------------------------------------------------------------------
 
 
-def resolve_rows(sha: str, hints: dict[int, str]) -> str:
-    """Store the upload ``sha`` with ``hints`` (spreadsheet row -> municipality) written into its
-    municipality column, as a new CSV upload; returns the new hash (the same choice gives the same
-    hash). Rows the original could not read are not in the new file: its report no longer lists them.
+def resolve_rows(sha: str, hints: dict[int, dict[str, str]]) -> str:
+    """Store the upload ``sha`` with ``hints`` (spreadsheet row -> {column: value}, our column names:
+    ``municipality``, or ``lat`` and ``lon``) written into its rows, as a new CSV upload; returns the
+    new hash (the same choice gives the same hash). Rows the original could not read are not in the
+    new file: its report no longer lists them.
     """
     from geodata.geocode import map_columns, read_table_any
 
@@ -263,12 +284,15 @@ def resolve_rows(sha: str, hints: dict[int, str]) -> str:
     missing = sorted(set(hints) - set(raw.index))
     if missing:
         raise UploadError(f"{path.name}: no row {missing[0]} to resolve")
-    column = map_columns(list(raw.columns)).get("municipality")
-    if column is None:
-        column = "municipality"
-        raw[column] = ""
-    for row, municipality in hints.items():
-        raw.at[row, column] = municipality
+    columns = map_columns(list(raw.columns))
+    for row, values in hints.items():
+        for ours, value in values.items():
+            if ours not in ("municipality", "lat", "lon"):
+                raise UploadError(f"{path.name}: row {row}: {ours!r} is not a column a choice may set")
+            if ours not in columns:
+                columns[ours] = ours
+                raw[ours] = ""
+            raw.at[row, columns[ours]] = value
     folder = uploads_folder()
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
@@ -285,5 +309,5 @@ def resolve_rows(sha: str, hints: dict[int, str]) -> str:
         partial.unlink(missing_ok=True)
     note = stored.parent / "resolved.json"
     if not note.exists():
-        note.write_text(json.dumps({"from": sha, "hints": {str(k): v for k, v in hints.items()}}), "utf-8")
+        note.write_text(json.dumps({"from": sha, "rows": {str(k): v for k, v in hints.items()}}), "utf-8")
     return new_sha

@@ -231,9 +231,11 @@ def test_report_sorts_rows_and_keeps_the_count(cache):
 
 def test_resolving_a_row_gives_a_new_content_addressed_dataset(cache):
     sha, _ = store_upload(FIXTURE.open("rb"), "incidents.csv")
-    resolved = resolve_rows(sha, {2: "Vushtrri"})
-    assert resolved != sha and resolve_rows(sha, {2: "Vushtrri"}) == resolved  # same choice, same name
-    assert resolve_rows(sha, {2: "Zveçan"}) not in (sha, resolved)
+    resolved = resolve_rows(sha, {2: {"municipality": "Vushtrri"}})
+    assert (
+        resolved != sha and resolve_rows(sha, {2: {"municipality": "Vushtrri"}}) == resolved
+    )  # same choice, same name
+    assert resolve_rows(sha, {2: {"municipality": "Zveçan"}}) not in (sha, resolved)
     path = upload_path(resolved)
     assert path.name == "incidents.csv"
     assert hashlib.sha256(path.read_bytes()).hexdigest() == resolved
@@ -242,7 +244,7 @@ def test_resolving_a_row_gives_a_new_content_addressed_dataset(cache):
     banjska = uploaded.dataset.incidents.query("place_name == 'Banjska'")
     assert banjska["municipality"].tolist() == ["Vushtrri"]
     with pytest.raises(UploadError, match="no row 40"):
-        resolve_rows(sha, {40: "Vushtrri"})
+        resolve_rows(sha, {40: {"municipality": "Vushtrri"}})
 
 
 def test_uploaded_apps_are_kept_in_a_bounded_lru(cache):
@@ -280,3 +282,24 @@ def test_an_xlsx_upload_is_read_like_the_cli_reads_it_formulas_never_run(cache, 
     assert incidents.at["Banjska", "municipality"] == "Vushtrri"  # the hint column chose
     assert not incidents["description"].fillna("").str.startswith("=").any()  # the formula's text is not kept
     assert incidents.at["Zvečan", "description"] == "<script>alert(1)</script>"  # text, shown as text
+
+
+def test_candidates_in_one_municipality_are_picked_by_their_coordinates(cache, client):
+    # GeoNames has two villages called Bare in Leposaviq and one in Mitrovica.
+    answer = post(client, b"date,place\n2008-03-14,Bare\n2008-03-15,Zvecan\n", "bare.csv")
+    assert answer.status_code == 200, answer.json
+    sha = answer.json["data"]
+    (row,) = load_uploaded(sha).report.ambiguous
+    hints = [c.hint(row.candidates) for c in row.candidates]
+    assert sorted(c.municipality for c in row.candidates) == ["Leposaviq", "Leposaviq", "Mitrovica"]
+    assert {"municipality": "Mitrovica"} in hints
+    by_coordinates = [(c, h) for c, h in zip(row.candidates, hints, strict=True) if "lat" in h]
+    assert len(by_coordinates) == 2 and len({h["lat"] for _, h in by_coordinates}) == 2
+    # The panel gives each candidate its own button (one id each, or Dash refuses the page).
+    layout = client.get(f"/d/{sha}/_dash-layout").get_data(as_text=True)
+    assert layout.count('"type":"upload-resolve"') == 3
+    chosen, hint = by_coordinates[1]
+    placed = load_uploaded(resolve_rows(sha, {row.row: hint})).dataset.incidents
+    bare = placed[placed["place_name"] == "Bare"]
+    assert len(bare) == 1 and bare["municipality"].tolist() == ["Leposaviq"]
+    assert abs(bare["lat"].iloc[0] - chosen.lat) < 1e-5 and abs(bare["lon"].iloc[0] - chosen.lon) < 1e-5
