@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import random
+import re
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(folder) / "incidents.csv"
         rng = random.Random(2008)
         write_file(path, names_for(load_geonames(), args.names, rng), args.rows, rng)
+        size = path.stat().st_size
         t0 = time.perf_counter()
         client = create_app(load_dataset()).server.test_client()
         t1 = time.perf_counter()
@@ -61,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         client.get(f"/?data={sha}")
         t4 = time.perf_counter()
         text = layout.get_data(as_text=True)
-        counts = text[text.index("rows read") - 12 : text.index(" reported") + 9]
+        counts = re.search(r"[\d,]+ rows read = [\d,]+ placed \+ [\d,]+ reported", text).group(0)
     result = {
         "rows": args.rows,
-        "bytes": path.stat().st_size if path.exists() else None,
-        "report": counts.split(" · ")[-1],
+        "bytes": size,
+        "report": counts,
         "default_app_s": round(t1 - t0, 3),
         "upload_route_s": round(t2 - t1, 3),  # store + hash + read + geocode + join + cache + report + app
         "page_and_layout_s": round(t3 - t2, 3),
