@@ -233,12 +233,12 @@ def register_upload_callbacks(app: Dash, sha: str | None) -> None:
 def unknown_dataset_notice(wanted: str) -> str:
     shown = wanted if len(wanted) <= 20 else wanted[:16] + "…"
     if not is_dataset_hash(wanted):
-        return f"“{shown}” is not a dataset name (64 hex digits); showing the built-in data."
+        return f"“{shown}” is not a dataset name (64 hex digits); showing this server's own data."
     if upload_path(wanted) is not None:
-        return f"Dataset {shown} is in the cache but has no row that can be shown; showing the built-in data."
+        return f"Dataset {shown} is in the cache but could not be shown; showing this server's own data."
     return (
         f"Dataset {shown} is not in this server's import cache (removed, or the link was cut); "
-        "showing the built-in data. Upload the file again to see it."
+        "showing this server's own data. Upload the file again to see it."
     )
 
 
@@ -262,7 +262,7 @@ def register_upload_route(server: Flask, warm) -> None:
         try:
             sha, path = store_upload(given.stream, given.filename)
         except UploadError as error:
-            return _refused(str(error), 413 if "limit" in str(error) else 400)
+            return _refused(str(error), error.status)
         if warm(sha) is None:
             return _not_shown(sha, path)
         return jsonify({"data": sha, "url": f"?data={sha}", "name": path.name})

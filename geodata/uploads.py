@@ -38,7 +38,15 @@ _CHUNK = 1 << 20
 
 
 class UploadError(ValueError):
-    """An upload refused before it was parsed: too big, too many rows, wrong type, empty."""
+    """An upload refused before it was parsed: wrong type, empty (``status``: the HTTP answer)."""
+
+    status = 400
+
+
+class UploadTooLarge(UploadError):
+    """Over the size or the row limit."""
+
+    status = 413
 
 
 def is_dataset_hash(text: object) -> bool:
@@ -97,14 +105,14 @@ def store_upload(
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadError(f"{filename}: larger than the limit of {max_bytes // 2**20} MB")
+                    raise UploadTooLarge(f"{filename}: larger than the limit of {max_bytes // 2**20} MB")
                 digest.update(chunk)
                 handle.write(chunk)
         if size == 0:
             raise UploadError(f"{filename}: the file is empty")
         rows = count_rows(partial)
         if rows > max_rows:
-            raise UploadError(f"{filename}: {rows:,} rows, more than the limit of {max_rows:,}")
+            raise UploadTooLarge(f"{filename}: {rows:,} rows, more than the limit of {max_rows:,}")
         sha = digest.hexdigest()
         return sha, _keep(partial, sha, filename)
     finally:
