@@ -27,6 +27,7 @@ from geodata.uploads import (
     UploadError,
     UploadReport,
     is_dataset_hash,
+    resolution_of,
     resolve_rows,
     store_upload,
     upload_path,
@@ -108,7 +109,9 @@ def upload_panel(
 
 def report_view(sha: str, report: UploadReport) -> html.Div:
     """The report: counts, then ambiguous (pick one), unknown (nearest names) and bad rows."""
-    parts: list = [
+    history = resolution_of(sha)
+    parts: list = [html.P(history, className="upload-history")] if history else []
+    parts += [
         html.P(
             [
                 html.B(f"{report.rows_read:,}"),

@@ -33,6 +33,8 @@ MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 MAX_UPLOAD_ROWS: Final = 100_000
 #: File types the dashboard takes (the importers detect ACLED, UCDP, records or place names inside).
 UPLOAD_SUFFIXES: Final = (".csv", ".xlsx", ".xlsm")
+#: Beside a resolved upload: the upload it came from and what was chosen.
+RESOLVED_NOTE: Final = "resolved.json"
 _HASH = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 20
 
@@ -288,7 +290,7 @@ def resolve_rows(sha: str, hints: dict[int, dict[str, str]]) -> str:
     path = upload_path(sha)
     if path is None:
         raise UploadError(f"no upload {sha[:12]}… in the import cache")
-    raw, _ = read_table_any(path)
+    raw, unread = read_table_any(path)
     missing = sorted(set(hints) - set(raw.index))
     if missing:
         raise UploadError(f"{path.name}: no row {missing[0]} to resolve")
@@ -315,7 +317,35 @@ def resolve_rows(sha: str, hints: dict[int, dict[str, str]]) -> str:
             new_sha, stored = store_upload(data, Path(path).stem + ".csv")
     finally:
         partial.unlink(missing_ok=True)
-    note = stored.parent / "resolved.json"
+    note = stored.parent / RESOLVED_NOTE
     if not note.exists():
-        note.write_text(json.dumps({"from": sha, "rows": {str(k): v for k, v in hints.items()}}), "utf-8")
+        # Where the file came from, and the original's rows it could not carry (never dropped silently).
+        about = {
+            "from": sha,
+            "rows": {str(k): v for k, v in hints.items()},
+            "left_out": sorted({p.row for p in unread}),
+        }
+        note.write_text(json.dumps(about), "utf-8")
     return new_sha
+
+
+def resolution_of(sha: str) -> str:
+    """How the upload ``sha`` was made from another by resolving, in words ('' for a plain upload)."""
+    path = upload_path(sha)
+    note = path.parent / RESOLVED_NOTE if path is not None else None
+    try:
+        about = json.loads(note.read_text("utf-8")) if note is not None and note.is_file() else None
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(about, dict):
+        return ""
+    chosen = "; ".join(
+        f"row {row}: " + ", ".join(f"{k} {v}" for k, v in values.items())
+        for row, values in about.get("rows", {}).items()
+    )
+    text = f"Resolved from {str(about.get('from', ''))[:12]}… ({chosen})."
+    left_out = about.get("left_out") or []
+    if left_out:
+        rows = ", ".join(str(r) for r in left_out[:10]) + (" …" if len(left_out) > 10 else "")
+        text += f" {len(left_out)} row(s) the original could not read are not in this file: {rows}."
+    return text

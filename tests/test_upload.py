@@ -18,6 +18,7 @@ from geodata.uploads import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,
     UploadError,
+    resolution_of,
     resolve_rows,
     safe_name,
     store_upload,
@@ -241,6 +242,8 @@ def test_resolving_a_row_gives_a_new_content_addressed_dataset(cache):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == resolved
     uploaded = load_uploaded(resolved)
     assert uploaded.report.placed == 3 and not uploaded.report.ambiguous
+    assert resolution_of(resolved) == f"Resolved from {sha[:12]}… (row 2: municipality Vushtrri)."
+    assert resolution_of(sha) == ""
     banjska = uploaded.dataset.incidents.query("place_name == 'Banjska'")
     assert banjska["municipality"].tolist() == ["Vushtrri"]
     with pytest.raises(UploadError, match="no row 40"):
@@ -303,3 +306,14 @@ def test_candidates_in_one_municipality_are_picked_by_their_coordinates(cache, c
     bare = placed[placed["place_name"] == "Bare"]
     assert len(bare) == 1 and bare["municipality"].tolist() == ["Leposaviq"]
     assert abs(bare["lat"].iloc[0] - chosen.lat) < 1e-5 and abs(bare["lon"].iloc[0] - chosen.lon) < 1e-5
+
+
+def test_resolving_says_which_rows_of_the_original_it_could_not_carry(cache):
+    data = b"date,place\n2008-03-14,Banjska\n2008-03-15,Zvecan,extra,cells\n2008-03-16,Zvecan\n"
+    sha, _ = store_upload(io.BytesIO(data), "short.csv")
+    before = load_uploaded(sha).report
+    assert [(r.row, r.field) for r in before.bad] == [(3, "(row)")]  # the reader names the row
+    resolved = resolve_rows(sha, {2: {"municipality": "Zveçan"}})
+    assert "1 row(s) the original could not read are not in this file: 3." in resolution_of(resolved)
+    after = load_uploaded(resolved).report
+    assert after.rows_read == 2 and after.placed == 2
