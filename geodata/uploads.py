@@ -12,6 +12,7 @@ new content's hash; a small ``resolved.json`` beside it names the file it came f
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -115,6 +116,10 @@ def store_upload(
         rows = count_rows(partial)
         if rows > max_rows:
             raise UploadTooLarge(f"{filename}: {rows:,} rows, more than the limit of {max_rows:,}")
+        if suffix == ".csv":
+            problem = encoding_problem(partial, filename)
+            if problem is not None:
+                raise UploadError(str(problem))
         sha = digest.hexdigest()
         return sha, _keep(partial, sha, filename)
     finally:
@@ -134,6 +139,53 @@ def _keep(partial: Path, sha: str, filename: str) -> Path:
     except OSError:  # another worker stored the same bytes first: theirs is the same file
         shutil.rmtree(staging, ignore_errors=True)
     return upload_path(sha) or final / filename
+
+
+def encoding_problem(path: Path, name: str) -> Problem | None:
+    """The first place a CSV file is not UTF-8, by row and field, or None.
+
+    The readers replace such bytes (and a place name with a replaced letter may then match the wrong
+    place, or none): an upload is refused instead, saying where, since saving as UTF-8 fixes it.
+    """
+    with path.open("rb") as handle:
+        start = handle.read(4)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(name, 1, "(file)", "the file is UTF-16; save it as CSV UTF-8 and upload it again")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                line_start = chunk.rfind(b"\n", 0, error.start) + 1
+                row = lines + chunk.count(b"\n", 0, error.start) + 1
+                line_end = chunk.find(b"\n", error.start)
+                line = chunk[line_start : None if line_end < 0 else line_end]
+                return Problem(
+                    name, row, _field_at(path, line, error.start - line_start), _not_utf8(chunk, error)
+                )
+            lines += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return Problem(name, lines + 1, "(row)", "the file ends inside a character: not UTF-8")
+    return None
+
+
+def _not_utf8(chunk: bytes, error: UnicodeDecodeError) -> str:
+    return (
+        f"not UTF-8 (byte 0x{chunk[error.start]:02X}; the file is perhaps Windows-1250 or Latin-1): "
+        "save it as CSV UTF-8 and upload it again"
+    )
+
+
+def _field_at(path: Path, line: bytes, offset: int) -> str:
+    """The header's name of the CSV field at byte ``offset`` of ``line`` ('(row)' if unknown)."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    field = line[:offset].decode("utf-8", "replace").count(",")  # quoted commas aside, good enough to point
+    return header[field] if field < len(header) else "(row)"
 
 
 def count_rows(path: Path) -> int:

@@ -140,12 +140,6 @@ def test_route_answers_a_request_without_a_file(cache, client):
 @pytest.mark.parametrize(
     ("data", "name", "expected"),
     [
-        # Latin-1 bytes in a UTF-8 file: the reader names the row and the field.
-        (
-            "date,place\n2008-03-14,Zve\xe7an\n".encode("latin-1"),
-            "latin1.csv",
-            r"latin1\.csv: row 2: place: ",
-        ),
         (b"PK\x03\x04 not really a workbook", "broken.xlsx", r"broken\.xlsx: row 1: \(file\): not readable"),
         (b"date,place\n2008-02-30,Xyzzyville\n", "nothing.csv", r"nothing\.csv: row 2: date: "),
         # A cell larger than the CSV reader takes, in the header line.
@@ -163,6 +157,30 @@ def test_a_file_with_no_row_to_show_lists_its_problems_and_is_not_kept(cache, cl
     assert answer.status_code == 422
     assert answer.json["error"].startswith(f"{name}: no row could be shown")
     assert any(re.match(expected, problem) for problem in answer.json["problems"]), answer.json
+    assert stored_files() == []
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        # Serbian Latin saved as Windows-1250: refused where it starts, by row and field.
+        (
+            "date,place,description\n2008-03-14,Zvecan,ok\n2008-03-15,Leposavić,x\n".encode("cp1250"),
+            "cp1250.csv",
+            "cp1250.csv: row 3: place: not UTF-8 (byte 0xE6; ",
+        ),
+        (
+            "date,place\n2008-03-14,Zvečan\n".encode("utf-16"),
+            "utf16.csv",
+            "utf16.csv: row 1: (file): the file is UTF-16",
+        ),
+    ],
+)
+def test_a_csv_that_is_not_utf8_is_refused_naming_row_and_field(cache, client, data, name, message):
+    answer = post(client, data, name)
+    assert answer.status_code == 400
+    assert answer.json["error"].startswith(message), answer.json
+    assert "save it as CSV UTF-8" in answer.json["error"]
     assert stored_files() == []
 
 
