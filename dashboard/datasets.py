@@ -112,9 +112,9 @@ class UploadedApps:
 
     def _place_index(self):
         if self._index is None:
-            from geodata.uploads import _place_index
+            from geodata.uploads import place_index
 
-            self._index = _place_index()
+            self._index = place_index()
         return self._index
 
     def __call__(self, environ: dict, start_response: Callable):

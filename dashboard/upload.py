@@ -15,6 +15,7 @@ Every text from a file reaches the page as a component's text, never as markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
@@ -245,7 +246,7 @@ def unknown_dataset_notice(wanted: str) -> str:
     )
 
 
-def register_upload_route(server: Flask, warm) -> None:
+def register_upload_route(server: Flask, warm: Callable[[str], Flask | None]) -> None:
     """``POST /upload`` on the default app's server. ``warm(sha)`` builds the dataset's app (or
     returns None when none of its rows can be shown)."""
     server.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES + MULTIPART_SLACK

@@ -290,7 +290,7 @@ def upload_report(
             report.bad.append(shown)
             continue
         if index is None:
-            index = (index_of or _place_index)()
+            index = (index_of or place_index)()
         place = str(raw.at[problem.row, place_field])
         hint = str(raw.at[problem.row, municipality_field]) if municipality_field else ""
         match = matches.get((place, hint))
@@ -322,7 +322,8 @@ def _with(row: ReportedRow, **changes) -> ReportedRow:
     return replace(row, **changes)
 
 
-def _place_index():
+def place_index():
+    """The geocoder's place index over GeoNames, the gazetteer and (when found) the boundaries."""
     from geodata.geocode import _boundaries_or_none, build_index
 
     return build_index(boundaries=_boundaries_or_none())

@@ -335,3 +335,17 @@ def test_resolving_says_which_rows_of_the_original_it_could_not_carry(cache):
     assert "1 row(s) the original could not read are not in this file: 3." in resolution_of(resolved)
     after = load_uploaded(resolved).report
     assert after.rows_read == 2 and after.placed == 2
+
+
+def test_export_image_of_a_url_naming_an_upload_exports_that_upload(cache, tmp_path, capsys):
+    from dashboard.cli import main
+
+    sha, path = store_upload(FIXTURE.open("rb"), "incidents.csv")
+    out = tmp_path / "view.png"
+    url = f"http://127.0.0.1:8050/?data={sha}&type=Riots"
+    assert main(["export-image", "--view-url", url, "--width", "400", "--height", "300", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{path}: 5 rows read" in err and "format places" in err
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert main(["export-image", "--view-url", "http://x/?data=" + "0" * 64, "-o", str(out)]) == 0
+    assert "is not in this import cache; using the built-in data" in capsys.readouterr().err
