@@ -338,7 +338,7 @@ def test_resolving_says_which_rows_of_the_original_it_could_not_carry(cache):
 
 
 def test_export_image_of_a_url_naming_an_upload_exports_that_upload(cache, tmp_path, capsys):
-    from dashboard.cli import main
+    from dashboard.cli import _upload_named_by, main
 
     sha, path = store_upload(FIXTURE.open("rb"), "incidents.csv")
     out = tmp_path / "view.png"
@@ -347,5 +347,6 @@ def test_export_image_of_a_url_naming_an_upload_exports_that_upload(cache, tmp_p
     err = capsys.readouterr().err
     assert f"{path}: 5 rows read" in err and "format places" in err
     assert out.read_bytes().startswith(b"\x89PNG")
-    assert main(["export-image", "--view-url", "http://x/?data=" + "0" * 64, "-o", str(out)]) == 0
+    assert _upload_named_by("http://x/?data=" + "0" * 64) is None
     assert "is not in this import cache; using the built-in data" in capsys.readouterr().err
+    assert _upload_named_by("http://x/?type=Riots") is None
