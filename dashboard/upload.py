@@ -8,7 +8,8 @@
   A file of which no row can be placed is not kept: the answer lists its problems instead.
 - The panel shows an uploaded dataset's report: rows read = placed + reported; ambiguous rows with
   a button per candidate, unknown places with the nearest names, bad rows with file, row and field.
-  Picking a candidate stores a new upload (the row's municipality hint set) and opens its hash.
+  Picking a candidate stores a new upload (the candidate's municipality written into the row as its
+  hint, or its coordinates when another candidate shares the municipality) and opens its hash.
 
 Every text from a file reaches the page as a component's text, never as markup.
 """
