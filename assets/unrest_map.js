@@ -212,7 +212,12 @@
     /* Keep the address bar equal to the view (filters from the server, camera from the map).
        replaceState: no reload, no history entry per slider step. */
     writeUrl: function (query, relayout) {
-      const params = new URLSearchParams(query || "");
+      // The dataset (an upload's content hash) stays first in the URL: the view is of that data.
+      const data = new URLSearchParams(window.location.search).get("data");
+      const params = new URLSearchParams(data ? [["data", data]] : []);
+      new URLSearchParams(query || "").forEach(function (value, key) {
+        if (key !== "data") params.append(key, value);
+      });
       // Only a camera the user chose: the automatic framing depends on the window's size.
       const camera = window.unrestMap.cameraParams ? window.unrestMap.cameraParams() : null;
       if (camera) {

@@ -10,8 +10,10 @@ benchmarks/scale.py's generator) and each page, from a fresh browser profile eve
 
 - bytes transferred on first load (the performance log's ``encodedDataLength``: bytes on the
   wire, after compression), requests, and any URL requested twice;
-- time to the map drawn with markers (MapLibre ``loaded()`` with a marker trace holding
-  points, checked on every animation frame inside the page; milliseconds from navigation).
+- time to the map drawn with its data (MapLibre ``loaded()`` with a marker trace holding points,
+  or, where the project shows municipality totals instead of markers (over
+  ``figures.POINT_LIMIT`` incidents), with those totals drawn; checked on every animation frame
+  inside the page; milliseconds from navigation).
 
 Then, on the project with the built-in data, medians of ``--repeat`` runs of: marker click to
 its details shown, slider key to the map redrawn, filter change to the map redrawn. Each server
@@ -45,8 +47,12 @@ MAP_READY_PROBE = """
     try {
       const gd = document.querySelector('#map .js-plotly-plot');
       const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+      // The data drawn: markers, or (the project over figures.POINT_LIMIT incidents) the
+      // municipality totals it shows instead.
       if (sub && sub.map.loaded() && !sub.map.isMoving() && gd._fullData.some(
-          t => t.type === 'scattermap' && (t.mode || '').includes('markers') && t._length > 0)) {
+          t => (t.type === 'scattermap' && (t.mode || '').includes('markers') && t._length > 0) ||
+               (t.type === 'choroplethmap' && document.querySelector('.aggregate-note') &&
+                t.z && Array.prototype.some.call(t.z, v => v > 0)))) {
         window.__mapReadyAt = performance.now();
         return;
       }

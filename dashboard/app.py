@@ -23,13 +23,16 @@ from dash import Dash
 
 from dashboard.callbacks import register_callbacks
 from dashboard.choices import choices_of
+from dashboard.datasets import Uploaded, UploadedApps, prefix_of
 from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
 from dashboard.legend import register_legend_callbacks
+from dashboard.upload import register_upload_callbacks, register_upload_route, upload_panel
 from dashboard.view import days_of
 from geodata.dataset import Dataset
+from geodata.uploads import UploadReport
 
 #: Dash's page template with the page language declared (screen readers pick their voice by it).
 #: plotly.js (4.8 MB, the page's largest file) is preloaded: Dash asks for it only once the map's
@@ -71,22 +74,93 @@ def assets_folder() -> str:
 
 
 def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | None = None) -> Dash:
-    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline."""
+    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline.
+
+    The same server also shows every upload in the import cache (``/?data=<sha256>``, see
+    ``datasets.py``) and takes new ones (``POST /upload``, see ``upload.py``).
+    """
+    # One warm renderer per server process, shared by the exports of every dataset it shows.
+    renderer = ImageRenderer()
+    app = dataset_app(dataset, basemap, renderer, background_manager(jobs_dir))
+    server = app.server
+
+    def build(uploaded: Uploaded):
+        from dashboard.production import finish_setup, serve_fast
+
+        upload_app = dataset_app(
+            uploaded.dataset,
+            basemap,
+            renderer,
+            upload_jobs(jobs_dir, uploaded.sha),
+            sha=uploaded.sha,
+            report=uploaded.report,
+            home=dataset.title,
+        )
+        if server.extensions.get("unrest_map_fast"):
+            upload_app.server.config["UNREST_MAP_ASSETS_PATH"] = prefix_of(uploaded.sha) + "assets"
+            serve_fast(upload_app.server)
+        upload_app.server.config["MAX_CONTENT_LENGTH"] = server.config.get("MAX_CONTENT_LENGTH")
+        # Dash's one-time setup, before a user's request reaches it.
+        return finish_setup(upload_app.server, prefix_of(uploaded.sha))
+
+    uploads = UploadedApps(server.wsgi_app, build)
+    server.wsgi_app = uploads  # type: ignore[method-assign]
+    register_upload_route(server, uploads.get)
+    return app
+
+
+def dataset_app(
+    dataset: Dataset,
+    basemap: str,
+    renderer: ImageRenderer,
+    manager,
+    sha: str | None = None,
+    report: UploadReport | None = None,
+    home: str = "",
+) -> Dash:
+    """The dashboard of one dataset: the default one at ``/``, an upload under ``/d/<sha>/``."""
     app = Dash(
         __name__,
         title=f"unrest-map · {dataset.title}",
         assets_folder=assets_folder(),
+        url_base_pathname=prefix_of(sha) if sha else "/",
         suppress_callback_exceptions=False,
     )
     app.index_string = INDEX_STRING.replace("PLOTLY_JS_URL", plotly_js_url(app))
-    app.layout = build_layout(dataset, basemap)
+    app.layout = with_panel(build_layout(dataset, basemap), upload_panel(sha, dataset.title, report, home))
     register_callbacks(app, dataset)
     choices = choices_of(dataset)
     register_download_callbacks(app, dataset, choices)
     register_legend_callbacks(app, dataset, days_of(dataset))
-    # One warm browser per server process, shared by this app's exports.
-    register_export_callbacks(app, dataset, choices, ImageRenderer(), basemap, background_manager(jobs_dir))
+    register_export_callbacks(app, dataset, choices, renderer, basemap, manager)
+    register_upload_callbacks(app, sha)
     return app
+
+
+def with_panel(layout, panel):
+    """``layout`` with the upload panel right after the notice line (under the header)."""
+    children = list(layout.children)
+    at = next((i for i, c in enumerate(children) if getattr(c, "id", None) == "url-notice"), 0)
+    layout.children = [*children[: at + 1], panel, *children[at + 1 :]]
+    return layout
+
+
+def upload_jobs(jobs_dir: str | Path | None, sha: str):
+    """An upload's background jobs: always on disk, in a folder of its own.
+
+    Dash keys a job by its callback's code and arguments, which are the same in every dataset's
+    app: a shared store could hand one dataset's GIF to another. (A Celery worker started with
+    ``unrest-map worker`` knows only its own dataset, so uploads never send jobs there.)
+    """
+    import tempfile
+
+    import diskcache
+    from dash import DiskcacheManager
+
+    from dashboard.production import JOB_EXPIRE_S
+
+    folder = Path(jobs_dir) if jobs_dir else Path(tempfile.gettempdir()) / "unrest-map-jobs"
+    return DiskcacheManager(diskcache.Cache(str(folder / "uploads" / sha[:16])), expire=JOB_EXPIRE_S)
 
 
 def background_manager(jobs_dir: str | Path | None):

@@ -528,6 +528,8 @@ def run_export(args: argparse.Namespace) -> int:
         fit=args.fit,
     )
     renderer = ImageRenderer()
+    if args.view_url and not args.data:
+        args.data = _upload_named_by(args.view_url)
     try:
         options.validated()  # refuse bad sizes before loading anything
         dataset = _load(args, strict=False)
@@ -557,6 +559,24 @@ def run_export(args: argparse.Namespace) -> int:
     Path(args.output).write_bytes(data)
     print(f"wrote {args.output} ({len(data):,} bytes)", file=sys.stderr)
     return 0
+
+
+def _upload_named_by(url: str) -> str | None:
+    """The uploaded file a dashboard URL names (``?data=<sha256>``), if this import cache has it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from geodata.uploads import upload_path
+
+    wanted = parse_qs(urlsplit(url).query).get("data", [""])[0]
+    if not wanted:
+        return None
+    path = upload_path(wanted)
+    if path is None:
+        print(
+            f"view-url: dataset {wanted[:16]}… is not in this import cache; using the built-in data",
+            file=sys.stderr,
+        )
+    return str(path) if path else None
 
 
 def _progress_bar(done: int, total: int) -> None:

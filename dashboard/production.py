@@ -114,7 +114,7 @@ def create_server() -> Flask:
     return finish_setup(serve_fast(create_app(dataset, basemap=os.environ.get(BASEMAP_ENV, "none")).server))
 
 
-def finish_setup(server: Flask) -> Flask:
+def finish_setup(server: Flask, path: str = "/") -> Flask:
     """Run Dash's one-time setup now, in one thread, before the server takes traffic.
 
     With :func:`serve_fast` on, it also compresses the page's scripts once, ahead of the first user.
@@ -125,11 +125,11 @@ def finish_setup(server: Flask) -> Flask:
     through Flask's test client completes it.
     """
     client = server.test_client()
-    response = client.get("/")
+    response = client.get(path)  # an uploaded dataset's app lives under /d/<sha256>/
     if response.status_code != 200:
         raise RuntimeError(f"dashboard index answered {response.status_code} during start-up")
     if server.extensions.get("unrest_map_fast"):
-        _compress_scripts_now(client, response.get_data(as_text=True))
+        _compress_scripts_now(client, response.get_data(as_text=True), path)
     return server
 
 
@@ -137,13 +137,13 @@ def finish_setup(server: Flask) -> Flask:
 LATER_SCRIPTS = ("/_dash-component-suites/plotly/package_data/plotly.min.js",)
 
 
-def _compress_scripts_now(client, index_html: str) -> None:
+def _compress_scripts_now(client, index_html: str, path: str = "/") -> None:
     """Ask for every script once, as a browser would, so the first user does not wait for brotli."""
     import re
 
-    scripts = re.findall(r'<script src="(/_dash-component-suites/[^"]+)"', index_html)
-    for path in [*scripts, *LATER_SCRIPTS]:
-        client.get(path, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    scripts = re.findall(rf'<script src="({re.escape(path)}_dash-component-suites/[^"]+)"', index_html)
+    for script in [*scripts, *(path + later.lstrip("/") for later in LATER_SCRIPTS)]:
+        client.get(script, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
 
 
 #: A year: the longest lifetime worth giving; for files whose URL changes when they do.

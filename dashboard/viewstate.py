@@ -148,6 +148,7 @@ def parse_query(text: str | None, choices: Choices) -> tuple[ViewState, list[str
         "zoom",
         "shade",
         "area",
+        "data",  # which dataset (an upload's hash): chosen by the server before the view (datasets.py)
         *_LIST_PARAMS,
     }
     extra = [name for name in params if name not in known_params]

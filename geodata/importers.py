@@ -450,7 +450,7 @@ def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadR
         return report.read, detected
     try:
         header = read_header(path)
-    except (OSError, StopIteration) as error:
+    except (OSError, StopIteration, csv.Error) as error:  # csv.Error: a header cell over 128 KiB
         problem = Problem(str(path), 1, "(file)", str(error))
         return ReadResult(typed_frame(empty_frame()), [problem]), "unknown"
     if file_format is None and geocode.detect_input_format(header) == geocode.FORMAT:
