@@ -17,7 +17,6 @@ Every text from a file reaches the page as a component's text, never as markup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import parse_qs
 
 from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
 from flask import Flask, jsonify, request
@@ -100,8 +99,9 @@ def upload_panel(
                 ],
                 className="upload-body",
             ),
-            dcc.Store(id="upload-go", data=None),
-            dcc.Store(id="upload-went", data=None),
+            dcc.Store(id="upload-go"),
+            dcc.Store(id="upload-went"),
+            dcc.Store(id="upload-wanted"),
         ],
         id="upload-panel",
         className="upload-panel",
@@ -192,18 +192,27 @@ def _ambiguous_item(row: ReportedRow) -> html.Li:
 def register_upload_callbacks(app: Dash, sha: str | None) -> None:
     """The panel's callbacks on the app of the dataset ``sha`` (None: the default dataset)."""
 
-    @app.callback(
-        Output("upload-notice", "children"),
-        Output("upload-panel", "open"),
-        Input("url", "search"),
-    )
-    def notice(search: str | None):
-        """On the default app, a ``data`` in the URL is a hash no upload has (or a broken one):
-        the panel opens to say so."""
-        wanted = parse_qs((search or "").lstrip("?")).get("data", [""])[0]
-        if sha is not None or not wanted:
-            return "", no_update
-        return unknown_dataset_notice(wanted), True
+    if sha is None:
+        # Only a URL that names a dataset asks the server: a plain first load sends nothing.
+        app.clientside_callback(
+            "function (search) { const wanted = new URLSearchParams(search || '').get('data');"
+            " return wanted ? wanted : window.dash_clientside.no_update; }",
+            Output("upload-wanted", "data"),
+            Input("url", "search"),
+        )
+
+        @app.callback(
+            Output("upload-notice", "children"),
+            Output("upload-panel", "open"),
+            Input("upload-wanted", "data"),
+            prevent_initial_call=True,
+        )
+        def notice(wanted: str | None):
+            """On the default app, a ``data`` in the URL is a hash no upload has (or a broken
+            one): the panel opens to say so."""
+            if not wanted:
+                return "", no_update
+            return unknown_dataset_notice(str(wanted)), True
 
     @app.callback(
         Output("upload-go", "data"),

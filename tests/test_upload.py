@@ -210,8 +210,9 @@ def test_the_notice_callback_on_the_default_page(cache, client):
             {"id": "upload-notice", "property": "children"},
             {"id": "upload-panel", "property": "open"},
         ],
-        "inputs": [{"id": "url", "property": "search", "value": "?data=" + "ab" * 32}],
-        "changedPropIds": ["url.search"],
+        # The page's clientside callback passes on the URL's 'data' (only when there is one).
+        "inputs": [{"id": "upload-wanted", "property": "data", "value": "ab" * 32}],
+        "changedPropIds": ["upload-wanted.data"],
         "state": [],
     }
     answer = client.post("/_dash-update-component", json=body)
