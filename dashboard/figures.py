@@ -571,10 +571,20 @@ def timeline_figure(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[d
             "range": [days[0] - pd.Timedelta(hours=12), days[-1] + pd.Timedelta(hours=12)],
             "fixedrange": True,
         },
-        yaxis={"fixedrange": True, "gridcolor": "#eee", "rangemode": "tozero"},
+        yaxis={"fixedrange": True, "gridcolor": "#eee", "rangemode": "tozero", **count_axis(counts)},
         shapes=[_window_shape(window)],
     )
     return fig
+
+
+def count_axis(counts: dict[str, np.ndarray]) -> dict:
+    """The count axis: automatic, but never under one incident. An incident known only to a
+    range is spread over its days (0.002 a day over a year and a half): alone, it would put
+    ticks like 0.001 and 0.002 on an axis of incidents."""
+    stacked = np.sum([values for values in counts.values()], axis=0) if counts else np.zeros(1)
+    if float(np.max(stacked, initial=0)) < 1:
+        return {"autorange": False, "range": [0, 1], "dtick": 1}
+    return {"autorange": True, "range": None, "dtick": None}
 
 
 def _window_shape(window: tuple[date, date]) -> dict:
@@ -599,6 +609,8 @@ def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[da
     counts = binned_counts(frame, days)
     for index, key in enumerate([*EVENT_TRACES, "spread"]):
         patch["data"][index]["y"] = typed_array(counts[key], "f4")
+    for key, value in count_axis(counts).items():
+        patch["layout"]["yaxis"][key] = value
     return timeline_window_patch(window, patch)
 
 

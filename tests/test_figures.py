@@ -17,6 +17,7 @@ from dashboard.figures import (
     map_figure,
     map_patch,
     timeline_figure,
+    timeline_patch,
 )
 from geodata.filters import ViewFilter, apply_filter
 
@@ -164,3 +165,23 @@ def test_timeline_stays_small_at_any_length_of_period(incidents):
     short = pd.date_range("2008-02-17", "2008-06-28")  # short periods keep one step per day
     daily_steps = timeline_figure(incidents, short, (short[0].date(), short[-1].date())).data[0]
     assert len(daily_steps.y) == len(short) + 1 and daily_steps.dx == 86_400_000
+
+
+def test_count_axis_never_shows_fractions_of_one_incident(incidents):
+    """One incident known to a range is spread thin over its days; the axis still counts incidents."""
+    days = pd.date_range(incidents["date_start"].min().normalize(), incidents["date_end"].max().normalize())
+    window = (days[0].date(), days[-1].date())
+    ranged = incidents[incidents["date_precision"].astype(str) == "range"]
+    spread = ranged[(ranged["date_end"] - ranged["date_start"]).dt.days > 10].head(1)
+    alone = timeline_figure(spread, days, window).layout.yaxis
+    assert (alone.autorange, list(alone.range), alone.dtick) == (False, [0, 1], 1)
+    everything = timeline_figure(incidents, days, window).layout.yaxis
+    assert everything.autorange is True and everything.range is None
+    # A filter change carries the axis with the counts (the figure is patched, not rebuilt).
+    patched = timeline_patch(spread, days, window).to_plotly_json()["operations"]
+    axis = {
+        op["location"][-1]: op["params"]["value"]
+        for op in patched
+        if op["location"][:2] == ["layout", "yaxis"]
+    }
+    assert axis == {"autorange": False, "range": [0, 1], "dtick": 1}
