@@ -113,33 +113,28 @@ def export_panel() -> html.Div:
                     html.Label("Animation (GIF or MP4) of the current date range"),
                     html.Div(
                         [
-                            dcc.Dropdown(
-                                id="animation-step",
-                                options=["1d", "2d", "7d"],
-                                value="1d",
-                                clearable=False,
-                                className="anim-choice",
+                            anim_choice(
+                                "Step",
+                                "animation-step",
+                                [("1d", "1 day"), ("2d", "2 days"), ("7d", "7 days")],
+                                "1d",
                             ),
-                            dcc.Dropdown(
-                                id="animation-window",
-                                options=["3d", "7d", "14d", "cumulative"],
-                                value="7d",
-                                clearable=False,
-                                className="anim-choice",
+                            anim_choice(
+                                "Window",
+                                "animation-window",
+                                [
+                                    ("3d", "3 days"),
+                                    ("7d", "7 days"),
+                                    ("14d", "14 days"),
+                                    ("cumulative", "Cumulative"),
+                                ],
+                                "7d",
                             ),
-                            dcc.Dropdown(
-                                id="animation-fps",
-                                options=[2, 4, 8],
-                                value=4,
-                                clearable=False,
-                                className="anim-choice",
+                            anim_choice(
+                                "Speed", "animation-fps", [(2, "2 fps"), (4, "4 fps"), (8, "8 fps")], 4
                             ),
-                            dcc.Dropdown(
-                                id="animation-format",
-                                options=["gif", "mp4"],
-                                value="gif",
-                                clearable=False,
-                                className="anim-choice",
+                            anim_choice(
+                                "Format", "animation-format", [("gif", "GIF"), ("mp4", "MP4")], "gif"
                             ),
                             html.Button("Make animation", id="animation-start"),
                             html.Button("Cancel", id="animation-cancel", disabled=True),
@@ -147,7 +142,6 @@ def export_panel() -> html.Div:
                             html.Span(id="animation-status", className="export-status", role="status"),
                         ],
                         className="animation-row",
-                        title="step · window · frames per second · format",
                     ),
                     dcc.Store(id="animation-request"),
                     dcc.Download(id="animation-file"),
@@ -159,6 +153,24 @@ def export_panel() -> html.Div:
         className="export-panel hidden",
         role="dialog",
         **{"aria-labelledby": "export-title"},
+    )
+
+
+def anim_choice(label: str, choice_id: str, options: list[tuple], value) -> html.Div:
+    """One animation setting with its visible name (the values stay the CLI's: 1d, 7d, gif...)."""
+    return html.Div(
+        [
+            html.Label(label, htmlFor=choice_id, className="anim-label"),
+            dcc.Dropdown(
+                id=choice_id,
+                options=[{"label": text, "value": key} for key, text in options],
+                value=value,
+                clearable=False,
+                searchable=False,
+                className="anim-choice",
+            ),
+        ],
+        className="anim-field",
     )
 
 
