@@ -367,6 +367,8 @@ def run_geocode(args: argparse.Namespace) -> int:
     joined = _join(report.read.records, boundaries, DEFAULT_SNAP_TOLERANCE_M)
     for problem in report.read.problems:
         print(problem, file=sys.stderr)
+    for line in report.fuzzy_matches():  # placed, but by a guess: named so they can be checked
+        print(line, file=sys.stderr)
     print(f"{report.summary()}; format {detected}", file=sys.stderr)
     extra = GEOCODE_COLUMNS if detected == "places" else ()
     if suffix in (".geojson", ".json"):

@@ -396,6 +396,22 @@ class GeocodeReport:
     def placed(self) -> int:
         return self.read.rows_accepted
 
+    def fuzzy_matches(self) -> list[str]:
+        """One line per row placed by a close misspelling, the ones worth checking by eye:
+        file, row, the name given, the place it was taken as and the score."""
+        frame = self.read.records
+        fuzzy = frame[frame["match_kind"] == "fuzzy"]
+        return [
+            f"{self.source}: row {row}: place: '{given}' taken as {name} (fuzzy match, score {score:.0f})"
+            for row, given, name, score in zip(
+                fuzzy["source_row"],
+                fuzzy["place_given"],
+                fuzzy["matched_name"],
+                fuzzy["match_score"],
+                strict=True,
+            )
+        ]
+
     def summary(self) -> str:
         read = self.read
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.kinds.items()))

@@ -239,6 +239,8 @@ def test_cli_geocode_writes_csv_and_geojson_and_prints_the_report(tmp_path, boun
     assert result.returncode == 1  # some rows were reported
     assert "16 rows read = 12 placed + 4 reported" in result.stderr
     assert "row 13: Village: unknown place 'Xyzzyville'" in result.stderr
+    fuzzy = [line for line in result.stderr.splitlines() if "fuzzy match, score" in line]
+    assert len(fuzzy) == 1 and ": row 8: place: '" in fuzzy[0]  # the guess is named, with its row
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(rows) == 12
     by_id = {row["id"]: row for row in rows}
