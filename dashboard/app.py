@@ -28,9 +28,7 @@ from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
-from dashboard.legend import register_legend_callbacks
 from dashboard.upload import register_upload_callbacks, register_upload_route, upload_panel
-from dashboard.view import days_of
 from geodata.dataset import Dataset
 from geodata.uploads import UploadReport
 
@@ -131,7 +129,6 @@ def dataset_app(
     register_callbacks(app, dataset)
     choices = choices_of(dataset)
     register_download_callbacks(app, dataset, choices)
-    register_legend_callbacks(app, dataset, days_of(dataset))
     register_export_callbacks(app, dataset, choices, renderer, basemap, manager)
     register_upload_callbacks(app, sha)
     return app

@@ -12,6 +12,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import figures
 from dashboard.area import area_from_selection, area_mask
+from dashboard.legend import LEGEND_OUTPUTS
 from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import (
     VIEW_OUTPUTS,
@@ -95,6 +96,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     @app.callback(
         # The map's figure is also the URL's (camera); every other output is the update's own.
         *[Output(c, p, allow_duplicate=(c, p) == ("map", "figure")) for c, p in VIEW_OUTPUTS],
+        *[Output(c, p) for c, p in LEGEND_OUTPUTS],
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
         Input("selected-id", "data"),
@@ -223,6 +225,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     register_framing(app)
     register_municipality_card(app, dataset)
     register_area_filter(app)
+    register_legend_buttons(app, len(days))
     app.clientside_callback(
         "window.unrestMap.writeUrl",
         Output("url-written", "data"),
@@ -308,3 +311,32 @@ def register_area_filter(app: Dash) -> None:
         if not area:
             return "area-chip hidden", ""
         return "area-chip", f"Map area: inside the drawn shape ({len(area)} corners)"
+
+
+def register_legend_buttons(app: Dash, day_count: int) -> None:
+    """The legend's type buttons toggle the type filter; the empty state's button clears filters."""
+
+    @app.callback(
+        Output("filter-event-type", "value", allow_duplicate=True),
+        Input({"type": "legend-type", "id": ALL}, "n_clicks"),
+        State("filter-event-type", "value"),
+        prevent_initial_call=True,
+    )
+    def toggle_type(_clicks, chosen):
+        """A legend entry toggles its type in the type filter, as its checkbox does."""
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
+            return no_update
+        event_type, chosen = trigger["id"], list(chosen or [])
+        return [t for t in chosen if t != event_type] if event_type in chosen else [*chosen, event_type]
+
+    @app.callback(
+        *[Output(i.component_id, i.component_property, allow_duplicate=True) for i in FILTER_INPUTS],
+        Input("empty-clear", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def clear_filters(clicks):
+        """Clear every filter (the map's shading and the selection stay)."""
+        if not clicks:
+            return [no_update] * len(FILTER_INPUTS)
+        return [0, day_count - 1], [], [], [], [], [], ""

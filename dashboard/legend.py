@@ -3,7 +3,8 @@
 On the map a legend covered incidents and the attribution covered the legend; in HTML it can
 list every event type (greyed when the view has none of them), toggle the type filter, draw
 the marker symbols at a readable size and carry the attribution. The pure builders here are
-called once by the layout and again by :func:`register_legend_callbacks` after each change.
+called once by the layout and again with every view update (``view.view_outputs``); its two
+buttons' callbacks are wired in ``callbacks.py``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, html
 
 from dashboard import style
-from dashboard.callbacks import FILTER_INPUTS
-from dashboard.view import municipality_choices, view_from_controls
 from geodata.dataset import Dataset
-from geodata.filters import ViewFilter, filter_mask
+from geodata.filters import ViewFilter
 from geodata.schema import EVENT_TYPES
 
 
@@ -127,7 +126,7 @@ def legend_panel(dataset: Dataset, counts: dict[str, int]) -> html.Div:
                 **{"aria-label": "Event types: press to filter"},
             ),
             html.Div(
-                [*symbol_items(), html.Span(fill_items(False, 0, _has_north(dataset)), id="legend-fill")],
+                [*symbol_items(), html.Span(fill_items(False, 0, has_north(dataset)), id="legend-fill")],
                 className="legend-row legend-symbols",
             ),
             html.P(
@@ -143,7 +142,7 @@ def legend_panel(dataset: Dataset, counts: dict[str, int]) -> html.Div:
     )
 
 
-def _has_north(dataset: Dataset) -> bool:
+def has_north(dataset: Dataset) -> bool:
     return dataset.boundaries is not None and bool(dataset.boundaries.municipalities["north_kosovo"].any())
 
 
@@ -214,71 +213,46 @@ def empty_state() -> html.Div:
     )
 
 
-def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, str], controls, shade):
-    """Everything the legend callback sends, from the control values (pure)."""
-    view = view_from_controls(days, *controls)
-    incidents = dataset.incidents
-    visible = incidents[filter_mask(incidents, view)]
+#: What the legend part of a view update sets, after ``view.VIEW_OUTPUTS`` (one callback sends
+#: both, from one filtered frame: the legend counts what the map draws, drawn area included).
+LEGEND_OUTPUTS = (
+    ({"type": "legend-count", "id": ALL}, "children"),
+    ({"type": "legend-type", "id": ALL}, "className"),
+    ({"type": "legend-type", "id": ALL}, "aria-pressed"),
+    ("legend-fill", "children"),
+    ("view-summary", "children"),
+    ("empty-filters", "children"),
+    ("empty-state", "className"),
+)
+
+
+def legend_outputs(
+    dataset: Dataset,
+    view: ViewFilter,
+    visible: pd.DataFrame,
+    shade: bool,
+    labels: dict[str, str],
+    days: pd.DatetimeIndex,
+    area: bool = False,
+) -> tuple:
+    """The legend, the view sentence and the empty state for the incidents in view (pure), in
+    :data:`LEGEND_OUTPUTS` order. ``area``: a drawn map area narrows the view too."""
     counts = type_counts(visible)
     chosen = list(view.event_types)
     largest = 0
     if shade and len(visible):
         largest = int(visible["municipality"].value_counts().max())
     empty = len(visible) == 0
+    first, last = days[0].date(), days[-1].date()
+    filters = active_filters(view, labels, first, last) + (
+        ["Map area: inside the drawn shape"] if area else []
+    )
     return (
         [f"{counts[t]:,}" for t in EVENT_TYPES],
         [type_button_class(counts[t], chosen, t) for t in EVENT_TYPES],
         ["true" if t in chosen else "false" for t in EVENT_TYPES],
-        fill_items(bool(shade), largest, _has_north(dataset)),
-        view_summary(visible, (view.start or days[0].date(), view.end or days[-1].date())),
-        [html.Li(w) for w in active_filters(view, labels, days[0].date(), days[-1].date())] if empty else [],
+        fill_items(bool(shade), largest, has_north(dataset)),
+        view_summary(visible, (view.start or first, view.end or last)),
+        [html.Li(w) for w in filters] if empty else [],
         "empty-state" if empty else "empty-state hidden",
     )
-
-
-def register_legend_callbacks(app: Dash, dataset: Dataset, days: pd.DatetimeIndex) -> None:
-    _, labels = municipality_choices(dataset)
-
-    @app.callback(
-        Output({"type": "legend-count", "id": ALL}, "children"),
-        Output({"type": "legend-type", "id": ALL}, "className"),
-        Output({"type": "legend-type", "id": ALL}, "aria-pressed"),
-        Output("legend-fill", "children"),
-        Output("view-summary", "children"),
-        Output("empty-filters", "children"),
-        Output("empty-state", "className"),
-        *FILTER_INPUTS,
-        Input("shade-toggle", "value"),
-        prevent_initial_call=True,  # the page is built with the unfiltered legend (legend_panel)
-    )
-    def update_legend(*values):
-        return legend_outputs(dataset, days, labels, values[:-1], values[-1])
-
-    @app.callback(
-        Output("filter-event-type", "value", allow_duplicate=True),
-        Input({"type": "legend-type", "id": ALL}, "n_clicks"),
-        State("filter-event-type", "value"),
-        prevent_initial_call=True,
-    )
-    def toggle_type(_clicks, chosen):
-        """A legend entry toggles its type in the type filter, as its checkbox does."""
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not ctx.triggered[0]["value"]:
-            return no_update
-        event_type, chosen = trigger["id"], list(chosen or [])
-        return [t for t in chosen if t != event_type] if event_type in chosen else [*chosen, event_type]
-
-    @app.callback(
-        *[Output(i.component_id, i.component_property, allow_duplicate=True) for i in FILTER_INPUTS],
-        Input("empty-clear", "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def clear_filters(clicks):
-        """Clear every filter (the map's shading and the selection stay)."""
-        if not clicks:
-            return [no_update] * len(FILTER_INPUTS)
-        return [0, len(days) - 1], [], [], [], [], [], ""
-
-
-def initial_counts(dataset: Dataset) -> dict[str, int]:
-    return type_counts(dataset.incidents)

@@ -17,6 +17,7 @@ from dashboard import figures
 from dashboard.area import area_mask, area_to_param, clean_area
 from dashboard.choices import choices_of
 from dashboard.details import details_panel
+from dashboard.legend import legend_outputs
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
 from dashboard.table import table_page as page_by_selection
 from dashboard.viewstate import Choices, ViewState, to_query
@@ -198,8 +199,8 @@ def municipality_choices(dataset: Dataset) -> tuple[list[str], dict[str, str]]:
     return values, labels
 
 
-#: The columns a view update needs of every visible incident (markers, shading, details).
-VIEW_COLUMNS = (*figures.MARKER_COLUMNS, "municipality")
+#: The columns a view update needs of every visible incident (markers, shading, details, legend).
+VIEW_COLUMNS = (*figures.MARKER_COLUMNS, "municipality", "north_kosovo")
 
 
 @dataclass(frozen=True)
@@ -243,10 +244,11 @@ VIEW_OUTPUTS = (
 
 def opening_view(context: ViewContext) -> dict[tuple[str, str], object]:
     """The view with no filter set, by output: the page is built with it, so a first load of
-    the plain address draws the map without waiting for any server callback."""
+    the plain address draws the map without waiting for any server callback. (The legend part
+    is the legend's own opening state, ``legend.legend_panel``.)"""
     last = len(context.days) - 1
     values = view_outputs(context, [0, last], [], [], [], [], [], "", [], None)
-    return dict(zip(VIEW_OUTPUTS, values, strict=True))
+    return dict(zip(VIEW_OUTPUTS, values[: len(VIEW_OUTPUTS)], strict=True))
 
 
 def view_outputs(
@@ -265,7 +267,8 @@ def view_outputs(
     area: list | None = None,
     dates_only: bool = False,
 ) -> tuple:
-    """Everything one view update sends, from the control values (the update callback's body).
+    """Everything one view update sends, from the control values (the update callback's body):
+    :data:`VIEW_OUTPUTS`, then ``legend.LEGEND_OUTPUTS``, all from one filtered frame.
 
     ``dates_only`` (only the slider moved): the histogram's bars are kept, since they show
     the other filters over the whole period; only its shaded window moves.
@@ -341,6 +344,15 @@ def view_outputs(
         # Apart from the count, which a slider drag redraws in the browser: the note's buttons
         # then stay put (a pattern-matching Input would fire on every drag step otherwise).
         outside_note(visible, incidents, rows),
+        *legend_outputs(
+            dataset,
+            view,
+            visible,
+            bool(shade),
+            context.municipality_labels,
+            days,
+            area="area" in masks,
+        ),
     )
 
 

@@ -7,14 +7,21 @@ from datetime import date
 import pandas as pd
 
 from dashboard.details import dataset_summary
-from dashboard.legend import active_filters, legend_outputs, view_summary
-from dashboard.view import days_of, municipality_choices, table_rows
+from dashboard.legend import LEGEND_OUTPUTS, active_filters, view_summary
+from dashboard.view import VIEW_OUTPUTS, days_of, municipality_choices, table_rows, view_context, view_outputs
 from geodata.filters import ViewFilter
 from geodata.schema import EVENT_TYPES
 
 
 def _controls(days, event_types=(), text="", window=None):
     return (window or [0, len(days) - 1], list(event_types), [], [], [], [], text)
+
+
+def legend_outputs(dataset, days, labels, controls, shade, area=None):
+    """The legend part of the view update the callback sends (after the view's own outputs)."""
+    outputs = view_outputs(view_context(dataset), *controls, shade, None, 0, [], area)
+    assert len(outputs) == len(VIEW_OUTPUTS) + len(LEGEND_OUTPUTS)
+    return outputs[len(VIEW_OUTPUTS) :]
 
 
 def test_legend_lists_all_six_types_with_view_counts(dataset, incidents):
@@ -88,3 +95,29 @@ def test_dataset_summary_gives_period_types_and_busiest_places(incidents):
     assert f"{busiest} ({incidents['municipality'].value_counts().iloc[0]})" in text
     for event_type in incidents["event_type"].astype(str).unique():
         assert event_type in text
+
+
+def test_legend_counts_what_the_map_draws_inside_a_drawn_area(dataset, incidents):
+    """The legend, the header and the map come from one filtered frame: a drawn area counts too."""
+    days = days_of(dataset)
+    _, labels = municipality_choices(dataset)
+    north = incidents[incidents["north_kosovo"].fillna(False).astype(bool)]
+    lon, lat = float(north["lon"].iloc[0]), float(north["lat"].iloc[0])
+    area = [
+        [lon - 0.01, lat - 0.01],
+        [lon + 0.01, lat - 0.01],
+        [lon + 0.01, lat + 0.01],
+        [lon - 0.01, lat + 0.01],
+    ]
+    outputs = view_outputs(view_context(dataset), *_controls(days), [], None, 0, [], area)
+    header_count = int(
+        outputs[VIEW_OUTPUTS.index(("incident-count", "children"))][0].children.replace(",", "")
+    )
+    counts = [int(c.replace(",", "")) for c in outputs[len(VIEW_OUTPUTS)]]
+    assert 0 < header_count < len(incidents)
+    assert sum(counts) == header_count
+    # A type the area has none of empties the view: the empty state names the area among the filters.
+    absent = next(t for t, n in zip(EVENT_TYPES, counts, strict=True) if n == 0)
+    empty = legend_outputs(dataset, days, labels, _controls(days, [absent]), [], area=area)
+    assert empty[-1] == "empty-state"
+    assert [li.children for li in empty[5]] == [f"Event type: {absent}", "Map area: inside the drawn shape"]
