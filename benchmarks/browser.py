@@ -2,9 +2,10 @@
 
     python benchmarks/browser.py [--events N ...] [--loads 3] [--repeat 20] [--json]
 
-Drives headless Chromium (the system's, with software WebGL) against two servers started here,
+Drives headless Chromium (the system's, with software WebGL) against three servers started here,
 side by side in the same run: the project (``python -m dashboard``, as ``unrest-map serve``
-runs it) and a minimal Dash page with one ``Scattermap`` of the same points. For each dataset
+runs it), a minimal Dash page with one ``Scattermap`` of the same points, and a naive dashboard
+(a date slider and one callback returning a whole ``px.scatter_map`` figure). For each dataset
 (the built-in one, plus a synthetic one of N events per ``--events``, written by
 benchmarks/scale.py's generator) and each page, from a fresh browser profile every time:
 
@@ -15,7 +16,9 @@ benchmarks/scale.py's generator) and each page, from a fresh browser profile eve
   ``figures.POINT_LIMIT`` incidents), with those totals drawn; checked on every animation frame
   inside the page; milliseconds from navigation).
 
-Then, on the project with the built-in data, medians of ``--repeat`` runs of: marker click to
+Then, for each dataset, the median of ``--repeat`` slider key presses to the map redrawn, on
+the project and on the naive dashboard, and their ratio. And on the project with the built-in
+data, medians of ``--repeat`` runs of: marker click to
 its details shown, slider key to the map redrawn, filter change to the map redrawn. Each server
 answers one throwaway page load first, as a server that has been up a while would. With
 ``--json`` the last line is one JSON object.
@@ -85,6 +88,37 @@ def minimal_app(data: str | None):
     return app
 
 
+def naive_app(data: str | None):
+    """The naive dashboard (issue 14's reference): a date slider and one callback that returns a
+    whole ``px.scatter_map`` figure of the incidents in the window, on every step."""
+    import pandas as pd
+    import plotly.express as px
+    from dash import Dash, Input, Output, dcc, html
+
+    from dashboard.figures import DEFAULT_CENTER, DEFAULT_ZOOM
+    from geodata.dataset import load_dataset
+
+    incidents = load_dataset(data, strict=False).incidents[["lat", "lon", "date_start", "date_end"]]
+    first = incidents["date_start"].min().normalize()
+    days = pd.date_range(first, incidents["date_end"].max().normalize())
+    app = Dash(__name__)
+    app.layout = html.Div(
+        [
+            dcc.Graph(id="map", style={"height": "600px"}),
+            dcc.RangeSlider(id="date-range", min=0, max=len(days) - 1, step=1, value=[0, len(days) - 1]),
+        ]
+    )
+
+    @app.callback(Output("map", "figure"), Input("date-range", "value"))
+    def figure(window):
+        start, end = days[window[0]], days[window[1]] + pd.Timedelta(days=1)
+        shown = incidents[(incidents["date_start"] < end) & (incidents["date_end"] >= start)]
+        fig = px.scatter_map(shown, lat="lat", lon="lon", center=DEFAULT_CENTER, zoom=DEFAULT_ZOOM)
+        return fig.update_layout(map_style="white-bg", margin={"l": 0, "r": 0, "t": 0, "b": 0})
+
+    return app
+
+
 def start(command: list[str], log: Path) -> subprocess.Popen:
     """A server process; its output goes to ``log`` (a pipe nobody reads would fill and stop it)."""
     env = os.environ | {"PYTHONPATH": str(ROOT)}
@@ -111,11 +145,13 @@ def wait_ready(port: int, process: subprocess.Popen, log: Path, timeout: float =
 
 
 def start_servers(data: str | None, folder: Path) -> dict[str, tuple[int, subprocess.Popen]]:
-    """The project as ``unrest-map serve`` runs it, and the minimal page, each on a free port."""
+    """The project as ``unrest-map serve`` runs it, the minimal page and the naive dashboard,
+    each on a free port."""
     extra = ["--data", data] if data else []
     commands = {
         "project": lambda port: [sys.executable, "-m", "dashboard", "--host", HOST, "--port", str(port)],
         "minimal": lambda port: [sys.executable, __file__, "--minimal-server", str(port)],
+        "naive": lambda port: [sys.executable, __file__, "--naive-server", str(port)],
     }
     servers = {}
     for name, command in commands.items():
@@ -198,11 +234,12 @@ def first_load(port: int, timeout: float) -> dict:
 
 def compare(servers: dict, loads: int, timeout: float) -> dict:
     """First loads of both pages, interleaved so a busy moment of the machine hits both alike."""
-    for port, _ in servers.values():  # a server that has been up a while: first-request work done
+    pages = {name: servers[name] for name in ("project", "minimal")}
+    for port, _ in pages.values():  # a server that has been up a while: first-request work done
         first_load(port, timeout)
-    runs: dict[str, list[dict]] = {name: [] for name in servers}
+    runs: dict[str, list[dict]] = {name: [] for name in pages}
     for _ in range(loads):
-        for name, (port, _) in servers.items():
+        for name, (port, _) in pages.items():
             runs[name].append(first_load(port, timeout))
     summary = {}
     for name, results in runs.items():
@@ -295,6 +332,55 @@ def interactions(port: int, repeat: int) -> dict:
     }
 
 
+MAP_JS = "const gd = document.querySelector('#map .js-plotly-plot');"
+
+
+def slider_steps(port: int, repeat: int, timeout: float) -> list[float]:
+    """Milliseconds from an arrow key on the slider's end handle to the map redrawn, ``repeat``
+    times (alternately a day back and forth), on any page with ``#date-range`` and ``#map``."""
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser()
+    try:
+        driver.get(f"http://{HOST}:{port}/")
+        wait_for(lambda: driver.execute_script("return window.__mapReadyAt"), timeout, "map")
+        driver.execute_script(
+            MAP_JS + "window.__draws = 0; gd.on('plotly_afterplot', () => { window.__draws += 1; });"
+        )
+        handle = driver.find_elements("css selector", "#date-range [role=slider]")[1]
+        handle.click()
+        times = []
+        for i in range(repeat):
+            before = driver.execute_script("return window.__draws")
+            key = Keys.ARROW_LEFT if i % 2 == 0 else Keys.ARROW_RIGHT
+            start = time.perf_counter()
+            handle.send_keys(key)
+            wait_for(
+                lambda before=before: driver.execute_script(
+                    MAP_JS
+                    + "return window.__draws > arguments[0] && gd._fullLayout.map._subplot.map.loaded();",
+                    before,
+                ),
+                timeout,
+                "redraw",
+            )
+            times.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.3)  # let a late second answer to this step land before the next
+    finally:
+        driver.quit()
+    return times
+
+
+def compare_steps(servers: dict, repeat: int, timeout: float) -> dict:
+    """Slider key to map redrawn: the project beside the naive dashboard (medians)."""
+    steps = {name: slider_steps(servers[name][0], repeat, timeout) for name in ("project", "naive")}
+    project, naive = (statistics.median(steps[name]) for name in ("project", "naive"))
+    return {
+        "slider_key_to_redraw_ms": {"project": round(project), "naive": round(naive)},
+        "slider_step_ratio": round(project / naive, 2),
+    }
+
+
 def synthetic(events: int, folder: Path) -> str:
     path = folder / f"synthetic_{events}.csv"
     code = (
@@ -320,10 +406,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20, help="runs of each interaction (median)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--minimal-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--naive-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.minimal_server:
         minimal_app(args.data).run(host=HOST, port=args.minimal_server, debug=False)
+        return 0
+    if args.naive_server:
+        naive_app(args.data).run(host=HOST, port=args.naive_server, debug=False)
         return 0
 
     result: dict = {
@@ -342,6 +432,7 @@ def main() -> int:
                 timeout = 60 if events is None else 600
                 entry = {"data": "built-in" if events is None else f"synthetic {events:,}"}
                 entry |= compare(servers, args.loads, timeout)
+                entry |= compare_steps(servers, args.repeat, timeout)
                 if events is None:
                     result["interactions"] = interactions(servers["project"][0], args.repeat)
                 result["datasets"].append(entry)

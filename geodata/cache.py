@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -105,7 +106,9 @@ def store_originals(key: str, originals: pd.DataFrame) -> Future[Path]:
 def _write_atomically(table, target: Path) -> Path:
     import pyarrow.parquet as pq
 
-    partial = target.with_suffix(".parquet.partial")
+    # A name of this writer's own: two processes importing the same file at once (two workers,
+    # or a server and a benchmark) each write their whole copy, and the last rename wins.
+    partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
     # One row group: read back as one chunk per column, which the dashboard needs (see load_cached).
     pq.write_table(table, partial, row_group_size=max(1, table.num_rows))
     partial.replace(target)  # atomic: another worker never reads half a file
@@ -131,6 +134,9 @@ def store(
         "format": file_format,
         "problems": [asdict(p) for p in read.problems],
     }
-    # The report last: an entry counts only when all its files are there.
-    (folder / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
+    # The report last: an entry counts only when all its files are there (and whole).
+    report = folder / f"{key}.json"
+    partial = report.with_name(f"{report.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
+    partial.write_text(json.dumps(meta), encoding="utf-8")
+    partial.replace(report)
     return written
