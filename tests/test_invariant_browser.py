@@ -66,6 +66,7 @@ return {
   casualties: checked('#filter-casualties').length > 0,
   facet: facet,
   places: places.sort(),
+  legend: Array.from(document.querySelectorAll("[id*='legend-count']")).map(s => s.textContent),
   playing: document.querySelector('#play-button').textContent.includes('Pause'),
   meta: gd.layout.meta ? gd.layout.meta.window : null,
   loaded: map.loaded() && !map.isMoving(),
@@ -106,6 +107,8 @@ def check_invariant(dash_duo, incidents, history: list[str]) -> None:
     }
     chosen = snap["types"] or list(facet_counts)
     assert sum(facet_counts[t] for t in chosen) == len(expected), where
+    by_type = expected["event_type"].astype(str).value_counts()
+    assert snap["legend"] == [f"{int(by_type.get(t, 0)):,}" for t in EVENT_TYPES], where
 
 
 def _safely(action) -> None:
