@@ -234,6 +234,15 @@
     },
   };
 
+  /* Buttons that name an incident (the header's "outside the map" note, "Also at or near" in
+     the details) select it: one store update, no server callback for the buttons themselves. */
+  document.addEventListener("click", function (event) {
+    const link = event.target && event.target.closest && event.target.closest("[data-incident]");
+    if (link && window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("selected-id", { data: link.getAttribute("data-incident") });
+    }
+  });
+
   /* Arrow keys step through incidents, unless the user is typing or on a slider. */
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey) return;

@@ -103,13 +103,15 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input("incident-table", "page_current"),
         Input("incident-table", "sort_by"),
         Input("area-filter", "data"),
+        State("clicked-municipality", "data"),
         # The page is built with the opening view (layout.py): only a change asks the server.
         prevent_initial_call=True,
     )
     def update_view(*controls):
         # A slider step alone leaves the histogram's bars as they are: only its shading moves.
         dates_only = set(ctx.triggered_prop_ids) == {"date-range.value"}
-        return view_outputs(context, *controls, dates_only=dates_only)
+        *view_controls, clicked = controls
+        return view_outputs(context, *view_controls, dates_only=dates_only, clicked=clicked)
 
     @app.callback(
         Output("selected-id", "data", allow_duplicate=True),
@@ -118,13 +120,12 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input("incident-table", "active_cell"),
         Input("prev-button", "n_clicks"),
         Input("next-button", "n_clicks"),
-        Input({"type": "place-incident", "id": ALL}, "n_clicks"),
         State("selected-id", "data"),
         State("area-filter", "data"),
         *FILTER_STATES,
         prevent_initial_call=True,
     )
-    def select(click, active_cell, _prev, _next, _place_clicks, selected_id, area, *controls):
+    def select(click, active_cell, _prev, _next, selected_id, area, *controls):
         """Which incident is selected; a click on a municipality shows its card (never filters)."""
         trigger = ctx.triggered_id
         if trigger == "map":
@@ -158,9 +159,6 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             else:
                 index = 0 if step > 0 else len(visible_ids) - 1
             return visible_ids[index], no_update
-        if isinstance(trigger, dict) and ctx.triggered[0]["value"]:
-            chosen = trigger.get("id")
-            return (chosen, no_update) if chosen in choices.ids else (no_update, no_update)
         return no_update, no_update
 
     @app.callback(
@@ -258,13 +256,14 @@ def register_municipality_card(app: Dash, dataset: Dataset) -> None:
     days = view_context(dataset).days
 
     @app.callback(
-        Output("municipality-details", "children"),
+        Output("municipality-details", "children", allow_duplicate=True),
         Input("clicked-municipality", "data"),
-        Input("area-filter", "data"),
-        *FILTER_INPUTS,
+        State("area-filter", "data"),
+        *FILTER_STATES,
         prevent_initial_call=True,  # no municipality is clicked on a new page
     )
     def card(name, area, *controls):
+        """The card when a municipality is clicked; every view update then keeps its count."""
         view = view_from_controls(days, *controls)
         count = in_view_count(dataset, view, name, area_mask(dataset.incidents, area)) if name else 0
         return municipality_card(dataset, name, view, count)

@@ -135,8 +135,9 @@ def details_panel(
                 [
                     html.Button(
                         f"{incident_id} · {label} · {event_type}",
-                        id={"type": "place-incident", "id": str(incident_id)},
                         className="link-button",
+                        # Selects it in the browser (assets/unrest_map.js), no callback per redraw.
+                        **{"data-incident": str(incident_id)},
                     )
                     for incident_id, label, event_type in zip(
                         others["id"], date_labels(others), others["event_type"], strict=True

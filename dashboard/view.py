@@ -18,6 +18,7 @@ from dashboard.area import area_mask, area_to_param, clean_area
 from dashboard.choices import choices_of
 from dashboard.details import details_panel
 from dashboard.legend import legend_outputs
+from dashboard.municipality import municipality_card
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
 from dashboard.table import table_page as page_by_selection
 from dashboard.viewstate import Choices, ViewState, to_query
@@ -239,6 +240,7 @@ VIEW_OUTPUTS = (
     ("map-frame", "data"),
     ("map-focus", "data"),
     ("outside-note", "children"),
+    ("municipality-details", "children"),
 )
 
 
@@ -266,12 +268,14 @@ def view_outputs(
     sort_by: list[dict] | None = None,
     area: list | None = None,
     dates_only: bool = False,
+    clicked: str | None = None,
 ) -> tuple:
     """Everything one view update sends, from the control values (the update callback's body):
     :data:`VIEW_OUTPUTS`, then ``legend.LEGEND_OUTPUTS``, all from one filtered frame.
 
     ``dates_only`` (only the slider moved): the histogram's bars are kept, since they show
-    the other filters over the whole period; only its shaded window moves.
+    the other filters over the whole period; only its shaded window moves. ``clicked``: the
+    municipality whose card is open; its count in view follows the view.
     """
     dataset, days, choices = context.dataset, context.days, context.choices
     incidents = dataset.incidents
@@ -344,6 +348,9 @@ def view_outputs(
         # Apart from the count, which a slider drag redraws in the browser: the note's buttons
         # then stay put (a pattern-matching Input would fire on every drag step otherwise).
         outside_note(visible, incidents, rows),
+        municipality_card(dataset, clicked, view, int((visible["municipality"] == clicked).sum()))
+        if clicked
+        else [],
         *legend_outputs(
             dataset,
             view,
@@ -424,14 +431,21 @@ def outside_note(visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarra
         buttons.append(
             html.Button(
                 f"{place}, {label}",
-                id={"type": "place-incident", "id": str(incident_id)},
                 className="link-button outside-link",
+                **incident_link(incident_id),
                 title="Select it and move the map to it",
             )
         )
     more = [f" and {count - OUTSIDE_NAMED:,} more"] if count > OUTSIDE_NAMED else []
     # "including": they are in the header's count too, only drawn beyond the boundary layer.
     return [f"including {count:,} outside the map: ", *buttons, *more]
+
+
+def incident_link(incident_id: object) -> dict[str, str]:
+    """Attributes of a button that selects an incident (``assets/unrest_map.js`` handles the
+    click in the browser). Not a pattern-matching Input: those fire a server round trip each
+    time a view update redraws the buttons, on every slider step."""
+    return {"data-incident": str(incident_id)}
 
 
 def focus_of(incident: pd.Series | None) -> dict | None:

@@ -268,7 +268,7 @@ def test_play_advances_the_window(app_started):
     )
     assert dash_duo.find_element("#play-button").text == "❚❚ Pause"
     dash_duo.find_element("#play-button").click()
-    assert dash_duo.find_element("#play-button").text == "▶ Play"
+    dash_duo.wait_for_text_to_equal("#play-button", "▶ Play", timeout=10)  # set by a clientside callback
 
 
 def test_url_with_state_restores_view(dash_duo, dataset, incidents):

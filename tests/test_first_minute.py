@@ -75,7 +75,7 @@ def test_incidents_outside_the_map_are_named_and_one_click_away(context, inciden
     assert len(outside) == 1  # Belgrade
     header = str(_outputs(context)[OUTSIDE])
     assert "including 1 outside the map" in header and "Belgrade, 6 Mar 2008" in header
-    assert f"'id': '{outside['id'].iloc[0]}'" in header  # a button that selects it
+    assert f"data-incident='{outside['id'].iloc[0]}'" in header  # a button that selects it
     march = _outputs(context, window=[30, 60])[OUTSIDE]  # Belgrade is not in this window
     assert "outside the map" not in str(march)
 
