@@ -232,28 +232,39 @@ def first_load(port: int, timeout: float) -> dict:
     }
 
 
+def attempt(measure, *args):
+    """``measure(*args)``, or the reason it failed: at a million points the reference pages'
+    browser tab can crash or time out, and that is a result to report, not the end of the run."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return measure(*args)
+    except (WebDriverException, TimeoutError) as error:
+        return {"failed": f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"}
+
+
 def compare(servers: dict, loads: int, timeout: float) -> dict:
     """First loads of both pages, interleaved so a busy moment of the machine hits both alike."""
     pages = {name: servers[name] for name in ("project", "minimal")}
     for port, _ in pages.values():  # a server that has been up a while: first-request work done
-        first_load(port, timeout)
+        attempt(first_load, port, timeout)
     runs: dict[str, list[dict]] = {name: [] for name in pages}
     for _ in range(loads):
         for name, (port, _) in pages.items():
-            runs[name].append(first_load(port, timeout))
-    summary = {}
+            runs[name].append(attempt(first_load, port, timeout))
+    summary: dict = {}
     for name, results in runs.items():
+        good = [r for r in results if "failed" not in r]
         summary[name] = {
-            "time_to_map_ms": statistics.median(r["time_to_map_ms"] for r in results),
-            "time_to_map_runs_ms": [r["time_to_map_ms"] for r in results],
-            "first_load_bytes": statistics.median(r["bytes"] for r in results),
-            "requests": results[-1]["requests"],
-            "requested_twice": results[-1]["requested_twice"],
-            "other_hosts": results[-1]["other_hosts"],
+            "time_to_map_ms": statistics.median(r["time_to_map_ms"] for r in good) if good else None,
+            "time_to_map_runs_ms": [r.get("time_to_map_ms", r.get("failed")) for r in results],
+            "first_load_bytes": statistics.median(r["bytes"] for r in good) if good else None,
+            "requests": good[-1]["requests"] if good else None,
+            "requested_twice": good[-1]["requested_twice"] if good else None,
+            "other_hosts": good[-1]["other_hosts"] if good else None,
         }
-    summary["time_ratio"] = round(
-        summary["project"]["time_to_map_ms"] / summary["minimal"]["time_to_map_ms"], 2
-    )
+    times = [summary[name]["time_to_map_ms"] for name in pages]
+    summary["time_ratio"] = round(times[0] / times[1], 2) if all(times) else None
     return summary
 
 
@@ -373,11 +384,15 @@ def slider_steps(port: int, repeat: int, timeout: float) -> list[float]:
 
 def compare_steps(servers: dict, repeat: int, timeout: float) -> dict:
     """Slider key to map redrawn: the project beside the naive dashboard (medians)."""
-    steps = {name: slider_steps(servers[name][0], repeat, timeout) for name in ("project", "naive")}
-    project, naive = (statistics.median(steps[name]) for name in ("project", "naive"))
+    steps = {name: attempt(slider_steps, servers[name][0], repeat, timeout) for name in ("project", "naive")}
+    medians = {
+        name: round(statistics.median(runs)) if isinstance(runs, list) else runs
+        for name, runs in steps.items()
+    }
+    numbers = [medians[name] for name in ("project", "naive") if isinstance(medians[name], int | float)]
     return {
-        "slider_key_to_redraw_ms": {"project": round(project), "naive": round(naive)},
-        "slider_step_ratio": round(project / naive, 2),
+        "slider_key_to_redraw_ms": medians,
+        "slider_step_ratio": round(numbers[0] / numbers[1], 2) if len(numbers) == 2 else None,
     }
 
 
