@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.load import HOST, free_port  # noqa: E402
+from benchmarks.load import HOST, free_port, wait_ready  # noqa: E402
 
 #: Runs in every page before its own scripts: notes when the map is drawn with markers.
 MAP_READY_PROBE = """
@@ -126,24 +126,6 @@ def start(command: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
 
 
-def wait_ready(port: int, process: subprocess.Popen, log: Path, timeout: float = 600) -> None:
-    import http.client
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=5)
-            connection.request("GET", "/_dash-layout")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server on port {port} not ready after {timeout:.0f} s")
-
-
 def start_servers(data: str | None, folder: Path) -> dict[str, tuple[int, subprocess.Popen]]:
     """The project as ``unrest-map serve`` runs it, the minimal page and the naive dashboard,
     each on a free port."""
@@ -158,7 +140,8 @@ def start_servers(data: str | None, folder: Path) -> dict[str, tuple[int, subpro
         port = free_port()
         servers[name] = (port, start([*command(port), *extra], folder / f"{name}.log"))
     for name, (port, process) in servers.items():
-        wait_ready(port, process, folder / f"{name}.log")
+        log = folder / f"{name}.log"
+        wait_ready(port, process, 600, lambda log=log: log.read_text()[-3000:])
     return servers
 
 

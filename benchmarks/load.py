@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 HOST = "127.0.0.1"  # loopback only: this script never sends a request anywhere else
@@ -53,11 +54,16 @@ def start_server(port: int, workers: int, threads: int, data: str | None) -> sub
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def wait_ready(port: int, server: subprocess.Popen, timeout_s: float = 180) -> None:
+def wait_ready(
+    port: int, server: subprocess.Popen, timeout_s: float = 180, log: Callable[[], str] | None = None
+) -> None:
+    """Until the server answers its layout; a server that exits first raises with its output
+    (``log``: where to read it when it does not go to ``server.stdout``)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}:\n{server.stdout.read()}")
+            output = log() if log else server.stdout.read()
+            raise RuntimeError(f"server exited with {server.returncode}:\n{output}")
         try:
             connection = http.client.HTTPConnection(HOST, port, timeout=5)
             connection.request("GET", "/_dash-layout")
@@ -66,7 +72,7 @@ def wait_ready(port: int, server: subprocess.Popen, timeout_s: float = 180) -> N
         except OSError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"server not ready after {timeout_s:.0f} s")
+    raise RuntimeError(f"server on port {port} not ready after {timeout_s:.0f} s")
 
 
 def get_json(port: int, path: str) -> object:
@@ -94,34 +100,62 @@ def find_component(layout: object, component_id: str) -> dict | None:
     return None
 
 
+def pattern_ids(layout: object, pattern: dict) -> list[dict]:
+    """The ids in the layout that a pattern-matching id (``{"type": ..., "id": ["ALL"]}``) matches."""
+    found: list[dict] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, dict):
+            component_id = node.get("props", {}).get("id")
+            if (
+                isinstance(component_id, dict)
+                and component_id.keys() == pattern.keys()
+                and all(value == ["ALL"] or component_id[key] == value for key, value in pattern.items())
+            ):
+                found.append(component_id)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(layout)
+    return found
+
+
 @dataclass(frozen=True)
 class UpdateCallback:
-    """The view-update callback as the server declares it (``/_dash-dependencies``)."""
+    """The view-update callback as the server declares it (``/_dash-dependencies``), with its
+    pattern-matching outputs (the legend's six types) spelled out from the layout."""
 
     output: str
-    outputs: list[dict]
+    outputs: list
     inputs: list[dict]
+    state: list[dict]
 
     @classmethod
-    def from_dependencies(cls, dependencies: list[dict]) -> UpdateCallback:
+    def from_dependencies(cls, dependencies: list[dict], layout: object) -> UpdateCallback:
         spec = next(d for d in dependencies if "incident-count.children" in d["output"])
-        outputs = []
+        outputs: list = []
         for part in spec["output"][2:-2].split("..."):  # '..a.b...c.d..' (several outputs)
             component, prop = part.rsplit(".", 1)
-            outputs.append({"id": component, "property": prop})
-        return cls(spec["output"], outputs, spec["inputs"])
+            if component.startswith("{"):  # a pattern: every matching component, in layout order
+                matches = pattern_ids(layout, json.loads(component))
+                outputs.append([{"id": match, "property": prop} for match in matches])
+            else:
+                outputs.append({"id": component, "property": prop})
+        return cls(spec["output"], outputs, spec["inputs"], spec.get("state", []))
 
     def body(self, values: dict[str, object], changed: str) -> bytes:
-        inputs = [
-            {"id": i["id"], "property": i["property"], "value": values[f"{i['id']}.{i['property']}"]}
-            for i in self.inputs
-        ]
+        def given(spec: dict) -> dict:
+            return {**spec, "value": values.get(f"{spec['id']}.{spec['property']}")}
+
         payload = {
             "output": self.output,
             "outputs": self.outputs,
-            "inputs": inputs,
+            "inputs": [given(i) for i in self.inputs],
             "changedPropIds": [changed],
-            "state": [],
+            "state": [given(s) for s in self.state],
         }
         return json.dumps(payload).encode()
 
@@ -277,8 +311,9 @@ def main() -> int:
     server = start_server(port, args.workers, args.threads, args.data)
     try:
         wait_ready(port, server)
-        callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"))
-        last_day = int(find_component(get_json(port, "/_dash-layout"), "date-range")["max"])
+        layout = get_json(port, "/_dash-layout")
+        callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"), layout)
+        last_day = int(find_component(layout, "date-range")["max"])
         whole_period = User(port, callback, last_day, [], seed=0).values | {"date-range.value": [0, last_day]}
         ids = sample_ids(port, callback, whole_period)
         results = Results()

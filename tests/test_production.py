@@ -136,8 +136,9 @@ def _view_request(port: int, callback: UpdateCallback, values: dict, changed: st
 def test_gunicorn_runs_two_workers_that_answer_the_same(gunicorn_server, incidents):
     port, server = gunicorn_server
     assert len(_worker_pids(server.pid)) == 2
-    callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"))
-    last_day = int(find_component(get_json(port, "/_dash-layout"), "date-range")["max"])
+    layout = get_json(port, "/_dash-layout")
+    callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"), layout)
+    last_day = int(find_component(layout, "date-range")["max"])
     values = {f"{i['id']}.{i['property']}": None for i in callback.inputs}
     values |= {
         "date-range.value": [0, last_day],
