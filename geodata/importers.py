@@ -111,12 +111,12 @@ def _number(text: pd.Series) -> pd.Series:
     """``pd.to_numeric(text without thousands commas, errors="coerce")``, as floats.
 
     Plain decimals and empty cells (nearly all of a real export) are cast by Arrow in
-    C++; pandas parses whatever else there is, as before.
+    C++; pandas parses whatever else there is, as before. A plain decimal has no comma, so
+    only those other cells are copied without their commas.
     """
-    cleaned = text.str.replace(",", "", regex=False)
-    array = cleaned.array
+    array = text.array
     if not isinstance(array, pd.arrays.ArrowStringArray):
-        return pd.to_numeric(cleaned, errors="coerce")
+        return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -128,8 +128,48 @@ def _number(text: pd.Series) -> pd.Series:
     values = pd.Series(values, index=text.index)
     rest = ~quick.to_numpy(zero_copy_only=False)
     if rest.any():
-        values[rest] = pd.to_numeric(cleaned[rest], errors="coerce").astype(float)
+        cleaned = text[rest].str.replace(",", "", regex=False)
+        values[rest] = pd.to_numeric(cleaned, errors="coerce").astype(float)
     return values
+
+
+def _distinct_rows(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(a row standing for each distinct combination of the columns' values, each row's combination).
+
+    An export's dates, codes, counts and place names repeat: a few thousand distinct values
+    in a million rows. See :func:`_per_distinct`.
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        key = key * (len(uniques) + 1) + codes
+        if len(column) and key.max() > 1 << 40:  # keep the product of cardinalities far from overflow
+            key = pd.factorize(key)[0].astype(np.int64)
+    which, uniques = pd.factorize(key)
+    first = np.zeros(len(uniques), dtype=np.int64)
+    first[which[::-1]] = np.arange(len(which))[::-1]  # the first row of each combination
+    return first, which
+
+
+def _per_distinct(compute, *columns: pd.Series):
+    """``compute(*columns)`` for an elementwise ``compute`` (one Series or a tuple of them, each
+    value depending on that row's values only), worked out once per distinct combination of
+    values and spread to every row: the same result, without the per-row work."""
+    first, which = _distinct_rows(*columns)
+    if len(first) > len(which) // 2:  # mostly distinct: nothing to save
+        return compute(*columns)
+    results = compute(*(column.iloc[first] for column in columns))
+    index = columns[0].index
+
+    def spread(few: pd.Series) -> pd.Series:
+        return pd.Series(few.array.take(which), index=index, name=few.name)
+
+    return tuple(spread(r) for r in results) if isinstance(results, tuple) else spread(results)
+
+
+def _categories(values: pd.Series) -> pd.Series:
+    """``values.astype("category")``, factorized once per distinct value."""
+    return _per_distinct(lambda v: v.astype("category"), values)
 
 
 def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tuple[pd.Series, pd.Series]:
@@ -145,13 +185,18 @@ def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tupl
 def _counts(raw: pd.DataFrame, column: str, check: _Checker) -> pd.Series:
     if column not in raw.columns:
         return pd.Series(pd.NA, index=raw.index, dtype="Int64")
-    values = _number(raw[column])
-    given = raw[column] != ""
-    bad = given & (values.isna() | ~np.isfinite(values) | (values < 0) | (values % 1 != 0))
+
+    def parse(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+        values = _number(text)
+        given = text != ""
+        bad = given & (values.isna() | ~np.isfinite(values) | (values < 0) | (values % 1 != 0))
+        return values.where(given & ~bad).astype("Int64"), bad
+
+    counts, bad = _per_distinct(parse, raw[column])
     check.flag(
         bad, column, (f"{v!r} is not a whole number >= 0 (leave empty if unknown)" for v in raw[column][bad])
     )
-    return values.where(given & ~bad).astype("Int64")
+    return counts
 
 
 def _dates(text: pd.Series) -> pd.Series:
@@ -174,6 +219,9 @@ def _finish(frame: pd.DataFrame, check: _Checker, rows_read: int) -> ReadResult:
     keep = ~check.rejected(frame.index)
     if not keep.all():  # taking every row of every column costs seconds at a million rows
         frame = frame[keep]
+        for name in frame.columns:  # categories built before the filter: keep those still used
+            if isinstance(frame[name].dtype, pd.CategoricalDtype):
+                frame[name] = frame[name].cat.remove_unused_categories()
     frame = typed_frame(frame.reset_index(names="source_row"))
     check.problems.sort(key=lambda p: (p.row, p.field))
     return ReadResult(frame, check.problems, rows_read=rows_read)
@@ -197,59 +245,77 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
     if missing:
         return missing
     check = _Checker(source)
-    date = _dates(raw["event_date"])
-    check.flag(
-        date.isna(),
-        "event_date",
-        (f"{v!r} is not a date (YYYY-MM-DD or '19 February 2008')" for v in raw["event_date"][date.isna()]),
-    )
     from geodata.schema import EVENT_TYPES
 
     bad_type = ~raw["event_type"].isin(EVENT_TYPES.keys())
+    lat, lon = _coordinates(raw, check, "latitude", "longitude")
+    time_precision = raw.get("time_precision", pd.Series("1", index=raw.index))
+    geo_precision = raw.get("geo_precision", pd.Series("1", index=raw.index))
+
+    def when(text: pd.Series, precision_text: pd.Series) -> tuple[pd.Series, ...]:
+        """Per distinct (event_date, time_precision): start, end, date precision and the checks."""
+        date = _dates(text)
+        precision_text = precision_text.replace("", "1")
+        month_start = date.dt.to_period("M").dt.start_time
+        start = date.where(precision_text != "3", month_start)
+        start = start.where(precision_text != "2", date - pd.Timedelta(days=3))
+        end = date.where(precision_text != "3", date.dt.to_period("M").dt.end_time.dt.normalize())
+        end = end.where(precision_text != "2", date + pd.Timedelta(days=3))
+        precision = precision_text.map({"1": "day", "2": "range", "3": "month"}).astype("category")
+        return start, end, precision, date.isna(), ~precision_text.isin(["1", "2", "3"])
+
+    start, end, precision, bad_date, bad_tp = _per_distinct(when, raw["event_date"], time_precision)
+    check.flag(
+        bad_date,
+        "event_date",
+        (f"{v!r} is not a date (YYYY-MM-DD or '19 February 2008')" for v in raw["event_date"][bad_date]),
+    )
     check.flag(
         bad_type, "event_type", (f"unknown ACLED event type {v!r}" for v in raw["event_type"][bad_type])
     )
-    lat, lon = _coordinates(raw, check, "latitude", "longitude")
-    time_precision = raw.get("time_precision", pd.Series("1", index=raw.index)).replace("", "1")
-    bad_tp = ~time_precision.isin(["1", "2", "3"])
+    # (the coordinates were checked above: the problems are sorted by row and field at the end)
     check.flag(bad_tp, "time_precision", (f"{v!r} is not 1, 2 or 3" for v in time_precision[bad_tp]))
-    geo_precision = raw.get("geo_precision", pd.Series("1", index=raw.index)).replace("", "1")
-    bad_gp = ~geo_precision.isin(["1", "2", "3"])
+
+    def where_kind(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+        text = text.replace("", "1")
+        kind = text.map({"1": "town", "2": "town", "3": "region"}).astype("category")
+        return kind, ~text.isin(["1", "2", "3"])
+
+    place_kind, bad_gp = _per_distinct(where_kind, geo_precision)
     check.flag(bad_gp, "geo_precision", (f"{v!r} is not 1, 2 or 3" for v in geo_precision[bad_gp]))
     fatalities = _counts(raw, "fatalities", check)
 
-    month_start = date.dt.to_period("M").dt.start_time
-    start = date.where(time_precision != "3", month_start)
-    start = start.where(time_precision != "2", date - pd.Timedelta(days=3))
-    end = date.where(time_precision != "3", date.dt.to_period("M").dt.end_time.dt.normalize())
-    end = end.where(time_precision != "2", date + pd.Timedelta(days=3))
-    precision = time_precision.map({"1": "day", "2": "range", "3": "month"})
-
     col = partial(_column, raw)
 
-    def inter(name: str) -> pd.Series:
-        codes = col(name)
+    def inter(codes: pd.Series) -> pd.Series:
         return codes.map(ACLED_INTER).fillna(codes)  # a code becomes its words; words stay
 
-    sides = (inter("inter1") + ";" + inter("inter2")).str.strip(";")
+    def both_sides(first: pd.Series, second: pd.Series) -> pd.Series:
+        return (inter(first) + ";" + inter(second)).str.strip(";").astype("category")
+
+    sides = _per_distinct(both_sides, col("inter1"), col("inter2"))
     location = col("location").where(col("location") != "", "(no location)")
-    identifier = col("event_id_cnty").where(col("event_id_cnty") != "", "row-" + raw.index.astype(str))
+    identifier = col("event_id_cnty")
+    unnamed = (identifier == "").to_numpy(dtype=bool)
+    if unnamed.any():  # only these rows get a made-up id (a million "row-N" strings cost seconds)
+        identifier = identifier.copy()
+        identifier[unnamed] = "row-" + raw.index[unnamed].astype(str)
     frame = pd.DataFrame(
         {
             "id": identifier.pipe(_text),
             "date_start": start,
             "date_end": end,
             "date_precision": precision,
-            "event_type": raw["event_type"],
-            "sub_event_type": col("sub_event_type"),
+            "event_type": _categories(raw["event_type"]),
+            "sub_event_type": _categories(col("sub_event_type")),
             "actor1": col("actor1").pipe(_text),
             "actor2": col("actor2").pipe(_text),
             "sides": sides,
-            "place": location,
+            "place": _categories(location),
             "place_name": location,
             "place_name_sq": col("admin2"),
             "place_name_sr": col("admin1"),
-            "place_kind": geo_precision.map({"1": "town", "2": "town", "3": "region"}),
+            "place_kind": place_kind,
             "lat": lat,
             "lon": lon,
             "fatalities": fatalities,
@@ -259,7 +325,7 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
             "description": col("notes").pipe(_text),
             "source_section": col("source").pipe(_text),
             "notes": pd.Series("", index=raw.index, dtype="string"),
-            "location_precision": geo_precision.map({"1": "town", "2": "town", "3": "region"}),
+            "location_precision": place_kind,
             **_extras(
                 raw,
                 {
@@ -403,8 +469,9 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
                 invalid_row_handler=note,
             ),
             convert_options=arrow_csv.ConvertOptions(
-                # large_string: what pandas' Arrow-backed text holds, so no cast follows
-                column_types=dict.fromkeys(names, pa.large_string()),
+                # string, not large_string: half the offsets' memory, and pandas widens them
+                # without copying the text
+                column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -417,7 +484,8 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
     del table
 
     def trim(index: int) -> None:  # each raw column is let go as soon as its trimmed copy exists
-        columns[index] = pc.utf8_trim_whitespace(columns[index]).combine_chunks()
+        column = columns[index].combine_chunks()
+        columns[index] = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels let go of the GIL
         list(pool.map(trim, range(len(columns))))
@@ -435,6 +503,28 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
     frame.columns = names
     frame.index = pd.Index(rows)
     return frame
+
+
+def _may_have_edge_space(column) -> bool:
+    """Whether any cell of an Arrow string array may start or end with white space.
+
+    Looks at the first and last byte of each cell only: every character Unicode calls white
+    space is either an ASCII byte up to the space or starts with a byte of 0x80 or more, and
+    ends with one. False means trimming would change nothing (nearly every column of an
+    export), so the copy a trim makes is saved; True is only a maybe.
+    """
+    if len(column) == 0:
+        return False
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)
+    offsets = offsets[column.offset : column.offset + len(column) + 1]
+    data = column.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:  # every cell empty
+        return False
+    text = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    edges = np.concatenate([text[starts[filled]], text[ends[filled] - 1]])
+    return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:
