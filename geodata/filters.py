@@ -238,6 +238,15 @@ def fold_series(*columns: pd.Series) -> pd.Series:
     Lower-cases everything in one pass; only the rows that are not ASCII then are decomposed and
     stripped of marks, and only those with Cyrillic or a letter NFKD leaves alone go through Python.
     """
+    from geodata.distinct import mostly_repeated, per_distinct
+
+    if mostly_repeated(*columns):  # elementwise: each distinct combination of texts folded once
+        return per_distinct(_fold_rows, *columns)
+    return _fold_rows(*columns)
+
+
+def _fold_rows(*columns: pd.Series) -> pd.Series:
+    """:func:`fold_series`, row by row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

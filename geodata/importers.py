@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geodata.distinct import per_distinct
 from geodata.records import (
     FIRST_DATA_ROW,
     Problem,
@@ -133,43 +134,9 @@ def _number(text: pd.Series) -> pd.Series:
     return values
 
 
-def _distinct_rows(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(a row standing for each distinct combination of the columns' values, each row's combination).
-
-    An export's dates, codes, counts and place names repeat: a few thousand distinct values
-    in a million rows. See :func:`_per_distinct`.
-    """
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        key = key * (len(uniques) + 1) + codes
-        if len(column) and key.max() > 1 << 40:  # keep the product of cardinalities far from overflow
-            key = pd.factorize(key)[0].astype(np.int64)
-    which, uniques = pd.factorize(key)
-    first = np.zeros(len(uniques), dtype=np.int64)
-    first[which[::-1]] = np.arange(len(which))[::-1]  # the first row of each combination
-    return first, which
-
-
-def _per_distinct(compute, *columns: pd.Series):
-    """``compute(*columns)`` for an elementwise ``compute`` (one Series or a tuple of them, each
-    value depending on that row's values only), worked out once per distinct combination of
-    values and spread to every row: the same result, without the per-row work."""
-    first, which = _distinct_rows(*columns)
-    if len(first) > len(which) // 2:  # mostly distinct: nothing to save
-        return compute(*columns)
-    results = compute(*(column.iloc[first] for column in columns))
-    index = columns[0].index
-
-    def spread(few: pd.Series) -> pd.Series:
-        return pd.Series(few.array.take(which), index=index, name=few.name)
-
-    return tuple(spread(r) for r in results) if isinstance(results, tuple) else spread(results)
-
-
 def _categories(values: pd.Series) -> pd.Series:
     """``values.astype("category")``, factorized once per distinct value."""
-    return _per_distinct(lambda v: v.astype("category"), values)
+    return per_distinct(lambda v: v.astype("category"), values)
 
 
 def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tuple[pd.Series, pd.Series]:
@@ -192,7 +159,7 @@ def _counts(raw: pd.DataFrame, column: str, check: _Checker) -> pd.Series:
         bad = given & (values.isna() | ~np.isfinite(values) | (values < 0) | (values % 1 != 0))
         return values.where(given & ~bad).astype("Int64"), bad
 
-    counts, bad = _per_distinct(parse, raw[column])
+    counts, bad = per_distinct(parse, raw[column])
     check.flag(
         bad, column, (f"{v!r} is not a whole number >= 0 (leave empty if unknown)" for v in raw[column][bad])
     )
@@ -264,7 +231,7 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
         precision = precision_text.map({"1": "day", "2": "range", "3": "month"}).astype("category")
         return start, end, precision, date.isna(), ~precision_text.isin(["1", "2", "3"])
 
-    start, end, precision, bad_date, bad_tp = _per_distinct(when, raw["event_date"], time_precision)
+    start, end, precision, bad_date, bad_tp = per_distinct(when, raw["event_date"], time_precision)
     check.flag(
         bad_date,
         "event_date",
@@ -281,7 +248,7 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
         kind = text.map({"1": "town", "2": "town", "3": "region"}).astype("category")
         return kind, ~text.isin(["1", "2", "3"])
 
-    place_kind, bad_gp = _per_distinct(where_kind, geo_precision)
+    place_kind, bad_gp = per_distinct(where_kind, geo_precision)
     check.flag(bad_gp, "geo_precision", (f"{v!r} is not 1, 2 or 3" for v in geo_precision[bad_gp]))
     fatalities = _counts(raw, "fatalities", check)
 
@@ -293,7 +260,7 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
     def both_sides(first: pd.Series, second: pd.Series) -> pd.Series:
         return (inter(first) + ";" + inter(second)).str.strip(";").astype("category")
 
-    sides = _per_distinct(both_sides, col("inter1"), col("inter2"))
+    sides = per_distinct(both_sides, col("inter1"), col("inter2"))
     location = col("location").where(col("location") != "", "(no location)")
     identifier = col("event_id_cnty")
     unnamed = (identifier == "").to_numpy(dtype=bool)
