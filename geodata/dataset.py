@@ -160,7 +160,7 @@ def _load_file(
     """Read (or take from the cache) a records, ACLED or UCDP file, joined."""
     from geodata import cache
     from geodata.geocode import identity as geocoder_identity
-    from geodata.importers import read_events
+    from geodata.importers import import_events
 
     # Geocoded rows depend on GeoNames and the gazetteer too: a change there rebuilds the entry.
     key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}", file_format)
@@ -168,13 +168,16 @@ def _load_file(
     if cached is not None:
         frame, read, detected, table = cached
         return frame, read, detected, table, True
-    read, detected = read_events(path, file_format)
+    read, detected, own = import_events(path, file_format)
     records, problems, rows_read = read.records, read.problems, read.rows_read
     del read  # the unsorted rows are let go as soon as the sort has copied them
     originals = [c for c in records.columns if str(c).startswith("src_")]
+    if own is None and len(records):
+        own = records[["id", *originals]]
     # Original columns go to disk in file order (written while the join runs) and stay out of
     # the join and the sort: memory holds what the map needs.
-    writing = cache.store_originals(key, records[["id", *originals]]) if len(records) else None
+    writing = cache.store_originals(key, own) if own is not None else None
+    del own
     core = _join(records.drop(columns=originals), boundaries, snap_tolerance_m)
     del records
     read = ReadResult(core, problems, rows_read)

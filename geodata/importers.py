@@ -14,9 +14,13 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from geodata.distinct import per_distinct
 from geodata.records import (
@@ -205,8 +209,48 @@ def _missing_columns(raw: pd.DataFrame, required: tuple[str, ...], source: str) 
     )
 
 
-def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
-    """An ACLED export (text cells, index = row numbers) in the common schema."""
+#: The columns of an ACLED export :func:`acled_frame` reads; the others are only kept (``src_*``).
+ACLED_READ = (
+    "event_id_cnty",
+    "event_date",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "actor2",
+    "inter1",
+    "inter2",
+    "latitude",
+    "longitude",
+    "fatalities",
+    "notes",
+    "location",
+    "time_precision",
+    "geo_precision",
+    "admin1",
+    "admin2",
+    "source",
+)
+#: The columns of an ACLED export not kept as ``src_*`` (their values are in the common columns).
+ACLED_USED = frozenset(
+    {
+        "event_id_cnty",
+        "event_date",
+        "event_type",
+        "sub_event_type",
+        "actor1",
+        "actor2",
+        "latitude",
+        "longitude",
+        "fatalities",
+        "notes",
+        "location",
+    }
+)
+
+
+def acled_frame(raw: pd.DataFrame, source: str, extras: bool = True) -> ReadResult:
+    """An ACLED export (text cells, index = row numbers) in the common schema; ``extras=False``
+    leaves out its other columns (``src_*``)."""
     raw = raw.rename(columns=str.lower)
     missing = _missing_columns(raw, ACLED_REQUIRED, source)
     if missing:
@@ -293,22 +337,7 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
             "source_section": col("source").pipe(_text),
             "notes": pd.Series("", index=raw.index, dtype="string"),
             "location_precision": place_kind,
-            **_extras(
-                raw,
-                {
-                    "event_id_cnty",
-                    "event_date",
-                    "event_type",
-                    "sub_event_type",
-                    "actor1",
-                    "actor2",
-                    "latitude",
-                    "longitude",
-                    "fatalities",
-                    "notes",
-                    "location",
-                },
-            ),
+            **(_extras(raw, set(ACLED_USED)) if extras else {}),
         },
         index=raw.index,
     )
@@ -399,6 +428,26 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
     UTF-8. The cells come out as the same text (Arrow strings, trimmed by the same Unicode
     whitespace rule pandas' ``str.strip`` uses) with the same spreadsheet row numbers.
     """
+    cells = _arrow_cells(path)
+    if cells is None:
+        return None
+    names, columns, rows = cells
+    return _cells_frame(names, columns, rows)
+
+
+def _cells_frame(names: list[str], columns: list, rows: np.ndarray) -> pd.DataFrame:
+    """Arrow columns of text as the pandas table :func:`geodata.records.read_cells` gives."""
+    import pyarrow as pa
+
+    frame = pa.table(columns, names=[f"c{i}" for i in range(len(names))]).to_pandas()
+    frame.columns = names
+    frame.index = pd.Index(rows)
+    return frame
+
+
+def _arrow_cells(path: Path) -> tuple[list[str], list, np.ndarray] | None:
+    """:func:`_read_regular_table`'s cells as (header names, trimmed Arrow string columns, row
+    numbers), or None for an irregular file."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as arrow_csv
@@ -466,10 +515,7 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
         keep = pc.invert(blank)
         columns = [c.filter(keep) for c in columns]
         rows = rows[keep.to_numpy(zero_copy_only=False)]
-    frame = pa.table(columns, names=[f"c{i}" for i in range(len(names))]).to_pandas()
-    frame.columns = names
-    frame.index = pd.Index(rows)
-    return frame
+    return names, columns, rows
 
 
 def _may_have_edge_space(column) -> bool:
@@ -492,6 +538,67 @@ def _may_have_edge_space(column) -> bool:
     filled = ends > starts
     edges = np.concatenate([text[starts[filled]], text[ends[filled] - 1]])
     return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
+
+
+def import_events(
+    path: str | Path, file_format: str | None = None
+) -> tuple[ReadResult, str, pa.Table | None]:
+    """:func:`read_events`, for an import to cache: a regular ACLED export's own columns come
+    back as an Arrow table (``id`` and ``src_*`` of the accepted rows, in file order) instead of
+    in the records, so they never become pandas columns. Anything else: ``None`` in their place
+    and the records as :func:`read_events` gives them."""
+    path = Path(path)
+    split = _acled_split(path, file_format)
+    if split is not None:
+        return split
+    read, detected = read_events(path, file_format)
+    return read, detected, None
+
+
+def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, pa.Table | None] | None:
+    import pyarrow as pa
+
+    from geodata import geocode
+
+    if geocode.is_xlsx(path) or file_format not in (None, "acled"):
+        return None
+    try:
+        header = read_header(path)
+    except (OSError, StopIteration):
+        return None
+    if file_format is None and (
+        geocode.detect_input_format(header) == geocode.FORMAT or detect_format(header) != "acled"
+    ):
+        return None
+    cells = _arrow_cells(path)
+    if cells is None:
+        return None
+    names, columns, rows = cells
+    # read_table's names (stripped, the first of a repeated name kept), then acled_frame's
+    # (lower case): any clash left goes the usual way.
+    stripped = [n.strip() for n in names]
+    kept = ~pd.Index(stripped).duplicated()
+    lower = [n.lower() for n, k in zip(stripped, kept, strict=True) if k]
+    columns = [c for c, k in zip(columns, kept, strict=True) if k]
+    if len(set(lower)) < len(lower):
+        return None
+    read = [i for i, n in enumerate(lower) if n in ACLED_READ]
+    raw = _cells_frame([lower[i] for i in read], [columns[i] for i in read], rows)
+    result = acled_frame(raw, str(path), extras=False)
+    del raw
+    if not len(result.records):
+        return result, "acled", None
+    own = [i for i, n in enumerate(lower) if n not in ACLED_USED]
+    accepted = np.searchsorted(rows, result.records["source_row"].to_numpy())
+    everything = len(accepted) == len(rows)
+    table = pa.table(
+        [
+            pa.array(result.records["id"].array),
+            *(columns[i] if everything else columns[i].take(accepted) for i in own),
+        ],
+        names=["id", *(f"src_{lower[i]}" for i in own)],
+    )
+    return result, "acled", table
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:
