@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geodata.boundaries import (
@@ -123,21 +125,39 @@ def _boundary_identity(boundaries_file, name_field: str, boundaries: Boundaries 
     return f"xkx:{REGISTRY['ADM2'][1]}"
 
 
-def _join(records: pd.DataFrame, boundaries: Boundaries | None, snap_tolerance_m: float) -> pd.DataFrame:
+def _join(
+    records: pd.DataFrame,
+    boundaries: Boundaries | None,
+    snap_tolerance_m: float,
+    before_sort: Future | None = None,
+    owned: bool = False,
+) -> pd.DataFrame:
+    """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
+    the sort may let each unsorted column go as soon as its sorted copy exists."""
     joined = (
         join_boundaries(records, boundaries, snap_tolerance_m)
         if boundaries is not None
         else _unjoined(records)
     )
+    del records
     # The text search's folded columns, built once here (and cached with an import), never per query.
     joined = search_columns(joined, load_gazetteer(), boundaries)
-    return by_date_then_id(joined)
+    if before_sort is not None:
+        # The originals' writer lets go of them before the sort copies the rows: the two never
+        # sit in memory together (it has had the join to do its work; it is usually done).
+        before_sort.result()
+    return by_date_then_id(joined, emptying=owned)
 
 
-def by_date_then_id(frame: pd.DataFrame) -> pd.DataFrame:
+def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame:
     """``frame.sort_values(["date_start", "id"], kind="stable")`` with a fresh index, ordered by Arrow:
     pandas factorizes a million text ids first, Arrow compares their bytes (UTF-8 bytes sort as
-    code points do, and its sort is stable too)."""
+    code points do, and its sort is stable too).
+
+    ``emptying``: take ``frame``'s columns out of it one by one as they are sorted, so memory
+    holds the unsorted and the sorted copy of one column at a time, not of the whole frame
+    (only for a frame nothing else refers to: it is left without columns).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -146,8 +166,22 @@ def by_date_then_id(frame: pd.DataFrame) -> pd.DataFrame:
     keys = pa.table({"date": pa.array(frame["date_start"]), "id": pa.array(frame["id"].astype("string"))})
     order = pc.sort_indices(
         keys, [("date", "ascending"), ("id", "ascending")]
-    )  # nulls last, as pandas puts them
-    return frame.take(order.to_numpy()).reset_index(drop=True)
+    ).to_numpy()  # nulls last, as pandas puts them
+    del keys
+    if np.array_equal(order, np.arange(len(order))):  # already in order: no copy
+        return frame.reset_index(drop=True) if not emptying else _moved(frame)
+    if not emptying:
+        return frame.take(order).reset_index(drop=True)
+    columns = {}
+    for name in list(frame.columns):
+        columns[name] = frame.pop(name).array.take(order)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _moved(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a fresh index, its columns taken out of it."""
+    columns = {name: frame.pop(name).array for name in list(frame.columns)}
+    return pd.DataFrame(columns, copy=False)
 
 
 def _load_file(
@@ -178,8 +212,9 @@ def _load_file(
     # the join and the sort: memory holds what the map needs.
     writing = cache.store_originals(key, own) if own is not None else None
     del own
-    core = _join(records.drop(columns=originals), boundaries, snap_tolerance_m)
-    del records
+    pending = [records.drop(columns=originals)]
+    del records  # the join gets the only reference: the sort lets the unsorted columns go
+    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
     read = ReadResult(core, problems, rows_read)
     table = cache.store(key, core, read, detected, writing) if len(core) else None
     return core, read, detected, table, False

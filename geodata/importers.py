@@ -476,7 +476,7 @@ def _arrow_cells(path: Path) -> tuple[list[str], list, np.ndarray] | None:
     try:
         table = arrow_csv.read_csv(
             path,
-            read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 23),
             parse_options=arrow_csv.ParseOptions(
                 # Cheaper without: a quoted line break then splits its row into two rows with
                 # too few fields, which makes the file irregular (one column excepted).
@@ -500,11 +500,13 @@ def _arrow_cells(path: Path) -> tuple[list[str], list, np.ndarray] | None:
     del table
 
     def trim(index: int) -> None:  # each raw column is let go as soon as its trimmed copy exists
-        column = columns[index].combine_chunks()
-        columns[index] = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
+        column = columns[index]
+        chunks = [pc.utf8_trim_whitespace(c) if _may_have_edge_space(c) else c for c in column.chunks]
+        columns[index] = pa.chunked_array(chunks, type=column.type)
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels let go of the GIL
         list(pool.map(trim, range(len(columns))))
+    pa.default_memory_pool().release_unused()  # the parser's buffers
     # Blank rows (every cell empty): only rows whose first cell is empty can be, so the other
     # columns are looked at only when there are such rows.
     blank = pc.equal(columns[0], "") if columns else None
