@@ -445,9 +445,13 @@ def _cells_frame(names: list[str], columns: list, rows: np.ndarray) -> pd.DataFr
     return frame
 
 
-def _arrow_cells(path: Path) -> tuple[list[str], list, np.ndarray] | None:
+def _arrow_cells(
+    path: Path, for_pandas: Iterable[str] | None = None
+) -> tuple[list[str], list, np.ndarray] | None:
     """:func:`_read_regular_table`'s cells as (header names, trimmed Arrow string columns, row
-    numbers), or None for an irregular file."""
+    numbers), or None for an irregular file. ``for_pandas``: the names (stripped, lower case)
+    of the columns that become pandas text, read as large_string, the type pandas holds (the
+    others as string, with half the offsets' memory); default: all."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as arrow_csv
@@ -485,9 +489,12 @@ def _arrow_cells(path: Path) -> tuple[list[str], list, np.ndarray] | None:
                 invalid_row_handler=note,
             ),
             convert_options=arrow_csv.ConvertOptions(
-                # string, not large_string: half the offsets' memory, and pandas widens them
-                # without copying the text
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types={
+                    name: pa.large_string()
+                    if for_pandas is None or name.strip().lower() in for_pandas
+                    else pa.string()
+                    for name in names
+                },
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -528,9 +535,12 @@ def _may_have_edge_space(column) -> bool:
     ends with one. False means trimming would change nothing (nearly every column of an
     export), so the copy a trim makes is saved; True is only a maybe.
     """
+    import pyarrow as pa
+
     if len(column) == 0:
         return False
-    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)
+    wide = pa.types.is_large_string(column.type)
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[column.offset : column.offset + len(column) + 1]
     data = column.buffers()[2]
     if data is None or offsets[-1] == offsets[0]:  # every cell empty
@@ -572,7 +582,7 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
         geocode.detect_input_format(header) == geocode.FORMAT or detect_format(header) != "acled"
     ):
         return None
-    cells = _arrow_cells(path)
+    cells = _arrow_cells(path, frozenset(ACLED_READ))
     if cells is None:
         return None
     names, columns, rows = cells
