@@ -295,7 +295,11 @@ def search_columns(frame: pd.DataFrame, gazetteer=None, boundaries=None) -> pd.D
     covered = _municipality_list(frame)
     place_codes = place.cat.codes.to_numpy() if place is not None else np.zeros(len(frame), dtype=np.int64)
     combo = place_codes.astype(np.int64) * (len(covered.cat.categories) + 1) + covered.cat.codes.to_numpy()
-    unique, inverse = np.unique(combo, return_inverse=True)
+    # np.unique(combo, return_inverse=True), by hashing: no sort of a million values
+    codes, unique = pd.factorize(combo)
+    rank = np.empty(len(unique), dtype=np.int64)
+    rank[np.argsort(unique)] = np.arange(len(unique))
+    unique, inverse = np.sort(unique), rank[codes]
     first = np.zeros(len(unique), dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(combo))[::-1]  # a row standing for each distinct combination
     forms = _municipality_forms(boundaries)

@@ -162,10 +162,12 @@ def join_boundaries(
         values = areas[column].to_numpy()[take] if len(areas) else np.full(len(records), missing)
         return pd.Series(np.where(has_area, values, missing), index=records.index)
 
+    # The areas some record falls in (counted, not sorted out of a million positions).
+    used = np.flatnonzero(np.bincount(take[has_area], minlength=len(areas)))
+
     def pick_category(column: str) -> pd.Series:
         """``pick(column, None).astype("category")`` from codes, without a million Python strings."""
         values = pd.Series(areas[column].to_numpy(), dtype=object)
-        used = np.unique(take[has_area])
         categories = pd.Index(sorted(set(values.iloc[used].dropna())))  # as astype("category") orders them
         per_area = categories.get_indexer(values) if len(areas) else np.zeros(0, dtype=np.intp)
         codes = np.where(has_area, per_area[take] if len(areas) else -1, -1)
