@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,7 @@ def _join(
     records: pd.DataFrame,
     boundaries: Boundaries | None,
     snap_tolerance_m: float,
-    before_sort: Future | None = None,
+    originals_written: Future | None = None,
     owned: bool = False,
 ) -> pd.DataFrame:
     """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
@@ -139,12 +139,16 @@ def _join(
         else _unjoined(records)
     )
     del records
+    if originals_written is not None:
+        # The originals' writer lets go of them before the search columns and the sort take more
+        # memory: the two never sit in memory together (it has had the import's checks and the
+        # join to do its work in, and is usually done).
+        originals_written.result()
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
     # The text search's folded columns, built once here (and cached with an import), never per query.
     joined = search_columns(joined, load_gazetteer(), boundaries)
-    if before_sort is not None:
-        # The originals' writer lets go of them before the sort copies the rows: the two never
-        # sit in memory together (it has had the join to do its work; it is usually done).
-        before_sort.result()
     return by_date_then_id(joined, emptying=owned)
 
 
@@ -175,10 +179,17 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
 
     def take(name: str) -> None:
         # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
-        sorted_columns[name] = unsorted.pop(name).take(order)
+        column = unsorted.pop(name)
+        sorted_columns[name] = column.take(order)
+        if isinstance(column, pd.arrays.ArrowExtensionArray):
+            del column
+            pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's and NumPy's takes let go of the GIL
-        list(pool.map(take, names))
+    # One column after the other, in this thread: Arrow's allocator then reuses the memory each
+    # unsorted column leaves (threads would each take fresh memory: 150 MB more at the peak).
+    for name in names:
+        take(name)
+    pa.default_memory_pool().release_unused()
     return pd.DataFrame({name: sorted_columns[name] for name in names}, copy=False)
 
 

@@ -598,6 +598,7 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
     raw = _cells_frame([lower[i] for i in read], [columns[i] for i in read], rows)
     result = acled_frame(raw, str(path), extras=False)
     del raw
+    pa.default_memory_pool().release_unused()  # the columns read only to be checked and converted
     if not len(result.records):
         return result, "acled", None
     own = [i for i, n in enumerate(lower) if n not in ACLED_USED]
