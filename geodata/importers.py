@@ -460,8 +460,9 @@ def _arrow_cells(
         with path.open("rb") as handle:
             first_line = handle.readline()
             handle.seek(0)
-            while chunk := handle.read(1 << 24):
-                if b"\x00" in chunk:
+            block = bytearray(1 << 24)  # one buffer for the whole file: no fresh pages per block
+            while size := handle.readinto(block):
+                if block.find(b"\x00", 0, size) >= 0:
                     return None
         header_text = first_line.decode("utf-8-sig")  # strict: a broken header goes the careful way
     except (OSError, ValueError):
