@@ -253,6 +253,8 @@ def _fold_rows(*columns: pd.Series) -> pd.Series:
     parts = [pc.fill_null(pa.array(_as_text(c), type=pa.large_string()), "") for c in columns]
     separator = pa.scalar(_PART, type=pa.large_string())
     text = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, separator)
+    if isinstance(text, pa.ChunkedArray):  # replace_with_mask below takes arrays, not chunks
+        text = text.combine_chunks()
     text = pc.utf8_lower(text)
     rows = np.flatnonzero(~pc.string_is_ascii(text).to_numpy(zero_copy_only=False))
     if len(rows):

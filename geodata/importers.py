@@ -510,8 +510,14 @@ def _arrow_cells(
 
     def trim(index: int) -> None:  # each raw column is let go as soon as its trimmed copy exists
         column = columns[index]
-        chunks = [pc.utf8_trim_whitespace(c) if _may_have_edge_space(c) else c for c in column.chunks]
-        columns[index] = pa.chunked_array(chunks, type=column.type)
+        if for_pandas is None:
+            # One chunk, as pandas' own reader gives, for whoever reads the table. The import to
+            # cache keeps the chunks (no second copy in memory): its sort leaves one chunk each.
+            column = column.combine_chunks()
+            columns[index] = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
+        else:
+            chunks = [pc.utf8_trim_whitespace(c) if _may_have_edge_space(c) else c for c in column.chunks]
+            columns[index] = pa.chunked_array(chunks, type=column.type)
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels let go of the GIL
         list(pool.map(trim, range(len(columns))))
