@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,21 +124,43 @@ def _boundary_identity(boundaries_file, name_field: str, boundaries: Boundaries 
     return f"xkx:{REGISTRY['ADM2'][1]}"
 
 
-def _join(records: pd.DataFrame, boundaries: Boundaries | None, snap_tolerance_m: float) -> pd.DataFrame:
+def _join(
+    records: pd.DataFrame,
+    boundaries: Boundaries | None,
+    snap_tolerance_m: float,
+    originals_written: Future | None = None,
+    owned: bool = False,
+) -> pd.DataFrame:
+    """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
+    the sort may let each unsorted column go as soon as its sorted copy exists."""
     joined = (
         join_boundaries(records, boundaries, snap_tolerance_m)
         if boundaries is not None
         else _unjoined(records)
     )
+    del records
+    if originals_written is not None:
+        # The originals' writer lets go of them before the search columns and the sort take more
+        # memory: the two never sit in memory together (it has had the import's checks and the
+        # join to do its work in, and is usually done).
+        originals_written.result()
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
     # The text search's folded columns, built once here (and cached with an import), never per query.
     joined = search_columns(joined, load_gazetteer(), boundaries)
-    return by_date_then_id(joined)
+    return by_date_then_id(joined, emptying=owned)
 
 
-def by_date_then_id(frame: pd.DataFrame) -> pd.DataFrame:
+def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame:
     """``frame.sort_values(["date_start", "id"], kind="stable")`` with a fresh index, ordered by Arrow:
     pandas factorizes a million text ids first, Arrow compares their bytes (UTF-8 bytes sort as
-    code points do, and its sort is stable too)."""
+    code points do, and its sort is stable too).
+
+    ``emptying``: take ``frame``'s columns out of it one by one as they are sorted, so memory
+    holds the unsorted and the sorted copy of one column at a time, not of the whole frame
+    (only for a frame nothing else refers to: it is left without columns).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -146,8 +169,28 @@ def by_date_then_id(frame: pd.DataFrame) -> pd.DataFrame:
     keys = pa.table({"date": pa.array(frame["date_start"]), "id": pa.array(frame["id"].astype("string"))})
     order = pc.sort_indices(
         keys, [("date", "ascending"), ("id", "ascending")]
-    )  # nulls last, as pandas puts them
-    return frame.take(order.to_numpy()).reset_index(drop=True)
+    ).to_numpy()  # nulls last, as pandas puts them
+    del keys
+    if not emptying:
+        return frame.take(order).reset_index(drop=True)
+    names = list(frame.columns)
+    unsorted = {name: frame.pop(name).array for name in names}
+    sorted_columns: dict[str, object] = {}
+
+    def take(name: str) -> None:
+        # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
+        column = unsorted.pop(name)
+        sorted_columns[name] = column.take(order)
+        if isinstance(column, pd.arrays.ArrowExtensionArray):
+            del column
+            pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
+
+    # One column after the other, in this thread: Arrow's allocator then reuses the memory each
+    # unsorted column leaves (threads would each take fresh memory: 150 MB more at the peak).
+    for name in names:
+        take(name)
+    pa.default_memory_pool().release_unused()
+    return pd.DataFrame({name: sorted_columns[name] for name in names}, copy=False)
 
 
 def _load_file(
@@ -160,7 +203,7 @@ def _load_file(
     """Read (or take from the cache) a records, ACLED or UCDP file, joined."""
     from geodata import cache
     from geodata.geocode import identity as geocoder_identity
-    from geodata.importers import read_events
+    from geodata.importers import import_events
 
     # Geocoded rows depend on GeoNames and the gazetteer too: a change there rebuilds the entry.
     key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}", file_format)
@@ -168,15 +211,19 @@ def _load_file(
     if cached is not None:
         frame, read, detected, table = cached
         return frame, read, detected, table, True
-    read, detected = read_events(path, file_format)
+    read, detected, own = import_events(path, file_format)
     records, problems, rows_read = read.records, read.problems, read.rows_read
     del read  # the unsorted rows are let go as soon as the sort has copied them
     originals = [c for c in records.columns if str(c).startswith("src_")]
+    if own is None and len(records):
+        own = records[["id", *originals]]
     # Original columns go to disk in file order (written while the join runs) and stay out of
     # the join and the sort: memory holds what the map needs.
-    writing = cache.store_originals(key, records[["id", *originals]]) if len(records) else None
-    core = _join(records.drop(columns=originals), boundaries, snap_tolerance_m)
-    del records
+    writing = cache.store_originals(key, own) if own is not None else None
+    del own
+    pending = [records.drop(columns=originals)]
+    del records  # the join gets the only reference: the sort lets the unsorted columns go
+    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
     read = ReadResult(core, problems, rows_read)
     table = cache.store(key, core, read, detected, writing) if len(core) else None
     return core, read, detected, table, False

@@ -238,12 +238,23 @@ def fold_series(*columns: pd.Series) -> pd.Series:
     Lower-cases everything in one pass; only the rows that are not ASCII then are decomposed and
     stripped of marks, and only those with Cyrillic or a letter NFKD leaves alone go through Python.
     """
+    from geodata.distinct import mostly_repeated, per_distinct
+
+    if mostly_repeated(*columns):  # elementwise: each distinct combination of texts folded once
+        return per_distinct(_fold_rows, *columns)
+    return _fold_rows(*columns)
+
+
+def _fold_rows(*columns: pd.Series) -> pd.Series:
+    """:func:`fold_series`, row by row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     parts = [pc.fill_null(pa.array(_as_text(c), type=pa.large_string()), "") for c in columns]
     separator = pa.scalar(_PART, type=pa.large_string())
     text = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, separator)
+    if isinstance(text, pa.ChunkedArray):  # replace_with_mask below takes arrays, not chunks
+        text = text.combine_chunks()
     text = pc.utf8_lower(text)
     rows = np.flatnonzero(~pc.string_is_ascii(text).to_numpy(zero_copy_only=False))
     if len(rows):
@@ -286,7 +297,11 @@ def search_columns(frame: pd.DataFrame, gazetteer=None, boundaries=None) -> pd.D
     covered = _municipality_list(frame)
     place_codes = place.cat.codes.to_numpy() if place is not None else np.zeros(len(frame), dtype=np.int64)
     combo = place_codes.astype(np.int64) * (len(covered.cat.categories) + 1) + covered.cat.codes.to_numpy()
-    unique, inverse = np.unique(combo, return_inverse=True)
+    # np.unique(combo, return_inverse=True), by hashing: no sort of a million values
+    codes, unique = pd.factorize(combo)
+    rank = np.empty(len(unique), dtype=np.int64)
+    rank[np.argsort(unique)] = np.arange(len(unique))
+    unique, inverse = np.sort(unique), rank[codes]
     first = np.zeros(len(unique), dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(combo))[::-1]  # a row standing for each distinct combination
     forms = _municipality_forms(boundaries)

@@ -10,14 +10,20 @@ equal accepted plus rejected.
 from __future__ import annotations
 
 import csv
+import mmap
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+from geodata.distinct import per_distinct
 from geodata.records import (
     FIRST_DATA_ROW,
     Problem,
@@ -111,12 +117,12 @@ def _number(text: pd.Series) -> pd.Series:
     """``pd.to_numeric(text without thousands commas, errors="coerce")``, as floats.
 
     Plain decimals and empty cells (nearly all of a real export) are cast by Arrow in
-    C++; pandas parses whatever else there is, as before.
+    C++; pandas parses whatever else there is, as before. A plain decimal has no comma, so
+    only those other cells are copied without their commas.
     """
-    cleaned = text.str.replace(",", "", regex=False)
-    array = cleaned.array
+    array = text.array
     if not isinstance(array, pd.arrays.ArrowStringArray):
-        return pd.to_numeric(cleaned, errors="coerce")
+        return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -128,8 +134,14 @@ def _number(text: pd.Series) -> pd.Series:
     values = pd.Series(values, index=text.index)
     rest = ~quick.to_numpy(zero_copy_only=False)
     if rest.any():
-        values[rest] = pd.to_numeric(cleaned[rest], errors="coerce").astype(float)
+        cleaned = text[rest].str.replace(",", "", regex=False)
+        values[rest] = pd.to_numeric(cleaned, errors="coerce").astype(float)
     return values
+
+
+def _categories(values: pd.Series) -> pd.Series:
+    """``values.astype("category")``, factorized once per distinct value."""
+    return per_distinct(lambda v: v.astype("category"), values)
 
 
 def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tuple[pd.Series, pd.Series]:
@@ -145,13 +157,18 @@ def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tupl
 def _counts(raw: pd.DataFrame, column: str, check: _Checker) -> pd.Series:
     if column not in raw.columns:
         return pd.Series(pd.NA, index=raw.index, dtype="Int64")
-    values = _number(raw[column])
-    given = raw[column] != ""
-    bad = given & (values.isna() | ~np.isfinite(values) | (values < 0) | (values % 1 != 0))
+
+    def parse(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+        values = _number(text)
+        given = text != ""
+        bad = given & (values.isna() | ~np.isfinite(values) | (values < 0) | (values % 1 != 0))
+        return values.where(given & ~bad).astype("Int64"), bad
+
+    counts, bad = per_distinct(parse, raw[column])
     check.flag(
         bad, column, (f"{v!r} is not a whole number >= 0 (leave empty if unknown)" for v in raw[column][bad])
     )
-    return values.where(given & ~bad).astype("Int64")
+    return counts
 
 
 def _dates(text: pd.Series) -> pd.Series:
@@ -174,6 +191,9 @@ def _finish(frame: pd.DataFrame, check: _Checker, rows_read: int) -> ReadResult:
     keep = ~check.rejected(frame.index)
     if not keep.all():  # taking every row of every column costs seconds at a million rows
         frame = frame[keep]
+        for name in frame.columns:  # categories built before the filter: keep those still used
+            if isinstance(frame[name].dtype, pd.CategoricalDtype):
+                frame[name] = frame[name].cat.remove_unused_categories()
     frame = typed_frame(frame.reset_index(names="source_row"))
     check.problems.sort(key=lambda p: (p.row, p.field))
     return ReadResult(frame, check.problems, rows_read=rows_read)
@@ -190,66 +210,124 @@ def _missing_columns(raw: pd.DataFrame, required: tuple[str, ...], source: str) 
     )
 
 
-def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
-    """An ACLED export (text cells, index = row numbers) in the common schema."""
+#: The columns of an ACLED export :func:`acled_frame` reads; the others are only kept (``src_*``).
+ACLED_READ = (
+    "event_id_cnty",
+    "event_date",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "actor2",
+    "inter1",
+    "inter2",
+    "latitude",
+    "longitude",
+    "fatalities",
+    "notes",
+    "location",
+    "time_precision",
+    "geo_precision",
+    "admin1",
+    "admin2",
+    "source",
+)
+#: The columns of an ACLED export not kept as ``src_*`` (their values are in the common columns).
+ACLED_USED = frozenset(
+    {
+        "event_id_cnty",
+        "event_date",
+        "event_type",
+        "sub_event_type",
+        "actor1",
+        "actor2",
+        "latitude",
+        "longitude",
+        "fatalities",
+        "notes",
+        "location",
+    }
+)
+
+
+def acled_frame(raw: pd.DataFrame, source: str, extras: bool = True) -> ReadResult:
+    """An ACLED export (text cells, index = row numbers) in the common schema; ``extras=False``
+    leaves out its other columns (``src_*``)."""
     raw = raw.rename(columns=str.lower)
     missing = _missing_columns(raw, ACLED_REQUIRED, source)
     if missing:
         return missing
     check = _Checker(source)
-    date = _dates(raw["event_date"])
-    check.flag(
-        date.isna(),
-        "event_date",
-        (f"{v!r} is not a date (YYYY-MM-DD or '19 February 2008')" for v in raw["event_date"][date.isna()]),
-    )
     from geodata.schema import EVENT_TYPES
 
     bad_type = ~raw["event_type"].isin(EVENT_TYPES.keys())
+    lat, lon = _coordinates(raw, check, "latitude", "longitude")
+    time_precision = raw.get("time_precision", pd.Series("1", index=raw.index))
+    geo_precision = raw.get("geo_precision", pd.Series("1", index=raw.index))
+
+    def when(text: pd.Series, precision_text: pd.Series) -> tuple[pd.Series, ...]:
+        """Per distinct (event_date, time_precision): start, end, date precision and the checks."""
+        date = _dates(text)
+        precision_text = precision_text.replace("", "1")
+        month_start = date.dt.to_period("M").dt.start_time
+        start = date.where(precision_text != "3", month_start)
+        start = start.where(precision_text != "2", date - pd.Timedelta(days=3))
+        end = date.where(precision_text != "3", date.dt.to_period("M").dt.end_time.dt.normalize())
+        end = end.where(precision_text != "2", date + pd.Timedelta(days=3))
+        precision = precision_text.map({"1": "day", "2": "range", "3": "month"}).astype("category")
+        return start, end, precision, date.isna(), ~precision_text.isin(["1", "2", "3"])
+
+    start, end, precision, bad_date, bad_tp = per_distinct(when, raw["event_date"], time_precision)
+    check.flag(
+        bad_date,
+        "event_date",
+        (f"{v!r} is not a date (YYYY-MM-DD or '19 February 2008')" for v in raw["event_date"][bad_date]),
+    )
     check.flag(
         bad_type, "event_type", (f"unknown ACLED event type {v!r}" for v in raw["event_type"][bad_type])
     )
-    lat, lon = _coordinates(raw, check, "latitude", "longitude")
-    time_precision = raw.get("time_precision", pd.Series("1", index=raw.index)).replace("", "1")
-    bad_tp = ~time_precision.isin(["1", "2", "3"])
+    # (the coordinates were checked above: the problems are sorted by row and field at the end)
     check.flag(bad_tp, "time_precision", (f"{v!r} is not 1, 2 or 3" for v in time_precision[bad_tp]))
-    geo_precision = raw.get("geo_precision", pd.Series("1", index=raw.index)).replace("", "1")
-    bad_gp = ~geo_precision.isin(["1", "2", "3"])
+
+    def where_kind(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+        text = text.replace("", "1")
+        kind = text.map({"1": "town", "2": "town", "3": "region"}).astype("category")
+        return kind, ~text.isin(["1", "2", "3"])
+
+    place_kind, bad_gp = per_distinct(where_kind, geo_precision)
     check.flag(bad_gp, "geo_precision", (f"{v!r} is not 1, 2 or 3" for v in geo_precision[bad_gp]))
     fatalities = _counts(raw, "fatalities", check)
 
-    month_start = date.dt.to_period("M").dt.start_time
-    start = date.where(time_precision != "3", month_start)
-    start = start.where(time_precision != "2", date - pd.Timedelta(days=3))
-    end = date.where(time_precision != "3", date.dt.to_period("M").dt.end_time.dt.normalize())
-    end = end.where(time_precision != "2", date + pd.Timedelta(days=3))
-    precision = time_precision.map({"1": "day", "2": "range", "3": "month"})
-
     col = partial(_column, raw)
 
-    def inter(name: str) -> pd.Series:
-        codes = col(name)
+    def inter(codes: pd.Series) -> pd.Series:
         return codes.map(ACLED_INTER).fillna(codes)  # a code becomes its words; words stay
 
-    sides = (inter("inter1") + ";" + inter("inter2")).str.strip(";")
+    def both_sides(first: pd.Series, second: pd.Series) -> pd.Series:
+        return (inter(first) + ";" + inter(second)).str.strip(";").astype("category")
+
+    sides = per_distinct(both_sides, col("inter1"), col("inter2"))
     location = col("location").where(col("location") != "", "(no location)")
-    identifier = col("event_id_cnty").where(col("event_id_cnty") != "", "row-" + raw.index.astype(str))
+    identifier = col("event_id_cnty")
+    unnamed = (identifier == "").to_numpy(dtype=bool)
+    if unnamed.any():  # only these rows get a made-up id (a million "row-N" strings cost seconds)
+        identifier = identifier.copy()
+        identifier[unnamed] = "row-" + raw.index[unnamed].astype(str)
     frame = pd.DataFrame(
         {
             "id": identifier.pipe(_text),
             "date_start": start,
             "date_end": end,
             "date_precision": precision,
-            "event_type": raw["event_type"],
-            "sub_event_type": col("sub_event_type"),
+            "event_type": _categories(raw["event_type"]),
+            "sub_event_type": _categories(col("sub_event_type")),
             "actor1": col("actor1").pipe(_text),
             "actor2": col("actor2").pipe(_text),
             "sides": sides,
-            "place": location,
+            "place": _categories(location),
             "place_name": location,
             "place_name_sq": col("admin2"),
             "place_name_sr": col("admin1"),
-            "place_kind": geo_precision.map({"1": "town", "2": "town", "3": "region"}),
+            "place_kind": place_kind,
             "lat": lat,
             "lon": lon,
             "fatalities": fatalities,
@@ -259,23 +337,8 @@ def acled_frame(raw: pd.DataFrame, source: str) -> ReadResult:
             "description": col("notes").pipe(_text),
             "source_section": col("source").pipe(_text),
             "notes": pd.Series("", index=raw.index, dtype="string"),
-            "location_precision": geo_precision.map({"1": "town", "2": "town", "3": "region"}),
-            **_extras(
-                raw,
-                {
-                    "event_id_cnty",
-                    "event_date",
-                    "event_type",
-                    "sub_event_type",
-                    "actor1",
-                    "actor2",
-                    "latitude",
-                    "longitude",
-                    "fatalities",
-                    "notes",
-                    "location",
-                },
-            ),
+            "location_precision": place_kind,
+            **(_extras(raw, set(ACLED_USED)) if extras else {}),
         },
         index=raw.index,
     )
@@ -366,6 +429,30 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
     UTF-8. The cells come out as the same text (Arrow strings, trimmed by the same Unicode
     whitespace rule pandas' ``str.strip`` uses) with the same spreadsheet row numbers.
     """
+    cells = _arrow_cells(path)
+    if cells is None:
+        return None
+    names, columns, rows = cells
+    return _cells_frame(names, columns, rows)
+
+
+def _cells_frame(names: list[str], columns: list, rows: np.ndarray) -> pd.DataFrame:
+    """Arrow columns of text as the pandas table :func:`geodata.records.read_cells` gives."""
+    import pyarrow as pa
+
+    frame = pa.table(columns, names=[f"c{i}" for i in range(len(names))]).to_pandas()
+    frame.columns = names
+    frame.index = pd.Index(rows)
+    return frame
+
+
+def _arrow_cells(
+    path: Path, for_pandas: Iterable[str] | None = None
+) -> tuple[list[str], list, np.ndarray] | None:
+    """:func:`_read_regular_table`'s cells as (header names, trimmed Arrow string columns, row
+    numbers), or None for an irregular file. ``for_pandas``: the names (stripped, lower case)
+    of the columns that become pandas text, read as large_string, the type pandas holds (the
+    others as string, with half the offsets' memory); default: all."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as arrow_csv
@@ -373,10 +460,11 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
     try:
         with path.open("rb") as handle:
             first_line = handle.readline()
-            handle.seek(0)
-            while chunk := handle.read(1 << 24):
-                if b"\x00" in chunk:
-                    return None
+            if path.stat().st_size:
+                # Searched where it lies in the page cache, not copied out block by block.
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    if mapped.find(b"\x00") >= 0:
+                        return None
         header_text = first_line.decode("utf-8-sig")  # strict: a broken header goes the careful way
     except (OSError, ValueError):
         return None
@@ -394,7 +482,7 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
     try:
         table = arrow_csv.read_csv(
             path,
-            read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 23),
             parse_options=arrow_csv.ParseOptions(
                 # Cheaper without: a quoted line break then splits its row into two rows with
                 # too few fields, which makes the file irregular (one column excepted).
@@ -403,8 +491,12 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
                 invalid_row_handler=note,
             ),
             convert_options=arrow_csv.ConvertOptions(
-                # large_string: what pandas' Arrow-backed text holds, so no cast follows
-                column_types=dict.fromkeys(names, pa.large_string()),
+                column_types={
+                    name: pa.large_string()
+                    if for_pandas is None or name.strip().lower() in for_pandas
+                    else pa.string()
+                    for name in names
+                },
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -417,10 +509,19 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
     del table
 
     def trim(index: int) -> None:  # each raw column is let go as soon as its trimmed copy exists
-        columns[index] = pc.utf8_trim_whitespace(columns[index]).combine_chunks()
+        column = columns[index]
+        if for_pandas is None:
+            # One chunk, as pandas' own reader gives, for whoever reads the table. The import to
+            # cache keeps the chunks (no second copy in memory): its sort leaves one chunk each.
+            column = column.combine_chunks()
+            columns[index] = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
+        else:
+            chunks = [pc.utf8_trim_whitespace(c) if _may_have_edge_space(c) else c for c in column.chunks]
+            columns[index] = pa.chunked_array(chunks, type=column.type)
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels let go of the GIL
         list(pool.map(trim, range(len(columns))))
+    pa.default_memory_pool().release_unused()  # the parser's buffers
     # Blank rows (every cell empty): only rows whose first cell is empty can be, so the other
     # columns are looked at only when there are such rows.
     blank = pc.equal(columns[0], "") if columns else None
@@ -431,10 +532,94 @@ def _read_regular_table(path: Path) -> pd.DataFrame | None:
         keep = pc.invert(blank)
         columns = [c.filter(keep) for c in columns]
         rows = rows[keep.to_numpy(zero_copy_only=False)]
-    frame = pa.table(columns, names=[f"c{i}" for i in range(len(names))]).to_pandas()
-    frame.columns = names
-    frame.index = pd.Index(rows)
-    return frame
+    return names, columns, rows
+
+
+def _may_have_edge_space(column) -> bool:
+    """Whether any cell of an Arrow string array may start or end with white space.
+
+    Looks at the first and last byte of each cell only: every character Unicode calls white
+    space is either an ASCII byte up to the space or starts with a byte of 0x80 or more, and
+    ends with one. False means trimming would change nothing (nearly every column of an
+    export), so the copy a trim makes is saved; True is only a maybe.
+    """
+    import pyarrow as pa
+
+    if len(column) == 0:
+        return False
+    wide = pa.types.is_large_string(column.type)
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[column.offset : column.offset + len(column) + 1]
+    data = column.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:  # every cell empty
+        return False
+    text = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    edges = np.concatenate([text[starts[filled]], text[ends[filled] - 1]])
+    return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
+
+
+def import_events(
+    path: str | Path, file_format: str | None = None
+) -> tuple[ReadResult, str, pa.Table | None]:
+    """:func:`read_events`, for an import to cache: a regular ACLED export's own columns come
+    back as an Arrow table (``id`` and ``src_*`` of the accepted rows, in file order) instead of
+    in the records, so they never become pandas columns. Anything else: ``None`` in their place
+    and the records as :func:`read_events` gives them."""
+    path = Path(path)
+    split = _acled_split(path, file_format)
+    if split is not None:
+        return split
+    read, detected = read_events(path, file_format)
+    return read, detected, None
+
+
+def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, pa.Table | None] | None:
+    import pyarrow as pa
+
+    from geodata import geocode
+
+    if geocode.is_xlsx(path) or file_format not in (None, "acled"):
+        return None
+    try:
+        header = read_header(path)
+    except (OSError, StopIteration):
+        return None
+    if file_format is None and (
+        geocode.detect_input_format(header) == geocode.FORMAT or detect_format(header) != "acled"
+    ):
+        return None
+    cells = _arrow_cells(path, frozenset(ACLED_READ))
+    if cells is None:
+        return None
+    names, columns, rows = cells
+    # read_table's names (stripped, the first of a repeated name kept), then acled_frame's
+    # (lower case): any clash left goes the usual way.
+    stripped = [n.strip() for n in names]
+    kept = ~pd.Index(stripped).duplicated()
+    lower = [n.lower() for n, k in zip(stripped, kept, strict=True) if k]
+    columns = [c for c, k in zip(columns, kept, strict=True) if k]
+    if len(set(lower)) < len(lower):
+        return None
+    read = [i for i, n in enumerate(lower) if n in ACLED_READ]
+    raw = _cells_frame([lower[i] for i in read], [columns[i] for i in read], rows)
+    result = acled_frame(raw, str(path), extras=False)
+    del raw
+    pa.default_memory_pool().release_unused()  # the columns read only to be checked and converted
+    if not len(result.records):
+        return result, "acled", None
+    own = [i for i, n in enumerate(lower) if n not in ACLED_USED]
+    accepted = np.searchsorted(rows, result.records["source_row"].to_numpy())
+    everything = len(accepted) == len(rows)
+    table = pa.table(
+        [
+            pa.array(result.records["id"].array),
+            *(columns[i] if everything else columns[i].take(accepted) for i in own),
+        ],
+        names=["id", *(f"src_{lower[i]}" for i in own)],
+    )
+    return result, "acled", table
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:

@@ -40,14 +40,64 @@ JOIN_COLUMNS = (
 )
 
 
+#: Below this many points the grid of :func:`inside_positions` costs more than it saves.
+GRID_MIN_POINTS = 50_000
+#: Cells per side of that grid over the layer's extent.
+GRID_SIDE = 128
+
+
 def inside_positions(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     """For each point, the position of the first polygon whose interior holds it, or -1.
 
     The same answer as a spatial join with ``within`` (a point on an edge is in neither
-    polygon; of overlapping polygons the first wins), at a cost that grows with the points
-    near each polygon: a bounding-box test in NumPy picks the candidates, shapely's prepared
-    ``contains_xy`` decides them.
+    polygon; of overlapping polygons the first wins). Many points: a grid over the layer
+    settles every point of a cell that lies wholly inside the first polygon it meets (or
+    meets none) without a point-in-polygon test; only the points of cells a boundary
+    crosses are tested, by :func:`_tested_positions`.
     """
+    import shapely
+
+    usable = np.flatnonzero([p is not None and not p.is_empty for p in polygons])
+    if len(lon) < GRID_MIN_POINTS or not len(usable):
+        return _tested_positions(lon, lat, polygons)
+    shapes = np.asarray(polygons, dtype=object)[usable]
+    minx, miny, maxx, maxy = shapely.total_bounds(shapes)
+    side = GRID_SIDE
+    width, height = (maxx - minx) / side, (maxy - miny) / side
+    position = np.full(len(lon), -1, dtype=np.int64)
+    rows = np.flatnonzero((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
+    if width <= 0 or height <= 0 or not len(rows):
+        return _tested_positions(lon, lat, polygons)
+    column = np.minimum(((lon[rows] - minx) / width).astype(np.int64), side - 1)
+    line = np.minimum(((lat[rows] - miny) / height).astype(np.int64), side - 1)
+    # Each cell grown by far more than rounding can move a point across its edge: a point
+    # counted in a cell is surely inside the grown cell.
+    margin = 1e-9 * max(abs(minx), abs(maxx), abs(miny), abs(maxy), 1.0)
+    left, bottom = minx + width * np.arange(side), miny + height * np.arange(side)
+    cells = shapely.box(
+        np.tile(left, side) - margin,
+        np.repeat(bottom, side) - margin,
+        np.tile(left + width, side) + margin,
+        np.repeat(bottom + height, side) + margin,
+    )
+    cell_index, shape_index = shapely.STRtree(shapes).query(cells, predicate="intersects")
+    first = np.full(len(cells), len(shapes), dtype=np.int64)
+    np.minimum.at(first, cell_index, shape_index)  # the first polygon (in layer order) each cell meets
+    met = np.flatnonzero(first < len(shapes))
+    shapely.prepare(shapes)
+    whole = shapely.contains_properly(shapes[first[met]], cells[met])
+    state = np.full(len(cells), -1, dtype=np.int64)  # -1: the cell meets no polygon
+    state[met] = -2  # -2: a boundary crosses it, its points are tested
+    state[met[whole]] = usable[first[met[whole]]]
+    position[rows] = state[line * side + column]
+    tested = np.flatnonzero(position == -2)
+    position[tested] = _tested_positions(lon[tested], lat[tested], polygons)
+    return position
+
+
+def _tested_positions(lon: np.ndarray, lat: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """:func:`inside_positions` point by point: a bounding-box test in NumPy picks each polygon's
+    candidates, shapely's prepared ``contains_xy`` decides them."""
     import shapely
 
     position = np.full(len(lon), -1, dtype=np.int64)
@@ -112,10 +162,12 @@ def join_boundaries(
         values = areas[column].to_numpy()[take] if len(areas) else np.full(len(records), missing)
         return pd.Series(np.where(has_area, values, missing), index=records.index)
 
+    # The areas some record falls in (counted, not sorted out of a million positions).
+    used = np.flatnonzero(np.bincount(take[has_area], minlength=len(areas)))
+
     def pick_category(column: str) -> pd.Series:
         """``pick(column, None).astype("category")`` from codes, without a million Python strings."""
         values = pd.Series(areas[column].to_numpy(), dtype=object)
-        used = np.unique(take[has_area])
         categories = pd.Index(sorted(set(values.iloc[used].dropna())))  # as astype("category") orders them
         per_area = categories.get_indexer(values) if len(areas) else np.zeros(0, dtype=np.intp)
         codes = np.where(has_area, per_area[take] if len(areas) else -1, -1)

@@ -1,0 +1,54 @@
+"""Elementwise work done once per distinct value: an import's dates, codes, counts, names and
+texts repeat (thousands of distinct values in a million rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+#: Rows looked at first by :func:`mostly_repeated`.
+SAMPLE_ROWS = 10_000
+
+
+def distinct_rows(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(a row standing for each distinct combination of the columns' values, each row's combination).
+
+    The standing row is the combination's first; combinations are numbered in order of appearance.
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        key = key * (len(uniques) + 1) + codes
+        if len(column) and key.max() > 1 << 40:  # keep the product of cardinalities far from overflow
+            key = pd.factorize(key)[0].astype(np.int64)
+    which, uniques = pd.factorize(key)
+    first = np.zeros(len(uniques), dtype=np.int64)
+    first[which[::-1]] = np.arange(len(which))[::-1]
+    return first, which
+
+
+def per_distinct(compute: Callable, *columns: pd.Series):
+    """``compute(*columns)`` for an elementwise ``compute`` (returning one Series or a tuple of
+    them, each row's value depending on that row's values only), worked out once per distinct
+    combination of values and spread to every row: the same result, without the per-row work."""
+    first, which = distinct_rows(*columns)
+    if len(first) > len(which) // 2:  # mostly distinct: nothing to save
+        return compute(*columns)
+    results = compute(*(column.iloc[first] for column in columns))
+    index = columns[0].index
+
+    def spread(few: pd.Series) -> pd.Series:
+        return pd.Series(few.array.take(which), index=index, name=few.name)
+
+    return tuple(spread(r) for r in results) if isinstance(results, tuple) else spread(results)
+
+
+def mostly_repeated(*columns: pd.Series) -> bool:
+    """Whether the first :data:`SAMPLE_ROWS` rows repeat their combinations of values enough for
+    :func:`per_distinct` to pay (free text, like an export's notes, mostly does not)."""
+    if len(columns[0]) < 2 * SAMPLE_ROWS:
+        return False
+    first, _ = distinct_rows(*(column.iloc[:SAMPLE_ROWS] for column in columns))
+    return len(first) <= SAMPLE_ROWS // 4
