@@ -584,7 +584,7 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
         return None
     try:
         header = read_header(path)
-    except (OSError, StopIteration):
+    except (OSError, StopIteration, csv.Error):  # read_events reports the file as it always has
         return None
     if file_format is None and (
         geocode.detect_input_format(header) == geocode.FORMAT or detect_format(header) != "acled"
