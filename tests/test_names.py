@@ -72,7 +72,7 @@ def test_every_gazetteer_place_has_three_names():
 def test_unknown_keys_stay_and_unknown_languages_are_refused():
     assert display_name("Some custom district", "sr") == "Some custom district"
     assert display_name("North Kosovo", "sq") == "Kosova e Veriut"
-    with pytest.raises(UnknownLanguageError, match="'de'.*en, sq, sr"):
+    with pytest.raises(UnknownLanguageError, match=r"'de'.*en, sq, sr"):
         display_name("Zveçan", "de")
 
 
@@ -96,7 +96,8 @@ def test_vectorised_columns_match_the_single_function():
 
 def test_a_bad_name_table_names_file_row_and_field(tmp_path):
     path = tmp_path / "names.csv"
-    path.write_text("# a note\nname,en,sq,sr,label_lon,label_lat\nA,A,,A,,\nB,B,B,B,999,42\n", encoding="utf-8")
+    rows = "# a note\nname,en,sq,sr,label_lon,label_lat\nA,A,,A,,\nB,B,B,B,999,42\n"
+    path.write_text(rows, encoding="utf-8")
     with pytest.raises(ValueError) as error:
         read_municipality_names(path)
     assert f"{path}:3: sq: empty" in str(error.value)
