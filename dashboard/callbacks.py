@@ -22,6 +22,7 @@ from dashboard.view import (
 )
 from dashboard.viewstate import parse_query
 from geodata.dataset import Dataset
+from geodata.names import DEFAULT_LANGUAGE, LANGUAGES
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.
 VIEW_CONTROLS = (
@@ -58,6 +59,8 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("url-notice", "children"),
         Output("url-notice", "className"),
         Output("map", "figure"),
+        # The reader's language is restored with the view but not reset with it (Reset keeps it).
+        Output("lang-switch", "value"),
         Input("url", "search"),
     )
     def restore_from_url(search: str | None):
@@ -84,6 +87,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             [html.P(n) for n in notices],
             "notice" if notices else "notice hidden",
             camera,
+            state.lang,
         )
 
     @app.callback(
@@ -110,12 +114,14 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input("incident-table", "page_current"),
         Input("incident-table", "sort_by"),
         Input("area-filter", "data"),
+        Input("lang-switch", "value"),
         prevent_initial_call="initial_duplicate",
     )
     def update_view(*controls):
         # A slider step alone leaves the histogram's bars as they are: only its shading moves.
         dates_only = set(ctx.triggered_prop_ids) == {"date-range.value"}
-        return view_outputs(context, *controls, dates_only=dates_only)
+        lang_changed = "lang-switch.value" in ctx.triggered_prop_ids
+        return view_outputs(context, *controls, dates_only=dates_only, lang_changed=lang_changed)
 
     @app.callback(
         Output("selected-id", "data", allow_duplicate=True),
@@ -267,12 +273,13 @@ def register_municipality_card(app: Dash, dataset: Dataset) -> None:
         Output("municipality-details", "children"),
         Input("clicked-municipality", "data"),
         Input("area-filter", "data"),
+        Input("lang-switch", "value"),
         *FILTER_INPUTS,
     )
-    def card(name, area, *controls):
+    def card(name, area, lang, *controls):
         view = view_from_controls(days, *controls)
         count = in_view_count(dataset, view, name, area_mask(dataset.incidents, area)) if name else 0
-        return municipality_card(dataset, name, view, count)
+        return municipality_card(dataset, name, view, count, lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
     @app.callback(
         Output("filter-municipality", "value", allow_duplicate=True),
