@@ -11,6 +11,7 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
 
 from dashboard import figures
 from dashboard.area import area_from_selection, area_mask
+from dashboard.details import dataset_summary
 from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import (
     day_offset,
@@ -234,6 +235,17 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         State("shade-toggle", "value"),
         prevent_initial_call=True,
     )
+
+    @app.callback(
+        Output("dataset-summary", "children"),
+        Input("lang-switch", "value"),
+        prevent_initial_call=True,
+    )
+    def summary_names(lang):
+        """The opening summary's municipalities and places in the reader's language."""
+        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        return dataset_summary(dataset.incidents, dataset.title, lang=lang).children
+
     register_framing(app)
     register_municipality_card(app, dataset)
     register_area_filter(app)

@@ -6,7 +6,14 @@ import pandas as pd
 from dash import html
 
 from dashboard.figures import date_labels
-from geodata.names import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, PLACE_COLUMNS, display_name
+from geodata.names import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    PLACE_COLUMNS,
+    display_name,
+    place_names,
+)
 
 PRECISION_WORDS = {
     "day": "exact day",
@@ -180,10 +187,12 @@ def municipality_words(incident: pd.Series, lang: str) -> str:
     return "region, no municipality" if incident.get("regional") else "—"
 
 
-def dataset_summary(incidents: pd.DataFrame, title: str, busiest: int = 5) -> html.Div:
+def dataset_summary(
+    incidents: pd.DataFrame, title: str, busiest: int = 5, lang: str = DEFAULT_LANGUAGE
+) -> html.Div:
     """The details column before anything is selected: what the dataset holds, in brief.
 
-    Period, incidents by event type, and the busiest municipalities and places.
+    Period, incidents by event type, and the busiest municipalities and places (named in ``lang``).
     """
     if incidents.empty:
         return html.Div(
@@ -192,7 +201,8 @@ def dataset_summary(incidents: pd.DataFrame, title: str, busiest: int = 5) -> ht
     first, last = incidents["date_start"].min(), incidents["date_end"].max()
     types = incidents["event_type"].astype(str).value_counts()
     municipalities = incidents["municipality"].dropna().astype(str).value_counts().head(busiest)
-    places = incidents["place_name"].dropna().astype(str).value_counts()
+    municipalities.index = [display_name(m, lang) for m in municipalities.index]
+    places = place_names(incidents, lang).dropna().astype(str).value_counts()
     places = places[places > 1].head(busiest)
     blocks = [
         html.H3(title),
