@@ -122,7 +122,7 @@ def date_range_words(start: date, end: date) -> str:
 def caption_lines(dataset: Dataset, state: ViewState, count: int, basemap: str = "none") -> list[str]:
     """The caption in words: title, dates, filters, count (also used for metadata and tests)."""
     start, end = _window(dataset, state)
-    filters = state.filter.describe()
+    filters = state.filter.describe(state.lang)
     lines = [
         dataset.title,
         date_range_words(start, end),

@@ -145,9 +145,24 @@ def table_page(
     """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
     then the page's slice (a page past the end shows the last one). Places sort by their
     name in ``lang``, as the column shows them."""
+    if (sort_by or [{}])[0].get("column_id") == "municipality":
+        frame = pd.DataFrame({"municipality": municipality_sort_column(incidents["municipality"], lang)})
+        return page_by_selection(frame, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
     place_column = PLACE_COLUMNS[lang] if PLACE_COLUMNS[lang] in incidents else "place_name"
     columns = {**TABLE_SORT_COLUMNS, "place": place_column}
     return page_by_selection(incidents, rows, page, sort_by, columns, TABLE_PAGE_SIZE)
+
+
+def municipality_sort_column(column: pd.Series, lang: str) -> pd.Series:
+    """The municipality column with its categories renamed into ``lang`` and ordered by those
+    names (only the few categories change; the codes per row are kept)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    names = municipality_names(column.cat.categories, lang)
+    if len(set(names)) != len(names):  # two layer names with one translation: keep the layer's
+        return column
+    renamed = column.cat.rename_categories(names)
+    return renamed.cat.reorder_categories(sorted(names, key=folded))
 
 
 #: The frame columns the table shows.

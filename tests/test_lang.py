@@ -13,11 +13,12 @@ from plotly.io.json import to_json_plotly
 
 from dashboard import figures
 from dashboard.details import details_panel
-from dashboard.export import ExportOptions, ImageRenderer, export_figure
+from dashboard.export import ExportOptions, ImageRenderer, caption_lines, export_figure
 from dashboard.municipality import municipality_card
 from dashboard.view import view_context, view_outputs
 from dashboard.viewstate import ViewState, parse_query, to_query
 from geodata.filters import ViewFilter
+from geodata.gazetteer import normalise_name
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 MAP, MUNICIPALITY_OPTIONS, TABLE, DETAILS, QUERY, OUTSIDE = 0, 6, 8, 11, 12, 16
@@ -94,6 +95,20 @@ def test_table_sorts_places_by_their_name_in_the_language(context):
     rows = outputs(context, "sr", sort_by=[{"column_id": "place", "direction": "asc"}])[TABLE]
     names = [row["place"] for row in rows]
     assert names == sorted(names)
+
+
+def test_table_sorts_municipalities_by_their_name_in_the_language(context):
+    rows = outputs(context, "sr", sort_by=[{"column_id": "municipality", "direction": "asc"}])[TABLE]
+    located = [
+        row["municipality"] for row in rows if "," not in row["municipality"] and row["municipality"] != "—"
+    ]
+    assert located[0] == "Kamenica" and located.index("Leposavić") < located.index("Priština")
+    assert located == sorted(located, key=normalise_name)
+
+
+def test_export_caption_names_the_municipality_filter_in_the_language(dataset):
+    state = ViewState(filter=ViewFilter(municipalities=("Zveçan", "North Kosovo")), lang="sr")
+    assert caption_lines(dataset, state, 3)[2] == "Filters: Municipality: Zvečan, Severno Kosovo"
 
 
 def test_details_and_card_follow_the_language(dataset):
