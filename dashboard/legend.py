@@ -18,6 +18,7 @@ from dashboard.callbacks import FILTER_INPUTS
 from dashboard.view import municipality_choices, view_from_controls
 from geodata.dataset import Dataset
 from geodata.filters import ViewFilter, filter_mask
+from geodata.names import DEFAULT_LANGUAGE, LANGUAGES
 from geodata.schema import EVENT_TYPES
 
 
@@ -237,7 +238,8 @@ def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, s
 
 
 def register_legend_callbacks(app: Dash, dataset: Dataset, days: pd.DatetimeIndex) -> None:
-    _, labels = municipality_choices(dataset)
+    # The empty state names a municipality filter in the reader's language.
+    labels = {lang: municipality_choices(dataset, lang)[1] for lang in LANGUAGES}
 
     @app.callback(
         Output({"type": "legend-count", "id": ALL}, "children"),
@@ -249,9 +251,11 @@ def register_legend_callbacks(app: Dash, dataset: Dataset, days: pd.DatetimeInde
         Output("empty-state", "className"),
         *FILTER_INPUTS,
         Input("shade-toggle", "value"),
+        Input("lang-switch", "value"),
     )
     def update_legend(*values):
-        return legend_outputs(dataset, days, labels, values[:-1], values[-1])
+        lang = values[-1] if values[-1] in labels else DEFAULT_LANGUAGE
+        return legend_outputs(dataset, days, labels[lang], values[:-2], values[-2])
 
     @app.callback(
         Output("filter-event-type", "value", allow_duplicate=True),
