@@ -40,11 +40,6 @@
     if (labels) {
       set(map, labels, "layout", LABEL_LAYOUT);
       set(map, labels, "paint", LABEL_PAINT);
-      // Above the markers (a name under a marker cannot be read), below the badges.
-      const order = map.getStyle().layers.map((layer) => layer.id);
-      const below = badges || undefined;
-      const wanted = below ? order.indexOf(below) - 1 : order.length - 1;
-      if (order.indexOf(labels) !== wanted) map.moveLayer(labels, below);
     }
     if (badges) set(map, badges, "layout", BADGE_LAYOUT);
   }

@@ -31,11 +31,12 @@ if TYPE_CHECKING:  # dash is imported where a Patch is made: the CLI's exports s
 #: Trace order on the map. Indices are used by patches and click handling.
 MAP_TRACES = (
     "municipalities",
-    "municipality_names",
     "approximate",
     "selected",
     *EVENT_TYPES,
     "unknown_casualties",
+    # The names above the markers (one under a marker cannot be read), below the spot badges.
+    "municipality_names",
     "co_located",
 )
 TRACE_INDEX = {name: index for index, name in enumerate(MAP_TRACES)}
@@ -398,24 +399,6 @@ def map_figure(
     )
     fig.add_trace(
         go.Scattermap(
-            name="Municipality names",
-            lat=labels["lat"].to_numpy(),
-            lon=labels["lon"].to_numpy(),
-            text=labels["text"].tolist(),
-            mode="text",
-            # Offline: a font whose glyphs the app serves (Plotly's default is not bundled). An online
-            # basemap brings its own glyph server: keep Plotly's default font there.
-            textfont={
-                "size": style.LABEL_SIZE,
-                "color": style.LABEL_COLOUR,
-                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
-            },
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
             name="Approximate location (town or region)",
             mode="markers",
             hoverinfo="skip",
@@ -448,6 +431,24 @@ def map_figure(
             # The event's own marker under it answers hover and clicks (title: the event type).
             hoverinfo="skip",
             legendrank=950,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
+            name="Municipality names",
+            lat=labels["lat"].to_numpy(),
+            lon=labels["lon"].to_numpy(),
+            text=labels["text"].tolist(),
+            mode="text",
+            # Offline: a font whose glyphs the app serves (Plotly's default is not bundled). An online
+            # basemap brings its own glyph server: keep Plotly's default font there.
+            textfont={
+                "size": style.LABEL_SIZE,
+                "color": style.LABEL_COLOUR,
+                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
+            },
+            hoverinfo="skip",
+            showlegend=False,
         )
     )
     fig.add_trace(

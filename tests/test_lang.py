@@ -83,7 +83,8 @@ def test_view_update_names_everything_in_the_chosen_language(context):
 
 def test_english_views_send_no_names_unless_the_language_changed(context):
     quiet = outputs(context, "en", lang_changed=False)[MAP].to_plotly_json()["operations"]
-    assert not [op for op in quiet if op["location"][-1] == "text" and op["location"][1] in (0, 1)]
+    named = (figures.TRACE_INDEX["municipalities"], figures.TRACE_INDEX["municipality_names"])
+    assert not [op for op in quiet if op["location"][-1] == "text" and op["location"][1] in named]
     assert "North Mitrovica" in label_text(outputs(context, "en", lang_changed=True)[MAP])
 
 
