@@ -50,6 +50,9 @@
       if (!list.getAttribute("aria-label") && !list.getAttribute("aria-labelledby")) {
         const heading = list.previousElementSibling;
         if (list.id === "play-mode") list.setAttribute("aria-labelledby", "play-mode-label");
+        else if (list.id && document.getElementById(list.id + "-label")) {
+          list.setAttribute("aria-labelledby", list.id + "-label"); // e.g. the place-name language
+        }
         else if (heading && heading.tagName === "H3") list.setAttribute("aria-label", heading.textContent);
         else list.setAttribute("aria-label", list.textContent.trim());
       }

@@ -12,6 +12,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import figures
 from dashboard.area import area_from_selection, area_mask
+from dashboard.details import dataset_summary
 from dashboard.legend import LEGEND_OUTPUTS
 from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import (
@@ -25,6 +26,7 @@ from dashboard.view import (
 )
 from dashboard.viewstate import parse_query, to_query
 from geodata.dataset import Dataset
+from geodata.names import DEFAULT_LANGUAGE, LANGUAGES
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.
 VIEW_CONTROLS = (
@@ -61,6 +63,8 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output("url-notice", "children"),
         Output("url-notice", "className"),
         Output("map", "figure"),
+        # The reader's language is restored with the view but not reset with it (Reset keeps it).
+        Output("lang-switch", "value"),
         Input("url", "search"),
         State("view-query", "data"),
     )
@@ -91,6 +95,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             [html.P(n) for n in notices],
             "notice" if notices else "notice hidden",
             camera,
+            state.lang,
         )
 
     @app.callback(
@@ -103,6 +108,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input("incident-table", "page_current"),
         Input("incident-table", "sort_by"),
         Input("area-filter", "data"),
+        Input("lang-switch", "value"),
         State("clicked-municipality", "data"),
         # The page is built with the opening view (layout.py): only a change asks the server.
         prevent_initial_call=True,
@@ -110,8 +116,11 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     def update_view(*controls):
         # A slider step alone leaves the histogram's bars as they are: only its shading moves.
         dates_only = set(ctx.triggered_prop_ids) == {"date-range.value"}
+        lang_changed = "lang-switch.value" in ctx.triggered_prop_ids
         *view_controls, clicked = controls
-        return view_outputs(context, *view_controls, dates_only=dates_only, clicked=clicked)
+        return view_outputs(
+            context, *view_controls, dates_only=dates_only, lang_changed=lang_changed, clicked=clicked
+        )
 
     @app.callback(
         Output("selected-id", "data", allow_duplicate=True),
@@ -220,6 +229,17 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         State("shade-toggle", "value"),
         prevent_initial_call=True,
     )
+
+    @app.callback(
+        Output("dataset-summary", "children"),
+        Input("lang-switch", "value"),
+        prevent_initial_call=True,
+    )
+    def summary_names(lang):
+        """The opening summary's municipalities and places in the reader's language."""
+        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        return dataset_summary(dataset.incidents, dataset.title, lang=lang).children
+
     register_framing(app)
     register_municipality_card(app, dataset)
     register_area_filter(app)
@@ -259,14 +279,15 @@ def register_municipality_card(app: Dash, dataset: Dataset) -> None:
         Output("municipality-details", "children", allow_duplicate=True),
         Input("clicked-municipality", "data"),
         State("area-filter", "data"),
+        State("lang-switch", "value"),
         *FILTER_STATES,
         prevent_initial_call=True,  # no municipality is clicked on a new page
     )
-    def card(name, area, *controls):
+    def card(name, area, lang, *controls):
         """The card when a municipality is clicked; every view update then keeps its count."""
         view = view_from_controls(days, *controls)
         count = in_view_count(dataset, view, name, area_mask(dataset.incidents, area)) if name else 0
-        return municipality_card(dataset, name, view, count)
+        return municipality_card(dataset, name, view, count, lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
     @app.callback(
         Output("filter-municipality", "value", allow_duplicate=True),

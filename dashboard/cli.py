@@ -123,6 +123,12 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-caption", action="store_true", help="leave out title, filters and count")
     parser.add_argument("--no-legend", action="store_true", help="leave out the legends")
     parser.add_argument("--shade", action="store_true", help="shade municipalities by incidents")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "sq", "sr"),
+        help="language of place and municipality names: en (English, default), sq (Shqip), "
+        "sr (Srpski, Latin script); overrides a lang in --view-url",
+    )
     parser.add_argument("--output", "-o", required=True, metavar="FILE", help="file to write")
 
 
@@ -479,7 +485,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _export_state(args: argparse.Namespace, dataset):
-    """The view to export: from --view-url when given, else from the filter options."""
+    """The view to export: from --view-url when given, else from the filter options; names in --lang."""
+    from dataclasses import replace
+
     from dashboard.viewstate import ViewState
 
     if args.view_url:
@@ -492,8 +500,8 @@ def _export_state(args: argparse.Namespace, dataset):
         state, notices = parse_query(urlsplit(args.view_url).query, choices_of(dataset))
         for notice in notices:
             print(f"view-url: {notice}", file=sys.stderr)
-        return state
-    return ViewState(filter=view_filter_from_args(args), shade=args.shade)
+        return replace(state, lang=args.lang) if args.lang else state
+    return ViewState(filter=view_filter_from_args(args), shade=args.shade, lang=args.lang or "en")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -6,6 +6,14 @@ import pandas as pd
 from dash import html
 
 from dashboard.figures import date_labels
+from geodata.names import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    PLACE_COLUMNS,
+    display_name,
+    place_names,
+)
 
 PRECISION_WORDS = {
     "day": "exact day",
@@ -35,14 +43,24 @@ def details_panel(
     same_place: pd.DataFrame | None,
     position: tuple[int, int] | None,
     originals: dict[str, str] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> list:
     """Components for the details panel; ``position`` is (index, total) in the current view.
 
-    ``same_place``: the visible incidents at or next to this one (None: not looked up)."""
+    ``same_place``: the visible incidents at or next to this one (None: not looked up).
+    Place and municipality names are in ``lang``; the place's other names follow it."""
     if incident is None:
         return [html.P("Click an incident on the map or in the table to see its details.", className="hint")]
-    municipality = incident.get("municipality_display")
-    where = "outside the boundary layer" if incident.get("outside_boundaries") else str(municipality)
+    names = place_names_of(incident)
+    place = names.get(lang) or names["en"]
+    others = " · ".join(
+        f"{LANGUAGE_NAMES[k]}: {v}" for k, v in names.items() if k != lang and v and v != place
+    )
+    where = (
+        "outside the boundary layer"
+        if incident.get("outside_boundaries")
+        else municipality_words(incident, lang)
+    )
     flags = []
     if incident.get("north_kosovo"):
         flags.append("North Kosovo")
@@ -57,8 +75,8 @@ def details_panel(
             date_text,
             html.Span(f" ({PRECISION_WORDS.get(str(incident['date_precision']), '')})", className="muted"),
         ),
-        _row("Place", str(incident["place_name"])),
-        _row("Albanian / Serbian", f"{incident['place_name_sq']} / {incident['place_name_sr']}"),
+        _row("Place", place),
+        _row("Also called", others or "—"),
         _row("Location", PRECISION_WORDS.get(str(incident["location_precision"]), "")),
         _row("Municipality", where + (f" ({', '.join(flags)})" if flags else "")),
         _row("District", "" if pd.isna(incident.get("district")) else str(incident.get("district"))),
@@ -129,7 +147,7 @@ def details_panel(
         )
     others = same_place[same_place["id"] != incident["id"]] if same_place is not None else None
     if others is not None and len(others):
-        header.append(html.H4(f"Also at or near {incident['place_name']} in this view ({len(others)})"))
+        header.append(html.H4(f"Also at or near {place} in this view ({len(others)})"))
         header.append(
             html.Div(
                 [
@@ -149,10 +167,33 @@ def details_panel(
     return header
 
 
-def dataset_summary(incidents: pd.DataFrame, title: str, busiest: int = 5) -> html.Div:
+def place_names_of(incident: pd.Series) -> dict[str, str]:
+    """The incident's place in each language, from its ``place_name*`` fields ('' where unknown)."""
+    return {
+        lang: ""
+        if not _present(incident.get(PLACE_COLUMNS[lang]))
+        else str(incident.get(PLACE_COLUMNS[lang]))
+        for lang in LANGUAGES
+    }
+
+
+def municipality_words(incident: pd.Series, lang: str) -> str:
+    """The municipality in ``lang``; for a region record, 'region: ' and the ones it covers."""
+    name = incident.get("municipality")
+    if _present(name):
+        return display_name(str(name), lang)
+    covered = [m for m in str(incident.get("municipalities") or "").split(";") if m]
+    if covered:
+        return "region: " + ", ".join(display_name(m, lang) for m in covered)
+    return "region, no municipality" if incident.get("regional") else "—"
+
+
+def dataset_summary(
+    incidents: pd.DataFrame, title: str, busiest: int = 5, lang: str = DEFAULT_LANGUAGE
+) -> html.Div:
     """The details column before anything is selected: what the dataset holds, in brief.
 
-    Period, incidents by event type, and the busiest municipalities and places.
+    Period, incidents by event type, and the busiest municipalities and places (named in ``lang``).
     """
     if incidents.empty:
         return html.Div(
@@ -161,7 +202,8 @@ def dataset_summary(incidents: pd.DataFrame, title: str, busiest: int = 5) -> ht
     first, last = incidents["date_start"].min(), incidents["date_end"].max()
     types = incidents["event_type"].astype(str).value_counts()
     municipalities = incidents["municipality"].dropna().astype(str).value_counts().head(busiest)
-    places = incidents["place_name"].dropna().astype(str).value_counts()
+    municipalities.index = [display_name(m, lang) for m in municipalities.index]
+    places = place_names(incidents, lang).dropna().astype(str).value_counts()
     places = places[places > 1].head(busiest)
     blocks = [
         html.H3(title),

@@ -35,6 +35,7 @@ from dashboard import figures, style
 from dashboard.viewstate import ViewState
 from geodata.dataset import Dataset
 from geodata.filters import apply_filter
+from geodata.names import place_names
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -121,7 +122,7 @@ def date_range_words(start: date, end: date) -> str:
 def caption_lines(dataset: Dataset, state: ViewState, count: int, basemap: str = "none") -> list[str]:
     """The caption in words: title, dates, filters, count (also used for metadata and tests)."""
     start, end = _window(dataset, state)
-    filters = state.filter.describe()
+    filters = state.filter.describe(state.lang)
     lines = [
         dataset.title,
         date_range_words(start, end),
@@ -191,6 +192,8 @@ class ExportSpec:
     extent: tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
     municipalities: Any = None  # GeoDataFrame (name, geometry) or None
     country: Any = None  # GeoSeries of the outline or None
+    #: Municipality names to draw, in placement priority: figures.municipality_labels (text, lon, lat).
+    labels: Any = None
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -331,12 +334,13 @@ def export_figure(
         title=lines[0],
         filters=lines[2],
         attribution=attribution(dataset),
-        outside=_outside_words(visible, extent),
+        outside=_outside_words(visible.assign(place_name=place_names(visible, state.lang)), extent),
         event_types=legend_types,
         selected=state.selected is not None,
         north=boundaries is not None and bool(boundaries.municipalities["north_kosovo"].any()),
         extent=extent,
         municipalities=None if boundaries is None else boundaries.municipalities[["name", "geometry"]],
+        labels=None if boundaries is None else figures.municipality_labels(dataset, state.lang),
         country=None if boundaries is None else boundaries.country.geometry,
         metadata={"Title": f"{lines[0]}: {lines[1]}", "Subject": subject, "Creator": CREATOR},
     )
@@ -573,26 +577,13 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
         )
         outline.set_gid("map-outline")
         ax.add_collection(outline)
-        points = spec.municipalities.geometry.representative_point()
-        for name, point in zip(spec.municipalities["name"], points, strict=True):
-            label = ax.text(
-                point.x * k,
-                point.y,
-                name,
-                fontsize=style.LABEL_SIZE * unit * PT_PER_PX,
-                fontfamily=FONT,
-                color=style.LABEL_COLOUR,
-                ha="center",
-                va="center",
-                zorder=3,
-                clip_on=True,
-            )
-            label.set_gid("map-label")
+    drawing_box = (map_box, shown, k)
+    label_artists = _draw_labels(ax, spec, drawing_box, unit) if spec.labels is not None else []
     drawing = Drawing(fig, map_box, shown, boxes, texts=texts, municipality_artist=municipality_artist)
     drawing.dynamic = _draw_markers(ax, spec.content, k)
     if animated:
         # Shading by count changes the fills, so the map layers above them are redrawn too.
-        map_layers = list(ax.collections[:2]) + list(ax.texts) if spec.content.shade_max > 0 else []
+        map_layers = list(ax.collections[:2]) + label_artists if spec.content.shade_max > 0 else []
         drawing.animated = [*map_layers, *([texts["dates"]] if "dates" in texts else [])]
         for artist in [*drawing.animated, *drawing.dynamic]:
             artist.set_animated(True)
@@ -603,6 +594,76 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
             overlay, legend_items, legend_box, body_size * 0.92, unit, boxes, spec, dx / map_box.width / k
         )
     return drawing
+
+
+def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
+    """The municipality names, above the markers with a halo in the map's colour, placed in
+    priority order (figures.municipality_labels): each at its point or just above or below it,
+    preferring a spot clear of the markers; a name that would overlap one already placed or
+    leave the map is left out (a small export cannot hold 38 names, and overlapping ones read
+    as neither)."""
+    from matplotlib import patheffects
+
+    map_box, shown, k = drawing_box
+    lon0, lat0, lon1, lat1 = shown
+    size = style.LABEL_SIZE * unit
+    height = size * 1.25
+
+    def to_px(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = map_box.x + (np.asarray(lon, float) - lon0) / (lon1 - lon0) * map_box.width
+        y = map_box.y + (lat1 - np.asarray(lat, float)) / (lat1 - lat0) * map_box.height
+        return x, y
+
+    markers = [
+        (x, y, max(float(np.max(layer.sizes)) if np.ndim(layer.sizes) else float(layer.sizes), 4.0) / 2)
+        for layer in spec.content.layers
+        if layer.name not in ("approximate",) and len(layer.lon)
+        for x, y in zip(*to_px(layer.lon, layer.lat), strict=True)
+    ]
+
+    def hits_marker(box: Box) -> bool:
+        return any(
+            box.x - r < x < box.x + box.width + r and box.y - r < y < box.bottom + r for x, y, r in markers
+        )
+
+    placed: list[Box] = []
+    artists = []
+    xs, ys = to_px(spec.labels["lon"], spec.labels["lat"])
+    for text, x, y in zip(spec.labels["text"], xs, ys, strict=True):
+        width = _text_width(text, size, False) + 2
+        shifts = (0.0, -height * 0.9, height * 0.9)
+        candidates = [Box(x - width / 2, y + dy - height / 2, width, height) for dy in shifts]
+        inside = [
+            b
+            for b in candidates
+            if b.x >= map_box.x
+            and b.x + b.width <= map_box.x + map_box.width
+            and b.y >= map_box.y
+            and b.bottom <= map_box.bottom
+            and not any(b.overlaps(other) for other in placed)
+        ]
+        if not inside:
+            continue
+        box = next((b for b in inside if not hits_marker(b)), inside[0])
+        placed.append(box)
+        centre_lon = lon0 + (box.x + box.width / 2 - map_box.x) / map_box.width * (lon1 - lon0)
+        centre_lat = lat1 - (box.y + box.height / 2 - map_box.y) / map_box.height * (lat1 - lat0)
+        common = {
+            "fontsize": size * PT_PER_PX,
+            "fontfamily": FONT,
+            "ha": "center",
+            "va": "center",
+            "clip_on": True,
+        }
+        # x is longitude scaled by cos(latitude), as the outlines. The halo is its own text under the
+        # name, so the name itself stays text (an SVG keeps it as a comment, a PDF as searchable text).
+        halo = ax.text(centre_lon * k, centre_lat, text, color=style.BACKGROUND, zorder=30, **common)
+        halo.set_path_effects([patheffects.withStroke(linewidth=2.4 * unit, foreground=style.BACKGROUND)])
+        halo.set_gid("halo-map-label")
+        label = ax.text(centre_lon * k, centre_lat, text, color=style.LABEL_COLOUR, zorder=31, **common)
+        label.set_gid("map-label")  # above every marker layer (zorder 4 + trace order)
+        artists += [halo, label]
+    return artists
 
 
 def _geometry_path(geometry, k: float):

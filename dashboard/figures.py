@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import shapely
 
 from dashboard import offline, style
 from geodata.dataset import Dataset
 from geodata.filters import incident_position
+from geodata.names import DEFAULT_LANGUAGE, municipality_names, place_names, read_municipality_names
 from geodata.schema import EVENT_TYPES
 
 if TYPE_CHECKING:  # dash is imported where a Patch is made: the CLI's exports start 0.5 s sooner
@@ -29,11 +31,12 @@ if TYPE_CHECKING:  # dash is imported where a Patch is made: the CLI's exports s
 #: Trace order on the map. Indices are used by patches and click handling.
 MAP_TRACES = (
     "municipalities",
-    "municipality_names",
     "approximate",
     "selected",
     *EVENT_TYPES,
     "unknown_casualties",
+    # The names above the markers (one under a marker cannot be read), below the spot badges.
+    "municipality_names",
     "co_located",
 )
 TRACE_INDEX = {name: index for index, name in enumerate(MAP_TRACES)}
@@ -83,9 +86,11 @@ def casualty_totals(frame: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(dead) & np.isnan(injured), np.nan, np.nan_to_num(dead) + np.nan_to_num(injured))
 
 
-def hover_text(frame: pd.DataFrame) -> np.ndarray:
-    """'KOS-2008-14 · 17 Mar 2008 · UN courthouse in Mitrovica', escaped: data text shows as text."""
-    parts = zip(frame["id"].tolist(), date_labels(frame).tolist(), frame["place_name"].tolist(), strict=True)
+def hover_text(frame: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> np.ndarray:
+    """'KOS-2008-14 · 17 Mar 2008 · UN courthouse in Mitrovica' (the place in ``lang``), escaped:
+    data text shows as text."""
+    places = place_names(frame, lang).tolist()
+    parts = zip(frame["id"].tolist(), date_labels(frame).tolist(), places, strict=True)
     # Plain Python: only up to DETAIL_LIMIT rows get hover text, where pandas' per-call cost dominates.
     return np.array([html.escape(f"{i} · {d} · {p}") for i, d, p in parts], dtype=object)
 
@@ -125,6 +130,8 @@ MARKER_COLUMNS = (
     "date_end",
     "date_precision",
     "place_name",
+    "place_name_sq",
+    "place_name_sr",
     "fatalities",
     "injured",
     "location_precision",
@@ -189,8 +196,11 @@ def co_located(visible: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"lat": lat[first[crowded]], "lon": lon[first[crowded]], "count": counts[crowded]}
 
 
-def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> dict[str, dict]:
-    """Data of every trace that changes with the view, keyed by trace name.
+def dynamic_traces(
+    dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, lang: str = DEFAULT_LANGUAGE
+) -> dict[str, dict]:
+    """Data of every trace that changes with the view, keyed by trace name (hover text names
+    places in ``lang``).
 
     Up to :data:`DETAIL_LIMIT` incidents get hover text, approximate-location halos and the
     unknown-casualties mark; above it only coordinates and sizes travel (about 12 bytes a point).
@@ -199,7 +209,7 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
     lat = visible["lat"].to_numpy(np.float32)
     lon = visible["lon"].to_numpy(np.float32)
     sizes = marker_sizes(visible)
-    texts = hover_text(visible) if detailed else None
+    texts = hover_text(visible, lang) if detailed else None
     updates: dict[str, dict] = {}
     for trace, mask in trace_masks(visible).items():
         data: dict = {"lat": lat[mask], "lon": lon[mask], "text": texts[mask] if detailed else None}
@@ -279,6 +289,53 @@ def stepped_colorscale(colours: list[str]) -> list[list]:
     return scale
 
 
+def _label_order(layer: pd.DataFrame) -> np.ndarray:
+    """Placement priority of the municipality names: North Kosovo first (the four small
+    municipalities where most incidents are), then by area, so where names must give way at a
+    small scale the large ones stay."""
+    area = shapely.area(layer.geometry.to_numpy())  # square degrees: enough to rank within one country
+    north = layer["north_kosovo"].to_numpy(dtype=bool)
+    return np.lexsort((-area, ~north))
+
+
+def municipality_labels(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """Where each municipality's name stands and what it says in ``lang``: ``name`` (the layer's),
+    ``text``, ``lon``, ``lat``, in placement priority (the screen map and the exports both read it).
+
+    The position is the polygon's interior point, or the name table's ``label_lon``/``label_lat``
+    where that point lies under incidents or a neighbour's name (the small northern municipalities).
+    """
+    if dataset.boundaries is None:
+        return pd.DataFrame({"name": [], "text": [], "lon": [], "lat": []})
+    layer = dataset.boundaries.municipalities
+    points = layer.representative_point()
+    table = read_municipality_names().reindex(layer["name"])
+    lon = np.where(table["label_lon"].notna(), table["label_lon"], points.x.to_numpy())
+    lat = np.where(table["label_lat"].notna(), table["label_lat"], points.y.to_numpy())
+    labels = pd.DataFrame(
+        {
+            "name": layer["name"].to_numpy(),
+            "text": municipality_names(layer["name"], lang),
+            "lon": lon.astype(float),
+            "lat": lat.astype(float),
+        }
+    )
+    return labels.iloc[_label_order(layer)].reset_index(drop=True)
+
+
+def label_texts(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict[str, list[str]]:
+    """The text of the name-bearing map traces in ``lang``: the labels (in :func:`municipality_labels`
+    order) and the municipalities' hover names (in the layer's order, escaped)."""
+    if dataset.boundaries is None:
+        return {"municipality_names": [], "municipalities": []}
+    layer = dataset.boundaries.municipalities
+    names = municipality_names(layer["name"], lang)
+    return {
+        "municipality_names": [names[i] for i in _label_order(layer)],
+        "municipalities": [html.escape(n) for n in names],
+    }
+
+
 def _base_style(basemap: str, glyphs: str) -> Any:
     """An online basemap by name, else a style that asks no other host (background, local glyphs)."""
     if basemap in ONLINE_BASEMAPS:
@@ -312,48 +369,31 @@ def map_figure(
     center: dict | None = None,
     zoom: float | None = None,
     glyphs: str = offline.PAGE_GLYPHS,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> go.Figure:
-    """The whole map figure (first load and exports).
+    """The whole map figure (first load and exports); place and municipality names in ``lang``.
 
     ``glyphs`` is the label glyph URL of the offline style (see :mod:`dashboard.offline`):
     relative to the dashboard page by default; exports pass a ``file://`` one.
     """
     fig = go.Figure()
     municipalities = dataset.boundaries.municipalities if dataset.boundaries is not None else None
+    labels = municipality_labels(dataset, lang)
+    hover_names = label_texts(dataset, lang)["municipalities"]
     if municipalities is not None:
         geojson = json.loads(municipalities[["name", "geometry"]].to_json())
-        labels = municipalities.representative_point()
-        hover_names = municipalities["display_name"].map(html.escape)
     else:
-        geojson, labels, hover_names = {"type": "FeatureCollection", "features": []}, None, []
+        geojson = {"type": "FeatureCollection", "features": []}
     fig.add_trace(
         go.Choroplethmap(
             name="Municipalities",
             geojson=geojson,
             featureidkey="properties.name",
             locations=[] if municipalities is None else municipalities["name"].tolist(),
-            text=list(hover_names),
+            text=hover_names,
             hovertemplate="<b>%{text}</b><br>Incidents in view: %{customdata}<extra></extra>",
             marker={"line": {"color": style.BOUNDARY_LINE, "width": style.BOUNDARY_WIDTH}},
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
-            showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            name="Municipality names",
-            lat=[] if labels is None else labels.y.to_numpy(),
-            lon=[] if labels is None else labels.x.to_numpy(),
-            text=[] if municipalities is None else municipalities["name"].tolist(),
-            mode="text",
-            # Offline: a font whose glyphs the app serves (Plotly's default is not bundled). An online
-            # basemap brings its own glyph server: keep Plotly's default font there.
-            textfont={
-                "size": style.LABEL_SIZE,
-                "color": style.LABEL_COLOUR,
-                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
-            },
-            hoverinfo="skip",
             showlegend=False,
         )
     )
@@ -395,6 +435,24 @@ def map_figure(
     )
     fig.add_trace(
         go.Scattermap(
+            name="Municipality names",
+            lat=labels["lat"].to_numpy(),
+            lon=labels["lon"].to_numpy(),
+            text=labels["text"].tolist(),
+            mode="text",
+            # Offline: a font whose glyphs the app serves (Plotly's default is not bundled). An online
+            # basemap brings its own glyph server: keep Plotly's default font there.
+            textfont={
+                "size": style.LABEL_SIZE,
+                "color": style.LABEL_COLOUR,
+                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
+            },
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
             name="Incidents on one spot",
             # A dark disc with the count, over the spot (a text offset breaks static export).
             # Not hoverable: a click there lands on the incidents under it and lists them all.
@@ -410,7 +468,7 @@ def map_figure(
             showlegend=False,
         )
     )
-    apply_dynamic(fig, dataset, visible, selected_id, shade_by_count)
+    apply_dynamic(fig, dataset, visible, selected_id, shade_by_count, lang)
     fig.update_layout(
         map={
             "style": _base_style(basemap, glyphs),
@@ -442,21 +500,34 @@ def map_figure(
 
 
 def apply_dynamic(
-    fig: go.Figure, dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, shade_by_count: bool
+    fig: go.Figure,
+    dataset: Dataset,
+    visible: pd.DataFrame,
+    selected_id: str | None,
+    shade_by_count: bool,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> None:
-    for name, properties in dynamic_traces(dataset, visible, selected_id).items():
+    for name, properties in dynamic_traces(dataset, visible, selected_id, lang).items():
         fig.data[TRACE_INDEX[name]].update(properties)
     fig.data[TRACE_INDEX["municipalities"]].update(municipality_shading(dataset, visible, shade_by_count))
 
 
 def map_patch(
-    dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, shade_by_count: bool
+    dataset: Dataset,
+    visible: pd.DataFrame,
+    selected_id: str | None,
+    shade_by_count: bool,
+    lang: str = DEFAULT_LANGUAGE,
+    names: bool = False,
 ) -> Patch:
-    """Only what a slider step or filter change alters: marker data and the shading."""
+    """Only what a slider step or filter change alters: marker data and the shading; with ``names``
+    also the municipality names in ``lang`` (the first figure has them in English)."""
     from dash import Patch
 
     patch = Patch()
-    for name, properties in dynamic_traces(dataset, visible, selected_id).items():
+    for name, texts in (label_texts(dataset, lang) if names else {}).items():
+        patch["data"][TRACE_INDEX[name]]["text"] = texts
+    for name, properties in dynamic_traces(dataset, visible, selected_id, lang).items():
         for key, value in properties.items():
             patch["data"][TRACE_INDEX[name]][key] = _compact(value)
     for key, value in municipality_shading(dataset, visible, shade_by_count).items():

@@ -19,6 +19,7 @@ from dashboard.view import (
     view_context,
 )
 from geodata.dataset import Dataset
+from geodata.names import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 
 #: Play speeds in days per second: one step is one day (the same table is in unrest_map.js).
 SPEEDS = {"Slow": 1, "Normal": 3, "Fast": 6}
@@ -34,6 +35,24 @@ def speed_options() -> list[dict]:
 
 #: Days in the moving window Play starts with from the full period.
 PLAY_WINDOW_DAYS = 7
+
+
+def language_switch() -> html.Div:
+    """English / Shqip / Srpski: the language of place and municipality names (the interface
+    text stays English). Its value travels with the view (view.py, the URL's ``lang``)."""
+    return html.Div(
+        [
+            html.Span("Place names", id="lang-switch-label", className="lang-label"),
+            dcc.RadioItems(
+                id="lang-switch",
+                options=[{"label": LANGUAGE_NAMES[lang], "value": lang} for lang in LANGUAGES],
+                value=DEFAULT_LANGUAGE,
+                inline=True,
+                className="lang-switch",
+            ),
+        ],
+        className="lang-field",
+    )
 
 
 def build_layout(dataset: Dataset, basemap: str) -> html.Div:
@@ -77,6 +96,7 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
                         className="drawer-open-button",
                         **{"aria-controls": "filters", "aria-expanded": "false"},
                     ),
+                    language_switch(),
                     html.Div(
                         [
                             html.Div(

@@ -11,14 +11,14 @@ from dash import html
 
 from geodata.dataset import Dataset
 from geodata.filters import ViewFilter, filter_mask
+from geodata.names import DEFAULT_LANGUAGE, display_name
 
 
-def municipality_names(dataset: Dataset) -> dict[str, str]:
-    """Municipality name -> its bilingual display name (empty without a boundary layer)."""
+def municipality_names(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Municipality name -> its name in ``lang`` (empty without a boundary layer)."""
     if dataset.boundaries is None:
         return {}
-    municipalities = dataset.boundaries.municipalities
-    return dict(zip(municipalities["name"], municipalities["display_name"], strict=True))
+    return {name: display_name(name, lang) for name in dataset.boundaries.municipalities["name"]}
 
 
 def in_view_count(dataset: Dataset, view: ViewFilter, name: str, extra: np.ndarray | None = None) -> int:
@@ -30,9 +30,12 @@ def in_view_count(dataset: Dataset, view: ViewFilter, name: str, extra: np.ndarr
     return int(mask.sum())
 
 
-def municipality_card(dataset: Dataset, name: str | None, view: ViewFilter, count: int) -> list:
-    """The card for the clicked municipality (nothing when none is clicked or it is unknown)."""
-    names = municipality_names(dataset)
+def municipality_card(
+    dataset: Dataset, name: str | None, view: ViewFilter, count: int, lang: str = DEFAULT_LANGUAGE
+) -> list:
+    """The card for the clicked municipality, named in ``lang`` (nothing when none is clicked or
+    it is unknown)."""
+    names = municipality_names(dataset, lang)
     if not name or name not in names:
         return []
     total = int((dataset.incidents["municipality"] == name).sum())
@@ -57,7 +60,7 @@ def municipality_card(dataset: Dataset, name: str | None, view: ViewFilter, coun
             className="municipality-count",
         ),
         html.Button(
-            f"Show only {name}",
+            f"Show only {names[name]}",
             id={"type": "show-only-municipality", "name": name},
             className="small",
             disabled=filtered,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from dashboard import figures
 from geodata.dataset import Dataset
+from geodata.names import DEFAULT_LANGUAGE
 
 #: At most this many incidents (under the filters other than dates) are sent to the browser:
 #: the same bound as the marker view, about 17 bytes each (340 kB at the limit).
@@ -28,9 +29,11 @@ CLIENT_LIMIT = figures.POINT_LIMIT
 NO_MUNICIPALITY = 65535
 
 
-def scrub_points(dataset: Dataset, frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict | None:
+def scrub_points(
+    dataset: Dataset, frame: pd.DataFrame, days: pd.DatetimeIndex, lang: str = DEFAULT_LANGUAGE
+) -> dict | None:
     """The browser's copy of ``frame`` (incidents under every filter but the dates), or None
-    when it holds more than :data:`CLIENT_LIMIT` incidents."""
+    when it holds more than :data:`CLIENT_LIMIT` incidents; hover text names places in ``lang``."""
     if len(frame) > CLIENT_LIMIT:
         return None
     first = np.datetime64(days[0].date(), "D")
@@ -57,7 +60,7 @@ def scrub_points(dataset: Dataset, frame: pd.DataFrame, days: pd.DatetimeIndex) 
         "unknown": figures.typed_array(unknown, "u1"),
         "municipality": figures.typed_array(_municipality_index(dataset, frame), "u2"),
         # Hover text only where the detailed view could show it; otherwise it comes on release.
-        "text": figures.hover_text(frame).tolist() if len(frame) <= figures.DETAIL_LIMIT else None,
+        "text": figures.hover_text(frame, lang).tolist() if len(frame) <= figures.DETAIL_LIMIT else None,
     }
 
 

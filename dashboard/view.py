@@ -32,6 +32,16 @@ from geodata.filters import (
     incident_position,
     take_rows,
 )
+from geodata.gazetteer import normalise_name
+from geodata.names import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    NORTH_KOSOVO_NAMES,
+    PLACE_COLUMNS,
+    municipality_list_names,
+    municipality_names,
+    place_names,
+)
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
 
 #: Table rows per page. Paging and sorting happen on the server, over every visible incident.
@@ -128,11 +138,33 @@ def near(visible: pd.DataFrame, incident: pd.Series) -> pd.DataFrame:
 
 
 def table_page(
-    incidents: pd.DataFrame, rows: np.ndarray, page: int | None, sort_by: list[dict] | None
+    incidents: pd.DataFrame,
+    rows: np.ndarray,
+    page: int | None,
+    sort_by: list[dict] | None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> np.ndarray:
     """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
-    then the page's slice (a page past the end shows the last one)."""
-    return page_by_selection(incidents, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
+    then the page's slice (a page past the end shows the last one). Places sort by their
+    name in ``lang``, as the column shows them."""
+    if (sort_by or [{}])[0].get("column_id") == "municipality":
+        frame = pd.DataFrame({"municipality": municipality_sort_column(incidents["municipality"], lang)})
+        return page_by_selection(frame, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
+    place_column = PLACE_COLUMNS[lang] if PLACE_COLUMNS[lang] in incidents else "place_name"
+    columns = {**TABLE_SORT_COLUMNS, "place": place_column}
+    return page_by_selection(incidents, rows, page, sort_by, columns, TABLE_PAGE_SIZE)
+
+
+def municipality_sort_column(column: pd.Series, lang: str) -> pd.Series:
+    """The municipality column with its categories renamed into ``lang`` and ordered by those
+    names (only the few categories change; the codes per row are kept)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    names = municipality_names(column.cat.categories, lang)
+    if len(set(names)) != len(names):  # two layer names with one translation: keep the layer's
+        return column
+    renamed = column.cat.rename_categories(names)
+    return renamed.cat.reorder_categories(sorted(names, key=folded))
 
 
 #: The frame columns the table shows.
@@ -143,6 +175,8 @@ TABLE_COLUMNS = (
     "date_precision",
     "event_type",
     "place_name",
+    "place_name_sq",
+    "place_name_sr",
     "municipalities",  # a region record lists the municipalities it covers
     "fatalities",
     "injured",
@@ -150,12 +184,18 @@ TABLE_COLUMNS = (
 )
 
 
-def table_rows(shown: pd.DataFrame) -> list[dict]:
-    """Rows for the incidents table (one page: plain Python over a few dozen rows is quickest).
+def table_rows(shown: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Rows for the incidents table (one page: plain Python over a few dozen rows is quickest),
+    place and municipality names in ``lang``.
 
     Unknown counts stay None (JSON null), never 0.
     """
-    columns = zip(*(shown[column].tolist() for column in TABLE_COLUMNS), strict=True)
+    named = shown.assign(
+        place_name=place_names(shown, lang),
+        municipalities=municipality_list_names(shown["municipalities"], lang, join=";"),
+    )
+    plain = [c for c in TABLE_COLUMNS if c not in ("place_name_sq", "place_name_sr")]
+    columns = zip(*(named[column].tolist() for column in plain), strict=True)
     return [
         {
             "id": str(incident_id),
@@ -189,15 +229,22 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def municipality_choices(dataset: Dataset) -> tuple[list[str], dict[str, str]]:
-    """Municipality filter values (North Kosovo group first) and their bilingual labels."""
-    labels = {NORTH_KOSOVO_GROUP: "North Kosovo (4 municipalities)"}
+def municipality_choices(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> tuple[list[str], dict[str, str]]:
+    """Municipality filter values (North Kosovo group first, then by name in ``lang``) and
+    their labels in ``lang``. Values stay the layer's names, whatever the language."""
+    labels = {NORTH_KOSOVO_GROUP: f"{NORTH_KOSOVO_NAMES[lang]} (4 municipalities)"}
     values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices_of(dataset).municipalities else []
     if dataset.boundaries is not None:
-        names = dataset.boundaries.municipalities.sort_values("name")
-        labels |= dict(zip(names["name"], names["display_name"], strict=True))
-        values += names["name"].tolist()
+        names = dataset.boundaries.municipalities["name"].tolist()
+        shown = dict(zip(names, municipality_names(names, lang), strict=True))
+        labels |= shown
+        values += sorted(names, key=lambda n: folded(shown[n]))
     return values, labels
+
+
+def folded(name: str) -> str:
+    """A sort key that files Č with C and Ë with E, as a reader looks for them."""
+    return normalise_name(name)
 
 
 #: The columns a view update needs of every visible incident (markers, shading, details, legend).
@@ -211,13 +258,22 @@ class ViewContext:
     dataset: Dataset
     days: pd.DatetimeIndex
     choices: Choices
-    municipality_values: list[str]
-    municipality_labels: dict[str, str]
+    #: Per language: the municipality filter's values in that language's order, and their labels.
+    municipality_choices: dict[str, tuple[list[str], dict[str, str]]]
+
+    @property
+    def municipality_values(self) -> list[str]:
+        """The municipality filter's values (the layer's names), in English order."""
+        return self.municipality_choices[DEFAULT_LANGUAGE][0]
+
+    @property
+    def municipality_labels(self) -> dict[str, str]:
+        return self.municipality_choices[DEFAULT_LANGUAGE][1]
 
 
 def view_context(dataset: Dataset) -> ViewContext:
-    values, labels = municipality_choices(dataset)
-    return ViewContext(dataset, days_of(dataset), choices_of(dataset), values, labels)
+    choices = {lang: municipality_choices(dataset, lang) for lang in LANGUAGES}
+    return ViewContext(dataset, days_of(dataset), choices_of(dataset), choices)
 
 
 #: What one view update sets, in the order :func:`view_outputs` returns it: the update callback
@@ -267,17 +323,24 @@ def view_outputs(
     page: int | None = 0,
     sort_by: list[dict] | None = None,
     area: list | None = None,
+    lang: str | None = DEFAULT_LANGUAGE,
     dates_only: bool = False,
+    lang_changed: bool = False,
     clicked: str | None = None,
 ) -> tuple:
     """Everything one view update sends, from the control values (the update callback's body):
     :data:`VIEW_OUTPUTS`, then ``legend.LEGEND_OUTPUTS``, all from one filtered frame.
+
+    ``lang``: the language of place and municipality names (a value not in
+    :data:`~geodata.names.LANGUAGES`, which only a forged request sends, counts as the default);
+    ``lang_changed``: it has just changed, so the map's names are sent again.
 
     ``dates_only`` (only the slider moved): the histogram's bars are kept, since they show
     the other filters over the whole period; only its shaded window moves. ``clicked``: the
     municipality whose card is open; its count in view follows the view.
     """
     dataset, days, choices = context.dataset, context.days, context.choices
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     incidents = dataset.incidents
     view = view_from_controls(days, window, event_types, sides, municipalities, place_kinds, casualties, text)
     # One mask per filter, reused for the view, the histogram and every facet count.
@@ -297,8 +360,9 @@ def view_outputs(
         small = len(counted) <= CLIENT_LIMIT
         undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
         timeline = figures.timeline_patch(undated, days, shown_window)
-        scrub = scrub_points(dataset, undated, days) if small else None
+        scrub = scrub_points(dataset, undated, days, lang) if small else None
     counts = all_facet_counts(incidents, view, masks)
+    page_rows = table_page(incidents, rows, page, sort_by, lang)
     incident = incident_by_id(incidents, selected_id)
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
     position = (int(where[0]), len(visible)) if len(where) else None
@@ -309,13 +373,17 @@ def view_outputs(
         selected=selected_id if incident is not None else None,
         shade=bool(shade),
         area=tuple((lon, lat) for lon, lat in area or ()),
+        lang=lang,
     )
     aggregate_note = html.Span(
         f" · over {figures.POINT_LIMIT:,}: the map shows municipality totals; filter or "
         "click a municipality and 'Show only' it for single incidents",
         className="aggregate-note",
     )
-    map_patch = figures.map_patch(dataset, visible, selected_id, bool(shade))
+    # The names go out when the language changes and with every view in another language than the
+    # first figure's (a page opened on ?lang=sq); English views send none (no per-update text).
+    names = lang_changed or lang != DEFAULT_LANGUAGE
+    map_patch = figures.map_patch(dataset, visible, selected_id, bool(shade), lang, names)
     # The map says which window it has drawn: Play steps on only once it has (unrest_map.js).
     map_patch["layout"]["meta"] = {"window": [low, high]}
     # A new drawn area (or none) drops the selection outline and dimming: the filter replaces them.
@@ -329,9 +397,9 @@ def view_outputs(
         f"{days[low]:%-d %b %Y} – {days[high]:%-d %b %Y}",
         facet_options(list(EVENT_TYPES), counts["event_types"]),
         facet_options(sorted(choices.sides), counts["sides"]),
-        facet_options(context.municipality_values, counts["municipalities"], context.municipality_labels),
+        facet_options(*_with_counts(context.municipality_choices[lang], counts["municipalities"])),
         facet_options(list(PLACE_KINDS), counts["place_kinds"]),
-        table_rows(take_rows(incidents, table_page(incidents, rows, page, sort_by), TABLE_COLUMNS)),
+        table_rows(take_rows(incidents, page_rows, TABLE_COLUMNS), lang),
         max(1, -(-len(rows) // TABLE_PAGE_SIZE)),
         table_highlight(selected_id),
         details_panel(
@@ -340,6 +408,7 @@ def view_outputs(
             same_place,
             position,
             original_columns(dataset, selected_id) if incident is not None else None,
+            lang,
         ),
         to_query(state, choices),
         scrub,
@@ -347,8 +416,8 @@ def view_outputs(
         focus_of(incident),
         # Apart from the count, which a slider drag redraws in the browser: the note's buttons
         # then stay put (a pattern-matching Input would fire on every drag step otherwise).
-        outside_note(visible, incidents, rows),
-        municipality_card(dataset, clicked, view, int((visible["municipality"] == clicked).sum()))
+        outside_note(visible, incidents, rows, lang),
+        municipality_card(dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang)
         if clicked
         else [],
         *legend_outputs(
@@ -356,11 +425,16 @@ def view_outputs(
             view,
             visible,
             bool(shade),
-            context.municipality_labels,
+            context.municipality_choices[lang][1],
             days,
             area="area" in masks,
         ),
     )
+
+
+def _with_counts(choices: tuple[list[str], dict[str, str]], counts: dict[str, int]) -> tuple:
+    values, labels = choices
+    return values, counts, labels
 
 
 #: The map opens on these bounds when there is no boundary layer and no incident.
@@ -414,12 +488,16 @@ def _at_least(bounds: list[float], span: float) -> list[float]:
 OUTSIDE_NAMED = 3
 
 
-def outside_note(visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarray) -> list:
-    """'including 1 outside the map: Belgrade, 6 Mar 2008', each name a button that selects it."""
+def outside_note(
+    visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarray, lang: str = DEFAULT_LANGUAGE
+) -> list:
+    """'including 1 outside the map: Belgrade, 6 Mar 2008' (the place in ``lang``), each name a
+    button that selects it."""
     outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
     if not outside.any():
         return []
     shown = visible[outside]
+    shown = shown.assign(place_name=place_names(shown, lang))
     labels = figures.date_labels(shown.head(OUTSIDE_NAMED))
     count = len(shown)
     buttons: list = []

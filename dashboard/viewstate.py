@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode
 
 from dashboard.area import area_from_param, area_to_param
 from geodata.filters import ViewFilter
+from geodata.names import DEFAULT_LANGUAGE, LANGUAGES
 
 #: Longest query string we look at; anything longer is hostile or broken.
 MAX_QUERY_LENGTH = 8_000
@@ -33,6 +34,8 @@ class ViewState:
     shade: bool = False
     #: A shape drawn with Box or Lasso select: [lon, lat] vertices (dashboard/area.py).
     area: tuple[tuple[float, float], ...] = ()
+    #: The language of place and municipality names (geodata.names); the interface stays English.
+    lang: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def to_query(state: ViewState, choices: Choices) -> str:
     area = area_to_param([list(v) for v in state.area])
     if area:
         pairs.append(("area", area))
+    if state.lang != DEFAULT_LANGUAGE:
+        pairs.append(("lang", state.lang))
     return urlencode(pairs)
 
 
@@ -137,6 +142,12 @@ def parse_query(text: str | None, choices: Choices) -> tuple[ViewState, list[str
     area, area_notice = area_from_param(single("area"))
     if area_notice:
         notices.append(area_notice)
+    lang = single("lang") or DEFAULT_LANGUAGE
+    if lang not in LANGUAGES:
+        notices.append(
+            f"Unknown language {_short(lang)} for place names; showing English (use {', '.join(LANGUAGES)})."
+        )
+        lang = DEFAULT_LANGUAGE
     known_params = {
         "start",
         "end",
@@ -149,6 +160,7 @@ def parse_query(text: str | None, choices: Choices) -> tuple[ViewState, list[str
         "shade",
         "area",
         "data",  # which dataset (an upload's hash): chosen by the server before the view (datasets.py)
+        "lang",
         *_LIST_PARAMS,
     }
     extra = [name for name in params if name not in known_params]
@@ -169,6 +181,7 @@ def parse_query(text: str | None, choices: Choices) -> tuple[ViewState, list[str
         zoom=zoom,
         shade=shade == "1",
         area=tuple((lon_, lat_) for lon_, lat_ in area or ()),
+        lang=lang,
     )
     return state, notices
 

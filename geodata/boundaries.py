@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 import geopandas as gpd
 import pandas as pd
+
+from geodata.names import read_municipality_names
 
 ENV_VAR: Final = "UNREST_MAP_BOUNDARIES"
 #: A mirror to download from instead of GitHub (a URL of a folder holding the three files).
@@ -58,47 +62,11 @@ METRIC_CRS: Final = "EPSG:32634"
 #: The four Serb-majority northern municipalities, by their geoBoundaries names.
 NORTH_KOSOVO: Final = ("Leposaviq", "Zubin Potok", "Zveçan", "North Mitrovica")
 
-#: Albanian and Serbian forms of each municipality (geoBoundaries name -> (sq, sr)).
-MUNICIPALITY_NAMES: Final[dict[str, tuple[str, str]]] = {
-    "Deçan": ("Deçan", "Dečani"),
-    "Dragash": ("Dragash", "Dragaš"),
-    "Drenas": ("Drenas", "Glogovac"),
-    "Ferizaj": ("Ferizaj", "Uroševac"),
-    "Fushë Kosovë": ("Fushë Kosovë", "Kosovo Polje"),
-    "Gjakova": ("Gjakovë", "Đakovica"),
-    "Gjilan": ("Gjilan", "Gnjilane"),
-    "Gracanica": ("Graçanicë", "Gračanica"),
-    "Han i Elezit": ("Hani i Elezit", "Đeneral Janković"),
-    "Istog": ("Istog", "Istok"),
-    "Junik": ("Junik", "Junik"),
-    "Kaçanik": ("Kaçanik", "Kačanik"),
-    "Kamenica": ("Kamenicë", "Kamenica"),
-    "Klina": ("Klinë", "Klina"),
-    "Kllokot": ("Kllokot", "Klokot"),
-    "Leposaviq": ("Leposaviq", "Leposavić"),
-    "Lipjan": ("Lipjan", "Lipljan"),
-    "Malisheva": ("Malishevë", "Mališevo"),
-    "Mamusha": ("Mamushë", "Mamuša"),
-    "Mitrovica": ("Mitrovicë", "Mitrovica"),
-    "North Mitrovica": ("Mitrovicë e Veriut", "Severna Mitrovica"),
-    "Novobërdë": ("Novobërdë", "Novo Brdo"),
-    "Obiliq": ("Obiliq", "Obilić"),
-    "Partesh": ("Partesh", "Parteš"),
-    "Peja": ("Pejë", "Peć"),
-    "Podujeva": ("Podujevë", "Podujevo"),
-    "Pristina": ("Prishtinë", "Priština"),
-    "Prizren": ("Prizren", "Prizren"),
-    "Rahovec": ("Rahovec", "Orahovac"),
-    "Ranillug": ("Ranillug", "Ranilug"),
-    "Shtime": ("Shtime", "Štimlje"),
-    "Shtërpcë": ("Shtërpcë", "Štrpce"),
-    "Skenderaj": ("Skenderaj", "Srbica"),
-    "Suhareka": ("Suharekë", "Suva Reka"),
-    "Viti": ("Viti", "Vitina"),
-    "Vushtrri": ("Vushtrri", "Vučitrn"),
-    "Zubin Potok": ("Zubin Potok", "Zubin Potok"),
-    "Zveçan": ("Zveçan", "Zvečan"),
-}
+#: Albanian and Serbian forms of each municipality (geoBoundaries name -> (sq, sr)), from the name
+#: table that also gives the English forms (geodata/data/municipality_names.csv, see geodata.names).
+MUNICIPALITY_NAMES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {name: (row.sq, row.sr) for name, row in read_municipality_names().iterrows()}
+)
 DISTRICT_NAMES: Final[dict[str, tuple[str, str]]] = {
     "Prishtina": ("Prishtinë", "Priština"),
     "Mitrovica": ("Mitrovicë", "Kosovska Mitrovica"),
@@ -122,7 +90,7 @@ def clean_name(shape_name: str) -> str:
     return shape_name
 
 
-def bilingual_name(name: str, forms: dict[str, tuple[str, str]]) -> str:
+def bilingual_name(name: str, forms: Mapping[str, tuple[str, str]]) -> str:
     """'Zveçan / Zvečan' where the Albanian and Serbian forms differ, else one name."""
     sq, sr = forms.get(name, (name, name))
     return sq if sq == sr else f"{sq} / {sr}"
@@ -265,7 +233,7 @@ def load_custom_boundaries(path: str | Path, name_field: str) -> Boundaries:
     )
 
 
-def _tidy(layer: gpd.GeoDataFrame, forms: dict[str, tuple[str, str]]) -> gpd.GeoDataFrame:
+def _tidy(layer: gpd.GeoDataFrame, forms: Mapping[str, tuple[str, str]]) -> gpd.GeoDataFrame:
     names = layer["shapeName"].map(clean_name)
     return gpd.GeoDataFrame(
         {

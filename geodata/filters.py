@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from geodata.names import DEFAULT_LANGUAGE, display_name
 from geodata.schema import SIDE_SEPARATOR
 
 #: A municipality filter value that stands for the four northern municipalities.
@@ -45,15 +46,15 @@ class ViewFilter:
         empty = False if facet == "casualties_only" else "" if facet == "text" else ()
         return replace(self, **{facet: empty})
 
-    def describe(self) -> list[str]:
-        """The active filters in words, for captions and notices."""
+    def describe(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+        """The active filters in words, for captions and notices (municipalities named in ``lang``)."""
         words = []
         if self.event_types:
             words.append("Event type: " + ", ".join(self.event_types))
         if self.sides:
             words.append("Side: " + ", ".join(self.sides))
         if self.municipalities:
-            words.append("Municipality: " + ", ".join(self.municipalities))
+            words.append("Municipality: " + ", ".join(display_name(m, lang) for m in self.municipalities))
         if self.place_kinds:
             words.append("Place kind: " + ", ".join(self.place_kinds))
         if self.casualties_only:

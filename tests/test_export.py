@@ -98,7 +98,8 @@ def test_svg_map_is_vector(dataset, renderer):
     labels = [
         g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id", "").startswith("map-label")
     ]
-    assert len(labels) == len(dataset.boundaries.municipalities)  # names as glyph outlines
+    # Names as glyph outlines; one that would overlap a name already placed is left out (issue 12).
+    assert len(dataset.boundaries.municipalities) - 4 <= len(labels) <= len(dataset.boundaries.municipalities)
     assert "2008 unrest in Kosovo" in svg and "OpenStreetMap contributors" in svg  # text comments
 
 

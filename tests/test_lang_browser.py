@@ -1,0 +1,44 @@
+"""The language switch in the browser: picking Shqip renames the map's labels, the municipality
+options and the table's places, and the URL gains lang=sq (one server, waits on state)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.app import create_app
+from tests.browser import MAP_JS, wait_map_loaded, wait_until
+
+pytestmark = pytest.mark.browser
+
+LABELS = MAP_JS + "return gd._fullData.find(t => t.name === 'Municipality names').text.join('|');"
+
+
+def test_shqip_renames_map_labels_options_and_table(dash_duo, dataset):
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
+    wait_map_loaded(dash_duo)
+    driver = dash_duo.driver
+    assert "North Mitrovica" in driver.execute_script(LABELS).split("|")
+    table = dash_duo.find_element("#incident-table")
+    wait_until(dash_duo, lambda: "UN courthouse in Mitrovica" in table.text)
+
+    shqip = dash_duo.find_element("#lang-switch input[value='sq']")
+    shqip.find_element("xpath", "..").click()
+    wait_until(dash_duo, lambda: "Mitrovicë e Veriut" in driver.execute_script(LABELS).split("|"), timeout=20)
+    labels = driver.execute_script(LABELS).split("|")
+    assert "Prishtinë" in labels and "North Mitrovica" not in labels and "Pristina" not in labels
+    # The label layer really draws them (MapLibre's rendered features, not only the trace data).
+    wait_map_loaded(dash_duo)
+    drawn = driver.execute_script(
+        MAP_JS + "const m = gd._fullLayout.map._subplot.map;"
+        "return m.queryRenderedFeatures().map(f => f.properties && f.properties.text).filter(Boolean);"
+    )
+    assert "Mitrovicë e Veriut" in drawn and "Zveçan" in drawn, drawn
+
+    wait_until(dash_duo, lambda: "Gjykata e Mitrovicës" in table.text)
+    assert "lang=sq" in driver.current_url
+    assert driver.execute_script("return new URLSearchParams(location.search).get('lang')") == "sq"
+
+    dash_duo.find_element("#filter-municipality").click()
+    option = dash_duo.find_element(".dash-dropdown-option input[value='North Mitrovica']")
+    assert option.find_element("xpath", "../..").text.startswith("Mitrovicë e Veriut (")
