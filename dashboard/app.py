@@ -22,13 +22,12 @@ from pathlib import Path
 from dash import Dash
 
 from dashboard.callbacks import register_callbacks
-from dashboard.choices import choices_of
 from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
 from dashboard.legend import register_legend_callbacks
-from dashboard.view import days_of
+from dashboard.view import view_context
 from geodata.dataset import Dataset
 
 #: Dash's page template with the page language declared (screen readers pick their voice by it).
@@ -70,11 +69,13 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
         suppress_callback_exceptions=False,
     )
     app.index_string = INDEX_STRING
-    app.layout = build_layout(dataset, basemap)
-    register_callbacks(app, dataset)
-    choices = choices_of(dataset)
+    # The dates, filter choices and labels, derived once here for the layout and every callback.
+    context = view_context(dataset)
+    choices = context.choices
+    app.layout = build_layout(dataset, basemap, context)
+    register_callbacks(app, dataset, context)
     register_download_callbacks(app, dataset, choices)
-    register_legend_callbacks(app, dataset, days_of(dataset))
+    register_legend_callbacks(app, dataset, context.days, context.municipality_labels)
     # One warm browser per server process, shared by this app's exports.
     register_export_callbacks(app, dataset, choices, ImageRenderer(), basemap, background_manager(jobs_dir))
     return app

@@ -13,6 +13,7 @@ from dashboard import figures
 from dashboard.area import area_from_selection, area_mask
 from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import (
+    ViewContext,
     day_offset,
     view_context,
     view_from_controls,
@@ -49,8 +50,9 @@ FILTER_INPUTS = [
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 
-def register_callbacks(app: Dash, dataset: Dataset) -> None:
-    context = view_context(dataset)
+def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None = None) -> None:
+    """``context``: the dataset's :func:`~dashboard.view.view_context`, when already at hand."""
+    context = view_context(dataset) if context is None else context
     days, choices = context.days, context.choices
 
     @app.callback(
@@ -229,7 +231,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         prevent_initial_call=True,
     )
     register_framing(app)
-    register_municipality_card(app, dataset)
+    register_municipality_card(app, dataset, days)
     register_area_filter(app)
     app.clientside_callback(
         "window.unrestMap.writeUrl",
@@ -259,9 +261,8 @@ def register_framing(app: Dash) -> None:
     )
 
 
-def register_municipality_card(app: Dash, dataset: Dataset) -> None:
+def register_municipality_card(app: Dash, dataset: Dataset, days: pd.DatetimeIndex) -> None:
     """The clicked municipality's card, its count in view, and its explicit "Show only" filter."""
-    days = view_context(dataset).days
 
     @app.callback(
         Output("municipality-details", "children"),

@@ -14,11 +14,10 @@ from dashboard.export_panel import export_panel
 from dashboard.legend import empty_state, legend_panel, type_counts, view_summary
 from dashboard.view import (
     TABLE_PAGE_SIZE,
-    choices_of,
-    days_of,
+    ViewContext,
     facet_options,
     home_bounds,
-    municipality_choices,
+    view_context,
 )
 from geodata.dataset import Dataset
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
@@ -39,11 +38,12 @@ def speed_options() -> list[dict]:
 PLAY_WINDOW_DAYS = 7
 
 
-def build_layout(dataset: Dataset, basemap: str) -> html.Div:
-    days = days_of(dataset)
-    choices = choices_of(dataset)
+def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = None) -> html.Div:
+    """The page; ``context``: the dataset's :func:`~dashboard.view.view_context`, when already at hand."""
+    context = view_context(dataset) if context is None else context
+    days, choices = context.days, context.choices
     sides = sorted(choices.sides)
-    municipality_values, municipality_labels = municipality_choices(dataset)
+    municipality_values, municipality_labels = context.municipality_values, context.municipality_labels
     # --- layout branch: one time axis (histogram labels it, slider ticks under it) ---
     marks = timeaxis.slider_marks(days)
     # --- end layout branch ---

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 
@@ -17,7 +18,7 @@ from dashboard import style
 from dashboard.callbacks import FILTER_INPUTS
 from dashboard.view import municipality_choices, view_from_controls
 from geodata.dataset import Dataset
-from geodata.filters import ViewFilter, filter_mask
+from geodata.filters import ViewFilter, filter_mask, take_rows
 from geodata.schema import EVENT_TYPES
 
 
@@ -148,7 +149,13 @@ def _has_north(dataset: Dataset) -> bool:
 
 
 def type_counts(visible: pd.DataFrame) -> dict[str, int]:
-    counts = visible["event_type"].astype(str).value_counts()
+    kinds = visible["event_type"]
+    if isinstance(kinds.dtype, pd.CategoricalDtype):  # a count per code, no text per row
+        codes = kinds.cat.codes.to_numpy()
+        per_code = np.bincount(codes[codes >= 0], minlength=len(kinds.cat.categories))
+        counts = dict(zip(map(str, kinds.cat.categories), per_code.tolist(), strict=True))
+    else:
+        counts = kinds.astype(str).value_counts().to_dict()
     return {t: int(counts.get(t, 0)) for t in EVENT_TYPES}
 
 
@@ -214,11 +221,16 @@ def empty_state() -> html.Div:
     )
 
 
+#: The columns :func:`legend_outputs` reads of the incidents in view.
+LEGEND_COLUMNS = ("event_type", "municipality", "north_kosovo", "date_start", "date_end")
+
+
 def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, str], controls, shade):
     """Everything the legend callback sends, from the control values (pure)."""
     view = view_from_controls(days, *controls)
     incidents = dataset.incidents
-    visible = incidents[filter_mask(incidents, view)]
+    # Only the columns read here: ``incidents[mask]`` copied every column of every visible row.
+    visible = take_rows(incidents, np.flatnonzero(filter_mask(incidents, view)), LEGEND_COLUMNS)
     counts = type_counts(visible)
     chosen = list(view.event_types)
     largest = 0
@@ -236,8 +248,11 @@ def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, s
     )
 
 
-def register_legend_callbacks(app: Dash, dataset: Dataset, days: pd.DatetimeIndex) -> None:
-    _, labels = municipality_choices(dataset)
+def register_legend_callbacks(
+    app: Dash, dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, str] | None = None
+) -> None:
+    """``labels``: the municipalities' labels (:func:`~dashboard.view.municipality_choices`), when at hand."""
+    labels = municipality_choices(dataset)[1] if labels is None else labels
 
     @app.callback(
         Output({"type": "legend-count", "id": ALL}, "children"),

@@ -187,10 +187,16 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def municipality_choices(dataset: Dataset) -> tuple[list[str], dict[str, str]]:
-    """Municipality filter values (North Kosovo group first) and their bilingual labels."""
+def municipality_choices(
+    dataset: Dataset, choices: Choices | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """Municipality filter values (North Kosovo group first) and their bilingual labels.
+
+    ``choices``: the dataset's :func:`choices_of`, when already at hand.
+    """
     labels = {NORTH_KOSOVO_GROUP: "North Kosovo (4 municipalities)"}
-    values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices_of(dataset).municipalities else []
+    choices = choices_of(dataset) if choices is None else choices
+    values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices.municipalities else []
     if dataset.boundaries is not None:
         names = dataset.boundaries.municipalities.sort_values("name")
         labels |= dict(zip(names["name"], names["display_name"], strict=True))
@@ -214,8 +220,10 @@ class ViewContext:
 
 
 def view_context(dataset: Dataset) -> ViewContext:
-    values, labels = municipality_choices(dataset)
-    return ViewContext(dataset, days_of(dataset), choices_of(dataset), values, labels)
+    """Derived once per app (:func:`dashboard.app.create_app`) and handed to the layout and callbacks."""
+    choices = choices_of(dataset)
+    values, labels = municipality_choices(dataset, choices)
+    return ViewContext(dataset, days_of(dataset), choices, values, labels)
 
 
 def view_outputs(
