@@ -49,7 +49,8 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
     # --- end layout branch ---
     everything = dataset.incidents
     map_fig = figures.map_figure(dataset, everything, basemap=basemap)
-    timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()))
+    counts = context.timeline.everything if context.timeline is not None else None
+    timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()), counts)
     timeline = timeaxis.share_time_axis(timeline, days)  # layout branch
     notices = [dataset.boundary_notice] if dataset.boundary_notice else []
     return html.Div(

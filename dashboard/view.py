@@ -18,7 +18,9 @@ from dashboard.area import area_mask, area_to_param, clean_area
 from dashboard.choices import choices_of
 from dashboard.details import details_panel
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
+from dashboard.table import SortOrders
 from dashboard.table import table_page as page_by_selection
+from dashboard.timecounts import TimelineRows, timeline_rows
 from dashboard.viewstate import Choices, ViewState, to_query
 from geodata.dataset import Dataset, original_columns
 from geodata.filters import (
@@ -126,11 +128,16 @@ def near(visible: pd.DataFrame, incident: pd.Series) -> pd.DataFrame:
 
 
 def table_page(
-    incidents: pd.DataFrame, rows: np.ndarray, page: int | None, sort_by: list[dict] | None
+    incidents: pd.DataFrame,
+    rows: np.ndarray,
+    page: int | None,
+    sort_by: list[dict] | None,
+    orders: SortOrders | None = None,
 ) -> np.ndarray:
     """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
-    then the page's slice (a page past the end shows the last one)."""
-    return page_by_selection(incidents, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
+    then the page's slice (a page past the end shows the last one). ``orders``: the context's
+    kept sort orders of ``incidents`` (see :class:`~dashboard.table.SortOrders`)."""
+    return page_by_selection(incidents, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE, orders)
 
 
 #: The frame columns the table shows.
@@ -217,13 +224,26 @@ class ViewContext:
     choices: Choices
     municipality_values: list[str]
     municipality_labels: dict[str, str]
+    #: The table's sort orders, each computed on its column's first sort and kept.
+    orders: SortOrders | None = None
+    #: What the timeline counts of each incident, derived once (see :mod:`dashboard.timecounts`).
+    timeline: TimelineRows | None = None
 
 
 def view_context(dataset: Dataset) -> ViewContext:
     """Derived once per app (:func:`dashboard.app.create_app`) and handed to the layout and callbacks."""
     choices = choices_of(dataset)
     values, labels = municipality_choices(dataset, choices)
-    return ViewContext(dataset, days_of(dataset), choices, values, labels)
+    days = days_of(dataset)
+    return ViewContext(
+        dataset,
+        days,
+        choices,
+        values,
+        labels,
+        SortOrders(dataset.incidents),
+        timeline_rows(dataset.incidents, days),
+    )
 
 
 def view_outputs(
@@ -260,14 +280,20 @@ def view_outputs(
         timeline, scrub = figures.timeline_window_patch(shown_window), no_update
         frame = no_update  # the map frames the other filters only: Play does not move the camera
     else:  # the histogram shows the other filters over the whole period, with the window shaded
-        counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
+        kept = combine(masks, leave_out="dates", length=len(incidents))
+        counted = np.flatnonzero(kept)
         # A drawn area does not move the camera: it was drawn on what the user sees.
         frame = frame_bounds(dataset, counted, narrowed=any(name not in ("dates", "area") for name in masks))
         # The same incidents go to the browser for slider drags, when few enough.
         small = len(counted) <= CLIENT_LIMIT
-        undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
-        timeline = figures.timeline_patch(undated, days, shown_window)
-        scrub = scrub_points(dataset, undated, days) if small else None
+        if context.timeline is not None:  # counted from the numbers kept per row
+            counts = context.timeline.binned(None if len(counted) == len(incidents) else kept)
+            timeline = figures.timeline_patch(None, days, shown_window, counts)
+        else:
+            timeline = figures.timeline_patch(
+                take_rows(incidents, counted, figures.TIMELINE_COLUMNS), days, shown_window
+            )
+        scrub = scrub_points(dataset, take_rows(incidents, counted, VIEW_COLUMNS), days) if small else None
     counts = all_facet_counts(incidents, view, masks)
     incident = incident_by_id(incidents, selected_id)
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
@@ -301,7 +327,9 @@ def view_outputs(
         facet_options(sorted(choices.sides), counts["sides"]),
         facet_options(context.municipality_values, counts["municipalities"], context.municipality_labels),
         facet_options(list(PLACE_KINDS), counts["place_kinds"]),
-        table_rows(take_rows(incidents, table_page(incidents, rows, page, sort_by), TABLE_COLUMNS)),
+        table_rows(
+            take_rows(incidents, table_page(incidents, rows, page, sort_by, context.orders), TABLE_COLUMNS)
+        ),
         max(1, -(-len(rows) // TABLE_PAGE_SIZE)),
         table_highlight(selected_id),
         details_panel(
