@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from dash import html
 
@@ -148,6 +149,24 @@ def details_panel(
     return header
 
 
+def value_counts(column: pd.Series) -> pd.Series:
+    """``column.dropna().astype(str).value_counts()``: known values as text, most frequent first, ties
+    in order of first appearance. A categorical is counted by its codes and a text column by Arrow,
+    so no text is made per row (at five million rows the text copies took seconds at start)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        known = codes[codes >= 0]
+        counts = np.bincount(known, minlength=len(column.cat.categories))
+        first = np.full(len(counts), len(codes))
+        first[known[::-1]] = np.flatnonzero(codes >= 0)[::-1]  # the last write is each code's first row
+        used = np.flatnonzero(counts)
+        used = used[np.lexsort((first[used], -counts[used]))]
+        return pd.Series(counts[used], index=[str(c) for c in column.cat.categories[used]], name="count")
+    if isinstance(column.dtype, pd.StringDtype):  # str values already; NA left out by value_counts
+        return column.value_counts()
+    return column.dropna().astype(str).value_counts()
+
+
 def dataset_summary(incidents: pd.DataFrame, title: str, busiest: int = 5) -> html.Div:
     """The details column before anything is selected: what the dataset holds, in brief.
 
@@ -158,9 +177,9 @@ def dataset_summary(incidents: pd.DataFrame, title: str, busiest: int = 5) -> ht
             [html.H3(title), html.P("This dataset holds no incidents.")], className="dataset-summary"
         )
     first, last = incidents["date_start"].min(), incidents["date_end"].max()
-    types = incidents["event_type"].astype(str).value_counts()
-    municipalities = incidents["municipality"].dropna().astype(str).value_counts().head(busiest)
-    places = incidents["place_name"].dropna().astype(str).value_counts()
+    types = value_counts(incidents["event_type"])
+    municipalities = value_counts(incidents["municipality"]).head(busiest)
+    places = value_counts(incidents["place_name"])
     places = places[places > 1].head(busiest)
     blocks = [
         html.H3(title),

@@ -196,6 +196,8 @@ def dynamic_traces(dataset: Dataset, visible: pd.DataFrame, selected_id: str | N
     unknown-casualties mark; above it only coordinates and sizes travel (about 12 bytes a point).
     """
     detailed = len(visible) <= DETAIL_LIMIT
+    if is_aggregated(visible):  # no marker is drawn (municipality totals): nothing per row to compute
+        visible = visible.iloc[:0]
     lat = visible["lat"].to_numpy(np.float32)
     lon = visible["lon"].to_numpy(np.float32)
     sizes = marker_sizes(visible)
