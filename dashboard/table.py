@@ -32,12 +32,48 @@ def sort_keys(values: pd.Series, ascending: bool) -> np.ndarray:
     elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         keys = values.to_numpy(dtype=np.float64, na_value=np.nan)
     else:  # text: the rank of each distinct value, in code-point order as Python compares str
-        codes, _ = pd.factorize(values, sort=True, use_na_sentinel=True)
-        keys = np.where(codes >= 0, codes, np.nan).astype(np.float64)
+        keys = _text_ranks(values)
     if not ascending:
         keys = -keys
     keys[np.isnan(keys)] = np.inf  # unknown last, either way
     return keys
+
+
+def _text_ranks(values: pd.Series) -> np.ndarray:
+    """Float rank of each value among the distinct ones (NaN where unknown): ``pd.factorize(sort=True)``'s
+    codes. Arrow-backed text is ranked by Arrow (UTF-8 bytes sort as code points do): a hash of each
+    value, then a sort of the distinct ones only."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(pa.chunked_array(values.array._pa_array)).combine_chunks()
+        rank = np.empty(len(encoded.dictionary), dtype=np.float64)
+        rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(rank))
+        indices = encoded.indices.to_numpy(zero_copy_only=False)  # nulls come back as NaN or a fill
+        known = ~encoded.indices.is_null().to_numpy(zero_copy_only=False)
+        keys = np.full(len(values), np.nan)
+        keys[known] = rank[indices[known].astype(np.intp)]
+        return keys
+    codes, _ = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return np.where(codes >= 0, codes, np.nan).astype(np.float64)
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for keys with +inf for unknown, cheaper where it can be: keys
+    already in order (the dates of a frame sorted by date) need no sort, and whole numbers spanning
+    fewer than 65,535 values (codes, ranks of few distinct texts, counts) sort by radix."""
+    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):
+        return np.arange(len(keys))
+    finite = np.isfinite(keys)
+    known = keys[finite]
+    if len(known):
+        low, high = known.min(), known.max()
+        if high - low < 65_535 and bool(np.all(known == np.floor(known))):
+            small = np.full(len(keys), 65_535, dtype=np.uint16)
+            small[finite] = (known - low).astype(np.uint16)
+            return np.argsort(small, kind="stable")  # radix sort for 16-bit integers
+    return np.argsort(keys, kind="stable")
 
 
 def first_in_order(keys: np.ndarray, count: int) -> np.ndarray:
@@ -71,7 +107,7 @@ class SortOrders:
         found = self._orders.get(column)
         if found is None:
             keys = sort_keys(self._frame[column], ascending=True)
-            order = np.argsort(keys, kind="stable")
+            order = stable_order(keys)
             order = order.astype(np.int32) if len(order) < 2**31 else order
             found = (order, keys, int(np.isfinite(keys).sum()))
             self._orders[column] = found

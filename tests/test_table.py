@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.table import SortOrders, table_page
+from dashboard.table import SortOrders, stable_order, table_page
 
 COLUMNS = {"date": "date", "kind": "kind", "place": "place", "count": "count", "text": "text"}
 
@@ -71,3 +71,25 @@ def test_unsorted_and_empty(frame):
         ).tolist()
         == []
     )
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        np.array([3.0, 1.0, np.inf, 1.0, 2.0, np.inf, 0.0]),  # small whole numbers: radix
+        np.array([0.5, 0.25, np.inf, 0.25, 1e9]),  # fractions and a wide range
+        np.array([1.0, 1.0, 2.0, 5.0, np.inf, np.inf]),  # already in order
+        np.array([np.inf, np.inf]),
+        np.array([1e15, 3.0, 1e15 + 1, 3.0]),
+    ],
+)
+def test_stable_order_is_a_stable_argsort(keys):
+    assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+def test_text_ranks_follow_code_points_with_unknown_last():
+    values = pd.Series(["b", None, "Ä", "a", "B", "b", "ä", ""], dtype="str")
+    sort_by = [{"column_id": "text", "direction": "asc"}]
+    frame = pd.DataFrame({"text": values})
+    page = table_page(frame, np.arange(len(frame)), 0, sort_by, {"text": "text"}, orders=SortOrders(frame))
+    assert frame["text"].take(page).tolist()[:-1] == sorted(v for v in values if isinstance(v, str))
