@@ -117,7 +117,9 @@ def create_server() -> Flask:
 def finish_setup(server: Flask) -> Flask:
     """Run Dash's one-time setup now, in one thread, before the server takes traffic.
 
-    With :func:`serve_fast` on, it also compresses the page's scripts once, ahead of the first user.
+    With :func:`serve_fast` on, it also compresses the page's scripts once, ahead of the first user,
+    in a thread of its own: the server answers meanwhile (brotli at the quality used takes about
+    half a CPU-second per process for plotly.js, and each gunicorn worker would wait for it).
 
     Dash does it on the first request and marks it done before it has registered the
     script bundles; a threaded worker's second request in that gap gets a 500 for
@@ -129,7 +131,15 @@ def finish_setup(server: Flask) -> Flask:
     if response.status_code != 200:
         raise RuntimeError(f"dashboard index answered {response.status_code} during start-up")
     if server.extensions.get("unrest_map_fast"):
-        _compress_scripts_now(client, response.get_data(as_text=True))
+        import threading
+
+        page = response.get_data(as_text=True)
+        threading.Thread(
+            target=_compress_scripts_now,
+            args=(server.test_client(), page),
+            name="compress-scripts",
+            daemon=True,
+        ).start()
     return server
 
 
