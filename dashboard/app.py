@@ -27,7 +27,7 @@ from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
 from dashboard.legend import register_legend_callbacks
-from dashboard.view import view_context
+from dashboard.view import ViewContext, view_context
 from geodata.dataset import Dataset
 
 #: Dash's page template with the page language declared (screen readers pick their voice by it).
@@ -60,8 +60,15 @@ def assets_folder() -> str:
     raise FileNotFoundError("Dash assets folder not found next to the dashboard package")
 
 
-def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | None = None) -> Dash:
-    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline."""
+def create_app(
+    dataset: Dataset,
+    basemap: str = "none",
+    jobs_dir: str | Path | None = None,
+    context: ViewContext | None = None,
+) -> Dash:
+    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline. ``context``: the dataset's
+    :func:`~dashboard.view.view_context` when already derived (``serve --workers`` derives it once,
+    before the fork, so the workers share it)."""
     app = Dash(
         __name__,
         title=f"unrest-map · {dataset.title}",
@@ -70,7 +77,7 @@ def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | N
     )
     app.index_string = INDEX_STRING
     # The dates, filter choices and labels, derived once here for the layout and every callback.
-    context = view_context(dataset)
+    context = view_context(dataset) if context is None else context
     choices = context.choices
     app.layout = build_layout(dataset, basemap, context)
     register_callbacks(app, dataset, context)

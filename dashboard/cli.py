@@ -441,6 +441,7 @@ def run_worker(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
     from dashboard.production import finish_setup, gunicorn_options, serve_fast, serve_with_gunicorn
+    from dashboard.view import view_context
     from geodata.dataset import DataLoadError
 
     if not _use_jobs(args):
@@ -467,8 +468,12 @@ def run_serve(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"--workers/--threads: {error}", file=sys.stderr)
             return 2
-        # The dataset is already loaded here, in the master: workers share it after the fork.
-        serve_with_gunicorn(lambda: create_app(dataset, basemap=args.basemap).server, options)
+        # The dataset is already loaded here, in the master, and what the views derive from it once
+        # (choices, the timeline's per-row numbers): the workers share both after the fork.
+        context = view_context(dataset)
+        serve_with_gunicorn(
+            lambda: create_app(dataset, basemap=args.basemap, context=context).server, options
+        )
         return 0
     app = create_app(dataset, basemap=args.basemap)
     finish_setup(serve_fast(app.server))  # the development server is threaded too
