@@ -23,6 +23,7 @@ from dashboard.view import (
 )
 from dashboard.viewstate import parse_query
 from geodata.dataset import Dataset
+from geodata.filters import incident_position
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.
 VIEW_CONTROLS = (
@@ -157,15 +158,17 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
             row_id = (active_cell or {}).get("row_id")
             return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)
         if trigger in ("prev-button", "next-button"):
-            visible_ids = visible_incidents(context, controls, area)["id"].astype(str).tolist()
-            if not visible_ids:
+            visible = visible_incidents(context, controls, area)
+            if not len(visible):
                 return no_update, no_update
             step = -1 if trigger == "prev-button" else 1
-            if selected_id in visible_ids:
-                index = min(max(visible_ids.index(selected_id) + step, 0), len(visible_ids) - 1)
+            # A position in the id column, not a Python list of millions of ids.
+            where = incident_position(visible, selected_id)
+            if where is not None:
+                index = min(max(where + step, 0), len(visible) - 1)
             else:
-                index = 0 if step > 0 else len(visible_ids) - 1
-            return visible_ids[index], no_update
+                index = 0 if step > 0 else len(visible) - 1
+            return str(visible["id"].iat[index]), no_update
         if isinstance(trigger, dict) and ctx.triggered[0]["value"]:
             chosen = trigger.get("id")
             return (chosen, no_update) if chosen in choices.ids else (no_update, no_update)
