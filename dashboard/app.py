@@ -65,10 +65,11 @@ def create_app(
     basemap: str = "none",
     jobs_dir: str | Path | None = None,
     context: ViewContext | None = None,
+    layout=None,
 ) -> Dash:
-    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline. ``context``: the dataset's
-    :func:`~dashboard.view.view_context` when already derived (``serve --workers`` derives it once,
-    before the fork, so the workers share it)."""
+    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline. ``context`` and ``layout``: the
+    dataset's :func:`~dashboard.view.view_context` and :func:`~dashboard.layout.build_layout` when
+    already built (``serve --workers`` builds both once, before the fork, for every worker)."""
     app = Dash(
         __name__,
         title=f"unrest-map · {dataset.title}",
@@ -79,7 +80,7 @@ def create_app(
     # The dates, filter choices and labels, derived once here for the layout and every callback.
     context = view_context(dataset) if context is None else context
     choices = context.choices
-    app.layout = build_layout(dataset, basemap, context)
+    app.layout = build_layout(dataset, basemap, context) if layout is None else layout
     register_callbacks(app, dataset, context)
     register_download_callbacks(app, dataset, choices)
     register_legend_callbacks(app, dataset, context.days, context.municipality_labels)

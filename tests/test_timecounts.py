@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import figures
-from dashboard.timecounts import timeline_rows
+from dashboard.timecounts import _day_numbers, timeline_rows
 from geodata.schema import EVENT_TYPES
 
 
@@ -51,3 +51,13 @@ def test_short_period_one_bin_a_day(frame):
     mask = (frame["event_type"] == "Protests").to_numpy()
     for key, values in figures.binned_counts(frame[mask], days).items():
         np.testing.assert_array_equal(rows.binned(mask)[key], values, err_msg=key)
+
+
+def test_day_numbers_floor_as_the_cast_does():
+    dates = pd.Series(pd.to_datetime(["1969-12-31 23:00", "1970-01-01 00:00", "2008-02-17 13:30", "2008-02-16 00:00"]))
+    first = np.datetime64("2008-02-16", "D")
+    for unit in ("s", "ms", "us", "ns"):
+        series = dates.astype(f"datetime64[{unit}]")
+        assert _day_numbers(series, first).tolist() == figures.day_numbers(series, first).tolist()
+    with_nat = pd.Series(pd.to_datetime(["2008-02-17", None]))
+    assert _day_numbers(with_nat, first).tolist() == figures.day_numbers(with_nat, first).tolist()
