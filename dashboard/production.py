@@ -270,4 +270,10 @@ def serve_with_gunicorn(build_server: Callable[[], Flask], options: dict[str, An
         def load(self) -> Flask:
             return finish_setup(serve_fast(build_server()))
 
+    # Objects made so far (the dataset's frames, the page) move to a generation the collector never
+    # scans: its passes would write to them in every worker, and each page written is copied.
+    import gc
+
+    gc.collect()
+    gc.freeze()
     Application().run()

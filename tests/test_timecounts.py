@@ -54,7 +54,9 @@ def test_short_period_one_bin_a_day(frame):
 
 
 def test_day_numbers_floor_as_the_cast_does():
-    dates = pd.Series(pd.to_datetime(["1969-12-31 23:00", "1970-01-01 00:00", "2008-02-17 13:30", "2008-02-16 00:00"]))
+    dates = pd.Series(
+        pd.to_datetime(["1969-12-31 23:00", "1970-01-01 00:00", "2008-02-17 13:30", "2008-02-16 00:00"])
+    )
     first = np.datetime64("2008-02-16", "D")
     for unit in ("s", "ms", "us", "ns"):
         series = dates.astype(f"datetime64[{unit}]")
