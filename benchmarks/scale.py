@@ -133,7 +133,9 @@ def slider_step(context, low: int, high: int, dates_only: bool = True) -> int:
     assert rest  # encoded like the map payload, so its cost is in the timing
     # The legend's callback answers the same slider step (counts per type, the view sentence).
     controls = ([low, high], [], [], [], [], [], "")
-    legend = legend_outputs(context.dataset, context.days, context.municipality_labels, controls, [])
+    legend = legend_outputs(
+        context.dataset, context.days, context.municipality_labels, controls, [], context.dates
+    )
     assert to_json_plotly(list(legend))
     return len(map_payload)
 

@@ -83,7 +83,7 @@ def create_app(
     app.layout = build_layout(dataset, basemap, context) if layout is None else layout
     register_callbacks(app, dataset, context)
     register_download_callbacks(app, dataset, choices)
-    register_legend_callbacks(app, dataset, context.days, context.municipality_labels)
+    register_legend_callbacks(app, dataset, context.days, context.municipality_labels, context.dates)
     # One warm browser per server process, shared by this app's exports.
     register_export_callbacks(app, dataset, choices, ImageRenderer(), basemap, background_manager(jobs_dir))
     return app

@@ -18,7 +18,7 @@ from dashboard import style
 from dashboard.callbacks import FILTER_INPUTS
 from dashboard.view import municipality_choices, view_from_controls
 from geodata.dataset import Dataset
-from geodata.filters import ViewFilter, filter_mask, take_rows
+from geodata.filters import DateOrder, ViewFilter, filter_mask, take_rows
 from geodata.schema import EVENT_TYPES
 
 
@@ -225,12 +225,20 @@ def empty_state() -> html.Div:
 LEGEND_COLUMNS = ("event_type", "municipality", "north_kosovo", "date_start", "date_end")
 
 
-def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, str], controls, shade):
-    """Everything the legend callback sends, from the control values (pure)."""
+def legend_outputs(
+    dataset: Dataset,
+    days: pd.DatetimeIndex,
+    labels: dict[str, str],
+    controls,
+    shade,
+    dates: DateOrder | None = None,
+):
+    """Everything the legend callback sends, from the control values (pure). ``dates``: the incidents'
+    :func:`~geodata.filters.date_order`, when kept."""
     view = view_from_controls(days, *controls)
     incidents = dataset.incidents
     # Only the columns read here: ``incidents[mask]`` copied every column of every visible row.
-    visible = take_rows(incidents, np.flatnonzero(filter_mask(incidents, view)), LEGEND_COLUMNS)
+    visible = take_rows(incidents, np.flatnonzero(filter_mask(incidents, view, dates)), LEGEND_COLUMNS)
     counts = type_counts(visible)
     chosen = list(view.event_types)
     largest = 0
@@ -249,9 +257,14 @@ def legend_outputs(dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, s
 
 
 def register_legend_callbacks(
-    app: Dash, dataset: Dataset, days: pd.DatetimeIndex, labels: dict[str, str] | None = None
+    app: Dash,
+    dataset: Dataset,
+    days: pd.DatetimeIndex,
+    labels: dict[str, str] | None = None,
+    dates: DateOrder | None = None,
 ) -> None:
-    """``labels``: the municipalities' labels (:func:`~dashboard.view.municipality_choices`), when at hand."""
+    """``labels``: the municipalities' labels (:func:`~dashboard.view.municipality_choices`), when at hand;
+    ``dates``: the incidents' :func:`~geodata.filters.date_order`, when kept."""
     labels = municipality_choices(dataset)[1] if labels is None else labels
 
     @app.callback(
@@ -266,7 +279,7 @@ def register_legend_callbacks(
         Input("shade-toggle", "value"),
     )
     def update_legend(*values):
-        return legend_outputs(dataset, days, labels, values[:-1], values[-1])
+        return legend_outputs(dataset, days, labels, values[:-1], values[-1], dates)
 
     @app.callback(
         Output("filter-event-type", "value", allow_duplicate=True),

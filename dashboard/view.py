@@ -25,10 +25,12 @@ from dashboard.viewstate import Choices, ViewState, to_query
 from geodata.dataset import Dataset, original_columns
 from geodata.filters import (
     NORTH_KOSOVO_GROUP,
+    DateOrder,
     ViewFilter,
     all_facet_counts,
     combine,
     component_masks,
+    date_order,
     incident_position,
     take_rows,
 )
@@ -70,9 +72,12 @@ def view_from_controls(
     )
 
 
-def view_masks(incidents: pd.DataFrame, view: ViewFilter, area: list | None) -> dict[str, np.ndarray]:
-    """One mask per active filter, the drawn area (under 'area') included."""
-    masks = component_masks(incidents, view)
+def view_masks(
+    incidents: pd.DataFrame, view: ViewFilter, area: list | None, dates: DateOrder | None = None
+) -> dict[str, np.ndarray]:
+    """One mask per active filter, the drawn area (under 'area') included. ``dates``: the incidents'
+    :func:`~geodata.filters.date_order` (the context keeps it)."""
+    masks = component_masks(incidents, view, dates)
     inside = area_mask(incidents, area)
     if inside is not None:
         masks["area"] = inside
@@ -85,7 +90,7 @@ def visible_incidents(context: ViewContext, controls: tuple, area: list | None) 
     through. Only those columns are taken: every column of millions of rows took seconds."""
     incidents = context.dataset.incidents
     view = view_from_controls(context.days, *controls)
-    rows = np.flatnonzero(combine(view_masks(incidents, view, area), length=len(incidents)))
+    rows = np.flatnonzero(combine(view_masks(incidents, view, area, context.dates), length=len(incidents)))
     return take_rows(incidents, rows, VIEW_COLUMNS)
 
 
@@ -230,6 +235,8 @@ class ViewContext:
     orders: SortOrders | None = None
     #: What the timeline counts of each incident, derived once (see :mod:`dashboard.timecounts`).
     timeline: TimelineRows | None = None
+    #: The incidents' dates as kept ticks: the date window by binary search (None: rows compared).
+    dates: DateOrder | None = None
 
 
 def view_context(dataset: Dataset) -> ViewContext:
@@ -245,6 +252,7 @@ def view_context(dataset: Dataset) -> ViewContext:
         labels,
         SortOrders(dataset.incidents),
         timeline_rows(dataset.incidents, days),
+        date_order(dataset.incidents),
     )
 
 
@@ -273,7 +281,7 @@ def view_outputs(
     incidents = dataset.incidents
     view = view_from_controls(days, window, event_types, sides, municipalities, place_kinds, casualties, text)
     # One mask per filter, reused for the view, the histogram and every facet count.
-    masks = view_masks(incidents, view, area)
+    masks = view_masks(incidents, view, area, context.dates)
     rows = np.flatnonzero(combine(masks, length=len(incidents)))
     visible = take_rows(incidents, rows, VIEW_COLUMNS)
     low, high = window_bounds(days, window)
