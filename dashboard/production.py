@@ -274,6 +274,5 @@ def serve_with_gunicorn(build_server: Callable[[], Flask], options: dict[str, An
     # scans: its passes would write to them in every worker, and each page written is copied.
     import gc
 
-    gc.collect()
     gc.freeze()
     Application().run()
