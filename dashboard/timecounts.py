@@ -42,14 +42,20 @@ class TimelineRows:
     def _daily(self, mask: np.ndarray | None) -> dict[str, np.ndarray]:
         n = len(self.days)
         keys = self.day_key if mask is None else self.day_key[mask]
-        per_day = np.bincount(keys[keys >= 0], minlength=len(EVENT_TRACES) * n)
+        # Shifted by one, so the uncounted (-1) land in a first bin that is dropped: no gather.
+        per_day = np.bincount(keys + 1, minlength=len(EVENT_TRACES) * n + 1)[1:]
         per_day = per_day.reshape(len(EVENT_TRACES), n).astype(float)
         counts = {event_type: per_day[i] for i, event_type in enumerate(EVENT_TRACES)}
         spread = slice(None) if mask is None else mask[self.ranged]
-        # np.add.at in row order, as daily_counts adds them: the very same sums.
-        difference = np.zeros(n + 1)
-        np.add.at(difference, self.low[spread], self.weight[spread])
-        np.add.at(difference, self.high[spread], -self.weight[spread])
+        # daily_counts adds the starts' shares with np.add.at, then the ends' negated shares, each in row
+        # order; one weighted bincount over starts then ends adds the very same terms into each day in
+        # the very same order (so the same float sums), ten times faster.
+        weight = self.weight[spread]
+        difference = np.bincount(
+            np.concatenate([self.low[spread], self.high[spread]]),
+            weights=np.concatenate([weight, -weight]),
+            minlength=n + 1,
+        )
         counts["spread"] = np.cumsum(difference)[:-1]
         return counts
 
@@ -68,8 +74,7 @@ def timeline_rows(frame: pd.DataFrame, days: pd.DatetimeIndex) -> TimelineRows:
         kind = pd.Categorical(event_type.astype(str), categories=EVENT_TRACES).codes
     inside = day_precise & (kind >= 0) & (start >= 0) & (start < n)
     key_type = np.int32 if len(EVENT_TRACES) * n < 2**31 else np.int64
-    day_key = np.full(len(frame), -1, dtype=key_type)
-    day_key[inside] = kind[inside].astype(key_type) * n + start[inside]
+    day_key = np.where(inside, kind * np.int64(n) + start, -1).astype(key_type)
     ranged = np.flatnonzero(~day_precise)
     low = np.clip(start[ranged], 0, n)
     high = np.clip(end[ranged] + 1, 0, n)
