@@ -155,11 +155,13 @@ def value_counts(column: pd.Series) -> pd.Series:
     so no text is made per row (at five million rows the text copies took seconds at start)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
-        known = codes[codes >= 0]
-        counts = np.bincount(known, minlength=len(column.cat.categories))
-        first = np.full(len(counts), len(codes))
-        first[known[::-1]] = np.flatnonzero(codes >= 0)[::-1]  # the last write is each code's first row
+        counts = np.bincount(codes + 1, minlength=len(column.cat.categories) + 1)[1:]  # -1 (missing) dropped
         used = np.flatnonzero(counts)
+        first = np.zeros(len(counts), dtype=np.int64)
+        values, repeats = np.unique(counts[used], return_counts=True)
+        tied = used[np.isin(counts[used], values[repeats > 1])]
+        for code in tied:  # only equal counts need the row where each first appears
+            first[code] = int(np.argmax(codes == code))
         used = used[np.lexsort((first[used], -counts[used]))]
         return pd.Series(counts[used], index=[str(c) for c in column.cat.categories[used]], name="count")
     if isinstance(column.dtype, pd.StringDtype):  # str values already; NA left out by value_counts

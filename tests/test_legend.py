@@ -88,3 +88,20 @@ def test_dataset_summary_gives_period_types_and_busiest_places(incidents):
     assert f"{busiest} ({incidents['municipality'].value_counts().iloc[0]})" in text
     for event_type in incidents["event_type"].astype(str).unique():
         assert event_type in text
+
+
+def test_summary_counts_equal_pandas_text_counts_ties_included():
+    import numpy as np
+
+    from dashboard.details import value_counts
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        values = rng.choice(["a", "b", "c", None, "d"], int(rng.integers(0, 60)))
+        for column in (
+            pd.Series(pd.Categorical(values, categories=["d", "c", "b", "a", "zz"])),
+            pd.Series(values, dtype="str"),
+        ):
+            expected = column.dropna().astype(str).value_counts()
+            got = value_counts(column)
+            assert got.index.tolist() == expected.index.tolist() and got.tolist() == expected.tolist()
