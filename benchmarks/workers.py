@@ -2,12 +2,12 @@
 
     python benchmarks/workers.py --data FILE [--workers 4] [--json]
 
-Starts ``serve --workers 1`` and then ``serve --workers N`` on the same file (the Parquet
+Starts ``serve --workers 1`` and then ``serve --workers N`` on the same file (the import
 cache should be warm: run the scale benchmark with --keep first), sends every worker the
-page, its layout and a few view updates, then reads each process's PSS and RSS from
-``/proc/PID/smaps_rollup``. PSS splits each shared page among the processes sharing it, so
-the sum of the workers' PSS is what they cost together; set against one worker's RSS (all
-the memory one worker uses, shared or not) it says how much the extra workers add.
+page, its layout and a few view updates (slider steps, a filter change), then reads each
+process's PSS and RSS from ``/proc/PID/smaps_rollup``. PSS splits each shared page among the
+processes sharing it, so the sum of the workers' PSS is what they cost together; set against one
+worker's RSS (all the memory one worker uses, shared or not) it says how much the extra workers add.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 
 def free_port() -> int:
@@ -50,11 +53,22 @@ def get(url: str, body: bytes | None = None) -> bytes:
         return response.read()
 
 
-def exercise(base: str, requests: int) -> None:
-    """The page and its layout, then view updates through whatever worker answers."""
+def exercise(base: str, port: int, requests: int) -> None:
+    """The page and its layout, then view updates (slider steps and a filter change, posted as the
+    browser posts them) through whatever worker answers: the workers read the dataset as in use."""
+    from benchmarks.load import UpdateCallback, User, find_component, get_json
+
+    callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"))
+    last_day = int(find_component(get_json(port, "/_dash-layout"), "date-range")["max"])
+    values = User(port, callback, last_day, [], seed=0).values
     for _ in range(requests):
         get(base + "/")
         get(base + "/_dash-layout")
+        for low in (0, last_day // 3, last_day // 2):
+            window = {"date-range.value": [low, min(last_day, low + 30)]}
+            get(base + "/_dash-update-component", callback.body(values | window, "date-range.value"))
+        everything = values | {"date-range.value": [0, last_day], "filter-event-type.value": ["Protests"]}
+        get(base + "/_dash-update-component", callback.body(everything, "filter-event-type.value"))
 
 
 def measure(data: str, workers: int, requests: int) -> dict:
@@ -83,7 +97,7 @@ def measure(data: str, workers: int, requests: int) -> dict:
         deadline = time.time() + 300
         while len(children(server.pid)) < workers and time.time() < deadline:
             time.sleep(0.5)
-        exercise(base, requests * workers)
+        exercise(base, port, requests * workers)
         time.sleep(1)
         master = memory_mb(server.pid)
         per_worker = [memory_mb(pid) for pid in children(server.pid)]

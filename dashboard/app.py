@@ -22,13 +22,13 @@ from pathlib import Path
 from dash import Dash
 
 from dashboard.callbacks import register_callbacks
-from dashboard.choices import choices_of
 from dashboard.datasets import Uploaded, UploadedApps, prefix_of
 from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
 from dashboard.upload import register_upload_callbacks, register_upload_route, upload_panel
+from dashboard.view import ViewContext, view_context
 from geodata.dataset import Dataset
 from geodata.uploads import UploadReport
 
@@ -71,15 +71,25 @@ def assets_folder() -> str:
     raise FileNotFoundError("Dash assets folder not found next to the dashboard package")
 
 
-def create_app(dataset: Dataset, basemap: str = "none", jobs_dir: str | Path | None = None) -> Dash:
-    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline.
+def create_app(
+    dataset: Dataset,
+    basemap: str = "none",
+    jobs_dir: str | Path | None = None,
+    context: ViewContext | None = None,
+    layout=None,
+) -> Dash:
+    """A Dash app showing ``dataset``. ``basemap`` 'none' works offline. ``context`` and ``layout``: the
+    dataset's :func:`~dashboard.view.view_context` and :func:`~dashboard.layout.build_layout` when
+    already built (``serve --workers`` builds both once, before the fork, for every worker).
 
     The same server also shows every upload in the import cache (``/?data=<sha256>``, see
     ``datasets.py``) and takes new ones (``POST /upload``, see ``upload.py``).
     """
     # One warm renderer per server process, shared by the exports of every dataset it shows.
     renderer = ImageRenderer()
-    app = dataset_app(dataset, basemap, renderer, background_manager(jobs_dir))
+    app = dataset_app(
+        dataset, basemap, renderer, background_manager(jobs_dir), context=context, layout=layout
+    )
     server = app.server
 
     def build(uploaded: Uploaded):
@@ -115,6 +125,8 @@ def dataset_app(
     sha: str | None = None,
     report: UploadReport | None = None,
     home: str = "",
+    context: ViewContext | None = None,
+    layout=None,
 ) -> Dash:
     """The dashboard of one dataset: the default one at ``/``, an upload under ``/d/<sha>/``."""
     app = Dash(
@@ -125,9 +137,12 @@ def dataset_app(
         suppress_callback_exceptions=False,
     )
     app.index_string = INDEX_STRING.replace("PLOTLY_JS_URL", plotly_js_url(app))
-    app.layout = with_panel(build_layout(dataset, basemap), upload_panel(sha, dataset.title, report, home))
-    register_callbacks(app, dataset)
-    choices = choices_of(dataset)
+    # The dates, filter choices and labels, derived once here for the layout and every callback.
+    context = view_context(dataset) if context is None else context
+    choices = context.choices
+    page = build_layout(dataset, basemap, context) if layout is None else layout
+    app.layout = with_panel(page, upload_panel(sha, dataset.title, report, home))
+    register_callbacks(app, dataset, context)
     register_download_callbacks(app, dataset, choices)
     register_export_callbacks(app, dataset, choices, renderer, basemap, manager)
     register_upload_callbacks(app, sha)

@@ -17,6 +17,7 @@ from dashboard.legend import LEGEND_OUTPUTS
 from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import (
     VIEW_OUTPUTS,
+    ViewContext,
     day_offset,
     view_context,
     view_from_controls,
@@ -26,6 +27,7 @@ from dashboard.view import (
 )
 from dashboard.viewstate import parse_query, to_query
 from geodata.dataset import Dataset
+from geodata.filters import incident_position
 from geodata.names import DEFAULT_LANGUAGE, LANGUAGES
 
 #: Everything a user sets that the URL restores and Reset clears, in callback output order.
@@ -54,8 +56,9 @@ FILTER_INPUTS = [
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 
-def register_callbacks(app: Dash, dataset: Dataset) -> None:
-    context = view_context(dataset)
+def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None = None) -> None:
+    """``context``: the dataset's :func:`~dashboard.view.view_context`, when already at hand."""
+    context = view_context(dataset) if context is None else context
     days, choices = context.days, context.choices
 
     @app.callback(
@@ -159,15 +162,17 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             row_id = (active_cell or {}).get("row_id")
             return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)
         if trigger in ("prev-button", "next-button"):
-            visible_ids = visible_incidents(context, controls, area)["id"].astype(str).tolist()
-            if not visible_ids:
+            visible = visible_incidents(context, controls, area)
+            if not len(visible):
                 return no_update, no_update
             step = -1 if trigger == "prev-button" else 1
-            if selected_id in visible_ids:
-                index = min(max(visible_ids.index(selected_id) + step, 0), len(visible_ids) - 1)
+            # A position in the id column, not a Python list of millions of ids.
+            where = incident_position(visible, selected_id)
+            if where is not None:
+                index = min(max(where + step, 0), len(visible) - 1)
             else:
-                index = 0 if step > 0 else len(visible_ids) - 1
-            return visible_ids[index], no_update
+                index = 0 if step > 0 else len(visible) - 1
+            return str(visible["id"].iat[index]), no_update
         return no_update, no_update
 
     @app.callback(
@@ -241,7 +246,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         return dataset_summary(dataset.incidents, dataset.title, lang=lang).children
 
     register_framing(app)
-    register_municipality_card(app, dataset)
+    register_municipality_card(app, dataset, days)
     register_area_filter(app)
     register_legend_buttons(app, len(days))
     app.clientside_callback(
@@ -271,9 +276,8 @@ def register_framing(app: Dash) -> None:
     )
 
 
-def register_municipality_card(app: Dash, dataset: Dataset) -> None:
+def register_municipality_card(app: Dash, dataset: Dataset, days: pd.DatetimeIndex) -> None:
     """The clicked municipality's card, its count in view, and its explicit "Show only" filter."""
-    days = view_context(dataset).days
 
     @app.callback(
         Output("municipality-details", "children", allow_duplicate=True),

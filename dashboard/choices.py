@@ -51,8 +51,11 @@ def present_values(column: pd.Series) -> list[str]:
     """The distinct non-missing values of a column, as text; for a categorical, from its codes."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
-        used = np.unique(codes[codes >= 0])
-        return [str(v) for v in column.cat.categories[used]]
+        # One flag per category, set through the codes (code -1, missing, lands on the extra last flag):
+        # linear, and no copy of the codes (np.unique sorted them, np.bincount widened them).
+        seen = np.zeros(len(column.cat.categories) + 1, dtype=bool)
+        seen[codes] = True
+        return [str(v) for v in column.cat.categories[np.flatnonzero(seen[:-1])]]
     return [str(v) for v in column.dropna().unique()]
 
 

@@ -448,7 +448,9 @@ def run_worker(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
+    from dashboard.layout import build_layout
     from dashboard.production import finish_setup, gunicorn_options, serve_fast, serve_with_gunicorn
+    from dashboard.view import view_context
     from geodata.dataset import DataLoadError
 
     if not _use_jobs(args):
@@ -475,8 +477,14 @@ def run_serve(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"--workers/--threads: {error}", file=sys.stderr)
             return 2
-        # The dataset is already loaded here, in the master: workers share it after the fork.
-        serve_with_gunicorn(lambda: create_app(dataset, basemap=args.basemap).server, options)
+        # The dataset is already loaded here, in the master, with what the views derive from it once
+        # (choices, the timeline's per-row numbers) and the page: the workers share them after the fork
+        # and each builds only its Dash app (the job cache's connection must not cross a fork).
+        context = view_context(dataset)
+        layout = build_layout(dataset, args.basemap, context)
+        serve_with_gunicorn(
+            lambda: create_app(dataset, basemap=args.basemap, context=context, layout=layout).server, options
+        )
         return 0
     app = create_app(dataset, basemap=args.basemap)
     finish_setup(serve_fast(app.server))  # the development server is threaded too

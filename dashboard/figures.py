@@ -206,6 +206,8 @@ def dynamic_traces(
     unknown-casualties mark; above it only coordinates and sizes travel (about 12 bytes a point).
     """
     detailed = len(visible) <= DETAIL_LIMIT
+    if is_aggregated(visible):  # no marker is drawn (municipality totals): nothing per row to compute
+        visible = visible.iloc[:0]
     lat = visible["lat"].to_numpy(np.float32)
     lon = visible["lon"].to_numpy(np.float32)
     sizes = marker_sizes(visible)
@@ -589,9 +591,14 @@ def timeline_bins(days: pd.DatetimeIndex) -> tuple[int, pd.DatetimeIndex]:
 def binned_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     """:func:`daily_counts` summed into :func:`timeline_bins` bins, the last value repeated for the
     end of the last step (float32: what the chart needs, half the bytes)."""
+    return bin_daily(daily_counts(frame, days), days)
+
+
+def bin_daily(daily: dict[str, np.ndarray], days: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """:func:`daily_counts`' output summed into :func:`timeline_bins` bins (see :func:`binned_counts`)."""
     width, _ = timeline_bins(days)
     counts = {}
-    for key, per_day in daily_counts(frame, days).items():
+    for key, per_day in daily.items():
         padded = np.zeros(-(-len(per_day) // width) * width)
         padded[: len(per_day)] = per_day
         sums = padded.reshape(-1, width).sum(axis=1)
@@ -599,16 +606,22 @@ def binned_counts(frame: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, np.n
     return counts
 
 
-def timeline_figure(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> go.Figure:
+def timeline_figure(
+    frame: pd.DataFrame,
+    days: pd.DatetimeIndex,
+    window: tuple[date, date],
+    counts: dict[str, np.ndarray] | None = None,
+) -> go.Figure:
     """Incidents over time as stacked areas by event type, with the selected window shaded.
 
     Areas, not bars: one SVG path per event type whatever the length of the period (bars
     drew one path per day and type, 20,000 at eight years, redrawn on every filter change).
-    Long periods are summed into bins of a few days (:data:`TIMELINE_BINS`).
+    Long periods are summed into bins of a few days (:data:`TIMELINE_BINS`). ``counts``: the
+    frame's :func:`binned_counts`, when already at hand.
     """
     fig = go.Figure()
     width, starts = timeline_bins(days)
-    counts = binned_counts(frame, days)
+    counts = binned_counts(frame, days) if counts is None else counts
     per = "day" if width == 1 else f"{width} days from"
     colours = {**style.EVENT_COLOURS, "spread": "#bdb8ab"}
     names = {**{t: t for t in EVENT_TRACES}, "spread": "Date range or month (spread over its days)"}
@@ -673,11 +686,17 @@ def _window_shape(window: tuple[date, date]) -> dict:
     }
 
 
-def timeline_patch(frame: pd.DataFrame, days: pd.DatetimeIndex, window: tuple[date, date]) -> Patch:
+def timeline_patch(
+    frame: pd.DataFrame | None,
+    days: pd.DatetimeIndex,
+    window: tuple[date, date],
+    counts: dict[str, np.ndarray] | None = None,
+) -> Patch:
+    """The timeline's areas for ``frame`` (or its :func:`binned_counts` ``counts``) and its window."""
     from dash import Patch
 
     patch = Patch()
-    counts = binned_counts(frame, days)
+    counts = binned_counts(frame, days) if counts is None else counts
     for index, key in enumerate([*EVENT_TRACES, "spread"]):
         patch["data"][index]["y"] = typed_array(counts[key], "f4")
     for key, value in count_axis(counts).items():

@@ -14,6 +14,7 @@ from dashboard.export_panel import export_panel
 from dashboard.legend import empty_state, legend_panel, type_counts, view_summary
 from dashboard.view import (
     TABLE_PAGE_SIZE,
+    ViewContext,
     home_bounds,
     opening_view,
     view_context,
@@ -55,8 +56,9 @@ def language_switch() -> html.Div:
     )
 
 
-def build_layout(dataset: Dataset, basemap: str) -> html.Div:
-    context = view_context(dataset)
+def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = None) -> html.Div:
+    """The page; ``context``: the dataset's :func:`~dashboard.view.view_context`, when already at hand."""
+    context = view_context(dataset) if context is None else context
     days = context.days
     # The page opens on the unfiltered view, built here: a plain first load needs no callback.
     opening = opening_view(context)
@@ -65,7 +67,8 @@ def build_layout(dataset: Dataset, basemap: str) -> html.Div:
     map_fig = figures.map_figure(dataset, everything, basemap=basemap)
     # As an update tags it: Play steps on once the map has drawn this window (unrest_map.js).
     map_fig.update_layout(meta={"window": [0, len(days) - 1]}, selectionrevision="none")
-    timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()))
+    counts = context.timeline.everything if context.timeline is not None else None
+    timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()), counts)
     timeline = timeaxis.share_time_axis(timeline, days)
     notices = [dataset.boundary_notice] if dataset.boundary_notice else []
     return html.Div(

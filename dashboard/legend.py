@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from dash import ALL, html
 
@@ -147,7 +148,13 @@ def has_north(dataset: Dataset) -> bool:
 
 
 def type_counts(visible: pd.DataFrame) -> dict[str, int]:
-    counts = visible["event_type"].astype(str).value_counts()
+    kinds = visible["event_type"]
+    if isinstance(kinds.dtype, pd.CategoricalDtype):  # a count per code, no text per row
+        codes = kinds.cat.codes.to_numpy()
+        per_code = np.bincount(codes[codes >= 0], minlength=len(kinds.cat.categories))
+        counts = dict(zip(map(str, kinds.cat.categories), per_code.tolist(), strict=True))
+    else:
+        counts = kinds.astype(str).value_counts().to_dict()
     return {t: int(counts.get(t, 0)) for t in EVENT_TYPES}
 
 

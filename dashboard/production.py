@@ -117,7 +117,9 @@ def create_server() -> Flask:
 def finish_setup(server: Flask, path: str = "/") -> Flask:
     """Run Dash's one-time setup now, in one thread, before the server takes traffic.
 
-    With :func:`serve_fast` on, it also compresses the page's scripts once, ahead of the first user.
+    With :func:`serve_fast` on, it also compresses the page's scripts once, ahead of the first user,
+    in a thread of its own: the server answers meanwhile (brotli at the quality used takes about
+    half a CPU-second per process for plotly.js, and each gunicorn worker would wait for it).
 
     Dash does it on the first request and marks it done before it has registered the
     script bundles; a threaded worker's second request in that gap gets a 500 for
@@ -129,7 +131,15 @@ def finish_setup(server: Flask, path: str = "/") -> Flask:
     if response.status_code != 200:
         raise RuntimeError(f"dashboard index answered {response.status_code} during start-up")
     if server.extensions.get("unrest_map_fast"):
-        _compress_scripts_now(client, response.get_data(as_text=True), path)
+        import threading
+
+        page = response.get_data(as_text=True)
+        threading.Thread(
+            target=_compress_scripts_now,
+            args=(server.test_client(), page, path),
+            name="compress-scripts",
+            daemon=True,
+        ).start()
     return server
 
 
@@ -260,4 +270,9 @@ def serve_with_gunicorn(build_server: Callable[[], Flask], options: dict[str, An
         def load(self) -> Flask:
             return finish_setup(serve_fast(build_server()))
 
+    # Objects made so far (the dataset's frames, the page) move to a generation the collector never
+    # scans: its passes would write to them in every worker, and each page written is copied.
+    import gc
+
+    gc.freeze()
     Application().run()

@@ -20,15 +20,19 @@ from dashboard.details import details_panel
 from dashboard.legend import legend_outputs
 from dashboard.municipality import municipality_card
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
+from dashboard.table import SortOrders
 from dashboard.table import table_page as page_by_selection
+from dashboard.timecounts import TimelineRows, timeline_rows
 from dashboard.viewstate import Choices, ViewState, to_query
 from geodata.dataset import Dataset, original_columns
 from geodata.filters import (
     NORTH_KOSOVO_GROUP,
+    DateOrder,
     ViewFilter,
     all_facet_counts,
     combine,
     component_masks,
+    date_order,
     incident_position,
     take_rows,
 )
@@ -80,9 +84,12 @@ def view_from_controls(
     )
 
 
-def view_masks(incidents: pd.DataFrame, view: ViewFilter, area: list | None) -> dict[str, np.ndarray]:
-    """One mask per active filter, the drawn area (under 'area') included."""
-    masks = component_masks(incidents, view)
+def view_masks(
+    incidents: pd.DataFrame, view: ViewFilter, area: list | None, dates: DateOrder | None = None
+) -> dict[str, np.ndarray]:
+    """One mask per active filter, the drawn area (under 'area') included. ``dates``: the incidents'
+    :func:`~geodata.filters.date_order` (the context keeps it)."""
+    masks = component_masks(incidents, view, dates)
     inside = area_mask(incidents, area)
     if inside is not None:
         masks["area"] = inside
@@ -90,11 +97,13 @@ def view_masks(incidents: pd.DataFrame, view: ViewFilter, area: list | None) -> 
 
 
 def visible_incidents(context: ViewContext, controls: tuple, area: list | None) -> pd.DataFrame:
-    """The incidents in view (every column) for the filter controls, in the FILTER_INPUTS order,
-    and the drawn area: what clicks and Previous/Next map back through."""
+    """The incidents in view (the columns a view update reads, :data:`VIEW_COLUMNS`) for the filter
+    controls, in the FILTER_INPUTS order, and the drawn area: what clicks and Previous/Next map back
+    through. Only those columns are taken: every column of millions of rows took seconds."""
     incidents = context.dataset.incidents
     view = view_from_controls(context.days, *controls)
-    return incidents[combine(view_masks(incidents, view, area), length=len(incidents))]
+    rows = np.flatnonzero(combine(view_masks(incidents, view, area, context.dates), length=len(incidents)))
+    return take_rows(incidents, rows, VIEW_COLUMNS)
 
 
 def window_bounds(days: pd.DatetimeIndex, window) -> tuple[int, int]:
@@ -143,16 +152,19 @@ def table_page(
     page: int | None,
     sort_by: list[dict] | None,
     lang: str = DEFAULT_LANGUAGE,
+    orders: SortOrders | None = None,
 ) -> np.ndarray:
     """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
     then the page's slice (a page past the end shows the last one). Places sort by their
-    name in ``lang``, as the column shows them."""
+    name in ``lang``, as the column shows them. ``orders``: the context's kept sort orders of
+    ``incidents`` (see :class:`~dashboard.table.SortOrders`)."""
     if (sort_by or [{}])[0].get("column_id") == "municipality":
+        # Ordered by the names in ``lang``: a column of its own, sorted afresh (38 categories).
         frame = pd.DataFrame({"municipality": municipality_sort_column(incidents["municipality"], lang)})
         return page_by_selection(frame, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
     place_column = PLACE_COLUMNS[lang] if PLACE_COLUMNS[lang] in incidents else "place_name"
     columns = {**TABLE_SORT_COLUMNS, "place": place_column}
-    return page_by_selection(incidents, rows, page, sort_by, columns, TABLE_PAGE_SIZE)
+    return page_by_selection(incidents, rows, page, sort_by, columns, TABLE_PAGE_SIZE, orders)
 
 
 def municipality_sort_column(column: pd.Series, lang: str) -> pd.Series:
@@ -229,11 +241,17 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def municipality_choices(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> tuple[list[str], dict[str, str]]:
+def municipality_choices(
+    dataset: Dataset, lang: str = DEFAULT_LANGUAGE, choices: Choices | None = None
+) -> tuple[list[str], dict[str, str]]:
     """Municipality filter values (North Kosovo group first, then by name in ``lang``) and
-    their labels in ``lang``. Values stay the layer's names, whatever the language."""
+    their labels in ``lang``. Values stay the layer's names, whatever the language.
+
+    ``choices``: the dataset's :func:`choices_of`, when already at hand.
+    """
     labels = {NORTH_KOSOVO_GROUP: f"{NORTH_KOSOVO_NAMES[lang]} (4 municipalities)"}
-    values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices_of(dataset).municipalities else []
+    choices = choices_of(dataset) if choices is None else choices
+    values = [NORTH_KOSOVO_GROUP] if NORTH_KOSOVO_GROUP in choices.municipalities else []
     if dataset.boundaries is not None:
         names = dataset.boundaries.municipalities["name"].tolist()
         shown = dict(zip(names, municipality_names(names, lang), strict=True))
@@ -260,6 +278,12 @@ class ViewContext:
     choices: Choices
     #: Per language: the municipality filter's values in that language's order, and their labels.
     municipality_choices: dict[str, tuple[list[str], dict[str, str]]]
+    #: The table's sort orders, each computed on its column's first sort and kept.
+    orders: SortOrders | None = None
+    #: What the timeline counts of each incident, derived once (see :mod:`dashboard.timecounts`).
+    timeline: TimelineRows | None = None
+    #: The incidents' dates as kept ticks: the date window by binary search (None: rows compared).
+    dates: DateOrder | None = None
 
     @property
     def municipality_values(self) -> list[str]:
@@ -272,8 +296,18 @@ class ViewContext:
 
 
 def view_context(dataset: Dataset) -> ViewContext:
-    choices = {lang: municipality_choices(dataset, lang) for lang in LANGUAGES}
-    return ViewContext(dataset, days_of(dataset), choices_of(dataset), choices)
+    """Derived once per app (:func:`dashboard.app.create_app`) and handed to the layout and callbacks."""
+    choices = choices_of(dataset)
+    days = days_of(dataset)
+    return ViewContext(
+        dataset,
+        days,
+        choices,
+        {lang: municipality_choices(dataset, lang, choices) for lang in LANGUAGES},
+        SortOrders(dataset.incidents),
+        timeline_rows(dataset.incidents, days),
+        date_order(dataset.incidents),
+    )
 
 
 #: What one view update sets, in the order :func:`view_outputs` returns it: the update callback
@@ -344,7 +378,7 @@ def view_outputs(
     incidents = dataset.incidents
     view = view_from_controls(days, window, event_types, sides, municipalities, place_kinds, casualties, text)
     # One mask per filter, reused for the view, the histogram and every facet count.
-    masks = view_masks(incidents, view, area)
+    masks = view_masks(incidents, view, area, context.dates)
     rows = np.flatnonzero(combine(masks, length=len(incidents)))
     visible = take_rows(incidents, rows, VIEW_COLUMNS)
     low, high = window_bounds(days, window)
@@ -353,16 +387,24 @@ def view_outputs(
         timeline, scrub = figures.timeline_window_patch(shown_window), no_update
         frame = no_update  # the map frames the other filters only: Play does not move the camera
     else:  # the histogram shows the other filters over the whole period, with the window shaded
-        counted = np.flatnonzero(combine(masks, leave_out="dates", length=len(incidents)))
+        kept = combine(masks, leave_out="dates", length=len(incidents))
+        counted = np.flatnonzero(kept)
         # A drawn area does not move the camera: it was drawn on what the user sees.
         frame = frame_bounds(dataset, counted, narrowed=any(name not in ("dates", "area") for name in masks))
         # The same incidents go to the browser for slider drags, when few enough.
         small = len(counted) <= CLIENT_LIMIT
-        undated = take_rows(incidents, counted, VIEW_COLUMNS if small else figures.TIMELINE_COLUMNS)
-        timeline = figures.timeline_patch(undated, days, shown_window)
-        scrub = scrub_points(dataset, undated, days, lang) if small else None
+        if context.timeline is not None:  # counted from the numbers kept per row
+            counts = context.timeline.binned(None if len(counted) == len(incidents) else kept)
+            timeline = figures.timeline_patch(None, days, shown_window, counts)
+        else:
+            timeline = figures.timeline_patch(
+                take_rows(incidents, counted, figures.TIMELINE_COLUMNS), days, shown_window
+            )
+        scrub = (
+            scrub_points(dataset, take_rows(incidents, counted, VIEW_COLUMNS), days, lang) if small else None
+        )
     counts = all_facet_counts(incidents, view, masks)
-    page_rows = table_page(incidents, rows, page, sort_by, lang)
+    page_rows = table_page(incidents, rows, page, sort_by, lang, context.orders)
     incident = incident_by_id(incidents, selected_id)
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []
     position = (int(where[0]), len(visible)) if len(where) else None

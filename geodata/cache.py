@@ -1,8 +1,10 @@
-"""A columnar cache for imported files: the next start reads Parquet instead of CSV.
+"""A columnar cache for imported files: the next start maps the joined columns instead of reading CSV.
 
-The key is the file's sha256, the schema version, the importer version and the
-boundary layer's identity, so a changed file, schema or boundary layer rebuilds the
-entry. The folder is ``$UNREST_MAP_CACHE`` or the user cache folder.
+An entry is the joined frame as an uncompressed Arrow IPC file (memory-mapped at load), the
+import's original columns as Parquet (read by id for the details panel) and the read report
+as JSON. The key is the file's sha256, the schema version, the importer version, the cache
+format and the boundary layer's identity, so a changed file, schema or boundary layer
+rebuilds the entry. The folder is ``$UNREST_MAP_CACHE`` or the user cache folder.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
@@ -24,6 +27,8 @@ from geodata.schema import SCHEMA_VERSION
 CACHE_ENV_VAR = "UNREST_MAP_CACHE"
 #: Bump when an importer's output changes.
 IMPORTER_VERSION = 4
+#: Bump when the files of an entry change (2: the joined frame as Arrow IPC instead of Parquet).
+CACHE_FORMAT = 2
 
 
 def cache_folder() -> Path:
@@ -39,12 +44,50 @@ def cache_folder() -> Path:
 file_sha256 = sha256_of
 
 
+#: A file changed less than this many seconds before it is hashed is hashed again next time: a
+#: write in the same tick of the file system's clock would leave its times as they were.
+RECENT_CHANGE_S = 2.0
+
+
+def remembered_sha256(path: Path) -> str:
+    """:func:`file_sha256` of ``path``, remembered in the cache folder under the file's identity on disk
+    (device, inode, size, modification and change times in nanoseconds), as git's index does.
+
+    Hashing a five-million-row CSV (1.2 GB) costs about 3 CPU-seconds, more than the whole load from
+    the cache. Any write to the file sets its change time (which no program can set back), so a
+    changed file is hashed again; a file changed just before it was hashed is not remembered.
+    """
+    stat = path.stat()
+    identity = "|".join(
+        map(str, (path.resolve(), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+    )
+    memo = cache_folder() / "hashes" / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.sha256"
+    try:
+        known = memo.read_text(encoding="ascii").strip()
+        if len(known) == 64:
+            return known
+    except (OSError, UnicodeDecodeError):
+        pass
+    digest = file_sha256(path)
+    if time.time() - max(stat.st_mtime, stat.st_ctime) < RECENT_CHANGE_S:
+        return digest
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        partial = memo.with_name(f"{memo.name}.{os.getpid()}.partial")
+        partial.write_text(digest, encoding="ascii")
+        partial.replace(memo)  # atomic: another process never reads half a hash
+    except OSError:
+        pass  # a read-only cache folder: hashed again next time
+    return digest
+
+
 def cache_key(path: Path, boundary_identity: str, file_format: str | None) -> str:
     text = "|".join(
         [
-            file_sha256(path),
+            remembered_sha256(path),
             f"schema{SCHEMA_VERSION}",
             f"importer{IMPORTER_VERSION}",
+            f"format{CACHE_FORMAT}",
             boundary_identity,
             str(file_format),
         ]
@@ -53,33 +96,39 @@ def cache_key(path: Path, boundary_identity: str, file_format: str | None) -> st
 
 
 def load_cached(key: str) -> tuple[pd.DataFrame, ReadResult, str, Path] | None:
-    """(core columns, read report, format, Parquet file of the originals) or None when there is no entry."""
+    """(core columns, read report, format, Parquet file of the originals) or None when there is no entry.
+
+    The core table is an uncompressed Arrow IPC file, memory-mapped: the columns are read from the
+    page cache as they are used, nothing is decoded, and the processes of one host (gunicorn
+    workers, several servers) share one copy of the data. Numbers, dates and text stay on the
+    mapped pages; only what pandas keeps in its own layout (categories' codes, nullable counts,
+    flags) is copied.
+    """
     folder = cache_folder()
-    table, report, originals = folder / f"{key}.parquet", folder / f"{key}.json", _originals_path(key)
-    if not (table.is_file() and report.is_file()):
+    table, report, originals = _core_path(key), folder / f"{key}.json", _originals_path(key)
+    if not (table.is_file() and report.is_file() and originals.is_file()):
         return None
-    if not originals.is_file():  # an entry written before the originals had their own file
-        originals = table
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
     try:
         meta = json.loads(report.read_text(encoding="utf-8"))
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        core = [c for c in pq.read_schema(table).names if not c.startswith("src_")]
-        arrow = pq.read_table(table, columns=core)
+        arrow = ipc.open_file(pa.memory_map(str(table), "r")).read_all()
         # One chunk per column: taking rows from a many-chunked Arrow string column costs
         # milliseconds per call however few rows, and the dashboard takes rows every step.
-        # Entries are written as one row group, so this copies nothing for them.
+        # Entries are written as one record batch, so this copies nothing for them.
         if any(column.num_chunks > 1 for column in arrow.columns):
             arrow = arrow.combine_chunks()
-        # Each Arrow column is let go once converted: the peak stays near one copy of the data.
         frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
         del arrow
-        pa.default_memory_pool().release_unused()
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, pa.ArrowException):
         return None  # a broken entry is rebuilt, never trusted
     problems = [Problem(**p) for p in meta["problems"]]
     return frame, ReadResult(frame, problems, rows_read=meta["rows_read"]), meta["format"], originals
+
+
+def _core_path(key: str) -> Path:
+    return cache_folder() / f"{key}.arrow"
 
 
 def _originals_path(key: str) -> Path:
@@ -112,15 +161,24 @@ def store_originals(key: str, originals) -> Future[Path]:
 
 
 def _write_atomically(table, target: Path) -> Path:
-    import pyarrow.parquet as pq
-
+    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file."""
     # A name of this writer's own: two processes importing the same file at once (two workers,
     # or a server and a benchmark) each write their whole copy, and the last rename wins.
     partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
-    # One row group: read back as one chunk per column, which the dashboard needs (see load_cached).
-    # No min/max statistics: with one row group they can skip nothing, and for text columns they
-    # were a quarter of the writing time.
-    pq.write_table(table, partial, row_group_size=max(1, table.num_rows), write_statistics=False)
+    if target.suffix == ".arrow":
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        # One record batch, uncompressed: memory-mapped back as one chunk per column (see load_cached).
+        with pa.OSFile(str(partial), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=max(1, table.num_rows))
+    else:
+        import pyarrow.parquet as pq
+
+        # One row group: the details panel reads the originals back in one piece. No min/max
+        # statistics: with one row group they can skip nothing, and for text columns they were a
+        # quarter of the writing time.
+        pq.write_table(table, partial, row_group_size=max(1, table.num_rows), write_statistics=False)
     partial.replace(target)  # atomic: another worker never reads half a file
     return target
 
@@ -132,13 +190,16 @@ def store(
     file_format: str,
     originals: Future[Path] | None = None,
 ) -> Path:
-    """Write the joined frame and the read report; returns the originals' file (or the frame's)."""
+    """Write the joined frame (Arrow IPC) and the read report; returns the originals' file (Parquet)."""
     import pyarrow as pa
 
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    table = _write_atomically(pa.Table.from_pandas(frame, preserve_index=False), folder / f"{key}.parquet")
-    written = originals.result() if originals is not None else table
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if any(column.num_chunks > 1 for column in table.columns):
+        table = table.combine_chunks()  # one record batch (see load_cached)
+    core = _write_atomically(table, _core_path(key))
+    written = originals.result() if originals is not None else core
     meta = {
         "rows_read": read.rows_read,
         "format": file_format,

@@ -93,18 +93,77 @@ def incident_position(frame: pd.DataFrame, incident_id: str | None) -> int | Non
     return int(found[0]) if len(found) else None
 
 
-def filter_mask(frame: pd.DataFrame, view: ViewFilter) -> np.ndarray:
-    """Boolean mask of the selected rows (the vectorised core of :func:`apply_filter`)."""
-    return combine(component_masks(frame, view), length=len(frame))
+@dataclass(frozen=True)
+class DateOrder:
+    """A frame's dates as raw ticks, for a frame sorted by start date whose incidents each end on or
+    after they start (the dataset's frames): the date window is then a range lookup, not a
+    comparison of every row (see :func:`window_mask`). Made by :func:`date_order`."""
+
+    start: np.ndarray  # int64 ticks of date_start, ascending
+    end: np.ndarray  # int64 ticks of date_end
+    unit: str
+    longest: int  # the longest incident, end minus start, in ticks
 
 
-def component_masks(frame: pd.DataFrame, view: ViewFilter) -> dict[str, np.ndarray]:
+def date_order(frame: pd.DataFrame) -> DateOrder | None:
+    """:class:`DateOrder` of ``frame``, or None when its dates are not like that (then rows are compared)."""
+    if not {"date_start", "date_end"} <= set(frame.columns):
+        return None
+    start, end = frame["date_start"].to_numpy(), frame["date_end"].to_numpy()
+    if start.dtype.kind != "M" or end.dtype != start.dtype or np.isnat(start).any() or np.isnat(end).any():
+        return None
+    start_ticks, end_ticks = start.view("i8"), end.view("i8")
+    if len(start_ticks) and (
+        bool(np.any(start_ticks[1:] < start_ticks[:-1])) or bool(np.any(end_ticks < start_ticks))
+    ):
+        return None
+    longest = int((end_ticks - start_ticks).max()) if len(start_ticks) else 0
+    return DateOrder(start_ticks, end_ticks, np.datetime_data(start.dtype)[0], longest)
+
+
+def window_mask(order: DateOrder, start: date | None, end: date | None) -> np.ndarray:
+    """``date_end >= start & date_start <= end`` (the date filter of :func:`component_masks`), from
+    :class:`DateOrder`: rows starting in the window form one range found by binary search; of the rows
+    starting before it, only those within the longest incident's length of it can reach into it."""
+    count = len(order.start)
+    high = count if end is None else int(np.searchsorted(order.start, _ticks(end, order.unit), "right"))
+    mask = np.zeros(count, dtype=bool)
+    if start is None:
+        mask[:high] = True
+        return mask
+    bound = _ticks(start, order.unit)
+    low = int(np.searchsorted(order.start, bound, "left"))
+    reach = int(np.searchsorted(order.start, bound - order.longest, "left"))
+    if high > low:
+        mask[low:high] = True
+    top = min(low, high)
+    if top > reach:
+        mask[reach:top] = order.end[reach:top] >= bound
+    return mask
+
+
+def _ticks(day: date, unit: str) -> int:
+    return int(np.datetime64(day, "D").astype(f"datetime64[{unit}]").astype("i8"))
+
+
+def filter_mask(frame: pd.DataFrame, view: ViewFilter, dates: DateOrder | None = None) -> np.ndarray:
+    """Boolean mask of the selected rows (the vectorised core of :func:`apply_filter`); ``dates``:
+    the frame's :func:`date_order`, when at hand."""
+    return combine(component_masks(frame, view, dates), length=len(frame))
+
+
+def component_masks(
+    frame: pd.DataFrame, view: ViewFilter, dates: DateOrder | None = None
+) -> dict[str, np.ndarray]:
     """One mask per active filter, keyed by the :class:`ViewFilter` field (dates under 'dates').
 
-    Facet counts and the timeline reuse these instead of filtering again.
+    Facet counts and the timeline reuse these instead of filtering again. ``dates``: the frame's
+    :func:`date_order` (kept by the caller), which makes the date window a range lookup.
     """
     masks: dict[str, np.ndarray] = {}
-    if view.start is not None or view.end is not None:
+    if dates is not None and (view.start is not None or view.end is not None):
+        masks["dates"] = window_mask(dates, view.start, view.end)
+    elif view.start is not None or view.end is not None:
         dates = np.ones(len(frame), dtype=bool)
         if view.start is not None:
             dates &= _day_compare(frame["date_end"], view.start, ">=")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from geodata.filters import (
@@ -141,3 +142,29 @@ def test_fold_matches_the_gazetteers_folding():
     assert names and all(fold(n) == normalise_name(n) for n in names)
     column = pd.Series([*names, None])
     assert fold_series(column).tolist() == [fold_text(n) for n in names] + [""]
+
+
+def test_date_window_by_binary_search_equals_comparing_every_row():
+    from datetime import date, timedelta
+
+    from geodata.filters import component_masks, date_order, window_mask
+
+    rng = np.random.default_rng(11)
+    n = 3_000
+    start = pd.Timestamp("2008-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 400, n)), unit="D")
+    start = (start + pd.to_timedelta(rng.integers(0, 24, n), unit="h")).sort_values()  # times of day too
+    length = np.where(rng.random(n) < 0.2, rng.integers(0, 90, n), 0)
+    frame = pd.DataFrame({"date_start": start, "date_end": start + pd.to_timedelta(length, unit="D")})
+    order = date_order(frame)
+    assert order is not None
+    first = date(2007, 12, 1)
+    for _ in range(300):
+        low, high = sorted(rng.integers(0, 500, 2))
+        begin, finish = first + timedelta(days=int(low)), first + timedelta(days=int(high))
+        for view in (ViewFilter(start=begin, end=finish), ViewFilter(start=begin), ViewFilter(end=finish)):
+            expected = component_masks(frame, view)["dates"]
+            assert window_mask(order, view.start, view.end).tolist() == expected.tolist(), view
+    shuffled = frame.sample(frac=1, random_state=1)
+    assert date_order(shuffled) is None  # not sorted: rows are compared
+    backwards = frame.assign(date_end=frame["date_start"] - pd.Timedelta(days=1))
+    assert date_order(backwards) is None

@@ -121,3 +121,20 @@ def test_legend_counts_what_the_map_draws_inside_a_drawn_area(dataset, incidents
     empty = legend_outputs(dataset, days, labels, _controls(days, [absent]), [], area=area)
     assert empty[-1] == "empty-state"
     assert [li.children for li in empty[5]] == [f"Event type: {absent}", "Map area: inside the drawn shape"]
+
+
+def test_summary_counts_equal_pandas_text_counts_ties_included():
+    import numpy as np
+
+    from dashboard.details import value_counts
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        values = rng.choice(["a", "b", "c", None, "d"], int(rng.integers(0, 60)))
+        for column in (
+            pd.Series(pd.Categorical(values, categories=["d", "c", "b", "a", "zz"])),
+            pd.Series(values, dtype="str"),
+        ):
+            expected = column.dropna().astype(str).value_counts()
+            got = value_counts(column)
+            assert got.index.tolist() == expected.index.tolist() and got.tolist() == expected.tolist()
