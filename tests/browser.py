@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
@@ -52,6 +53,25 @@ def wait_until(dash_duo, condition, timeout: float = 15, message: str = ""):
         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException),
     )
     return wait.until(lambda d: condition(), message)
+
+
+def allow_downloads(dash_duo, folder: Path, suffix: str) -> None:
+    """The page's downloads go to ``folder``, emptied first of earlier ``suffix`` files."""
+    for old in folder.glob(f"*{suffix}"):
+        old.unlink()
+    dash_duo.driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)}
+    )
+
+
+def downloaded(dash_duo, folder: Path, suffix: str, timeout: float = 20) -> Path:
+    """The finished download in ``folder`` (Chromium writes '.crdownload' until it is whole)."""
+    files = wait_until(
+        dash_duo,
+        lambda: [p for p in folder.glob(f"*{suffix}") if not p.name.endswith(".crdownload")],
+        timeout=timeout,
+    )
+    return files[0]
 
 
 def count_in_view(dash_duo) -> int:

@@ -7,21 +7,24 @@ import csv
 import pytest
 
 from dashboard.app import create_app
-from tests.browser import count_in_view, visible_marker_ids, wait_map_loaded, wait_until
+from tests.browser import (
+    allow_downloads,
+    count_in_view,
+    downloaded,
+    visible_marker_ids,
+    wait_map_loaded,
+    wait_until,
+)
 from tests.conftest import DOWNLOAD_DIR
 
 pytestmark = pytest.mark.browser
 
 
 def test_download_csv_of_the_view_matches_map_and_count(dash_duo, dataset):
-    for old in DOWNLOAD_DIR.glob("*.csv"):
-        old.unlink()
     incidents = dataset.incidents
     riots = set(incidents[incidents["event_type"] == "Riots"]["id"])
     dash_duo.start_server(create_app(dataset))
-    dash_duo.driver.execute_cdp_cmd(
-        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(DOWNLOAD_DIR)}
-    )
+    allow_downloads(dash_duo, DOWNLOAD_DIR, ".csv")
     dash_duo.wait_for_text_to_equal("#incident-count b", str(len(incidents)), timeout=20)
     dash_duo.find_element("#filter-event-type input[value='Riots']").click()
     wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(riots))
@@ -29,13 +32,9 @@ def test_download_csv_of_the_view_matches_map_and_count(dash_duo, dataset):
     wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == riots)
 
     dash_duo.find_element("#download-csv").click()
-    files = wait_until(
-        dash_duo,
-        lambda: [p for p in DOWNLOAD_DIR.glob("*.csv") if not p.name.endswith(".crdownload")],
-        timeout=20,
-    )
-    text = files[0].read_text(encoding="utf-8")
-    assert "Riots" in files[0].name
+    csv_file = downloaded(dash_duo, DOWNLOAD_DIR, ".csv")
+    text = csv_file.read_text(encoding="utf-8")
+    assert "Riots" in csv_file.name
     comments = [line for line in text.splitlines() if line.startswith("#")]
     assert "# filters: Event type: Riots" in comments
     rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))

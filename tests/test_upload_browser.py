@@ -12,7 +12,15 @@ import pytest
 from dashboard.app import create_app
 from dashboard.datasets import load_uploaded
 from geodata.cache import CACHE_ENV_VAR
-from tests.browser import app_errors, count_in_view, visible_marker_ids, wait_map_loaded, wait_until
+from tests.browser import (
+    allow_downloads,
+    app_errors,
+    count_in_view,
+    downloaded,
+    visible_marker_ids,
+    wait_map_loaded,
+    wait_until,
+)
 from tests.conftest import DOWNLOAD_DIR
 
 pytestmark = pytest.mark.browser
@@ -26,12 +34,8 @@ def shown_data(dash_duo) -> str:
 
 def test_upload_resolve_and_download(dash_duo, dataset, tmp_path, monkeypatch):
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
-    for old in DOWNLOAD_DIR.glob("*.csv"):
-        old.unlink()
     dash_duo.start_server(create_app(dataset))
-    dash_duo.driver.execute_cdp_cmd(
-        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(DOWNLOAD_DIR)}
-    )
+    allow_downloads(dash_duo, DOWNLOAD_DIR, ".csv")
     dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
 
     # The file input is in the page but hidden behind its label: send it the file's path.
@@ -63,12 +67,7 @@ def test_upload_resolve_and_download(dash_duo, dataset, tmp_path, monkeypatch):
     wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == set(resolved["id"]))
 
     dash_duo.find_element("#download-csv").click()
-    files = wait_until(
-        dash_duo,
-        lambda: [p for p in DOWNLOAD_DIR.glob("*.csv") if not p.name.endswith(".crdownload")],
-        timeout=20,
-    )
-    text = files[0].read_text(encoding="utf-8")
+    text = downloaded(dash_duo, DOWNLOAD_DIR, ".csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     assert {row["id"] for row in rows} == set(resolved["id"])
     banjska = [row for row in rows if row["place_name"] == "Banjska"]
