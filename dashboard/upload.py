@@ -17,6 +17,7 @@ Every text from a file reaches the page as a component's text, never as markup.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote, unquote
 
 from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
 from flask import Flask, jsonify, request
@@ -172,11 +173,13 @@ def _ambiguous_item(row: ReportedRow) -> html.Li:
         buttons.append(
             html.Button(
                 candidate.label,
-                # Every key of the pattern is in each id; the id carries the whole choice.
+                # Every key of the pattern is in each id; the id carries the whole choice. The
+                # municipality is percent-encoded: an id with 'ç' or 'ë' in it never reached
+                # the callback (Dash matched the click to no component).
                 id={
                     "type": "upload-resolve",
                     "row": row.row,
-                    "municipality": hint.get("municipality", ""),
+                    "municipality": quote(hint.get("municipality", "")),
                     "lonlat": f"{hint['lon']},{hint['lat']}" if "lon" in hint else "",
                 },
                 className="small upload-candidate",
@@ -226,7 +229,8 @@ def register_upload_callbacks(app: Dash, sha: str | None) -> None:
             return no_update, no_update
         row = int(picked["row"])
         if picked.get("municipality"):
-            hint, where = {"municipality": str(picked["municipality"])}, str(picked["municipality"])
+            municipality = unquote(str(picked["municipality"]))
+            hint, where = {"municipality": municipality}, municipality
         else:
             lon, lat = str(picked.get("lonlat", "")).split(",")
             hint, where = {"lat": lat, "lon": lon}, f"{lat}, {lon}"
