@@ -77,7 +77,7 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="M",
-        help=f"keep these municipalities (geoBoundaries names, or '{NORTH_KOSOVO_GROUP}')",
+        help=f"keep these municipalities (named in English, Shqip or Srpski, or '{NORTH_KOSOVO_GROUP}')",
     )
     parser.add_argument(
         "--place-kind",
@@ -132,17 +132,60 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", required=True, metavar="FILE", help="file to write")
 
 
-def view_filter_from_args(args: argparse.Namespace) -> ViewFilter:
+def view_filter_from_args(args: argparse.Namespace, dataset=None) -> ViewFilter:
+    """The filter the options ask for; with ``dataset``, each value is matched to the data's own
+    (see :func:`matched_values`), so 'riots' or 'Mitrovicë e Veriut' find what they name."""
+    values = {
+        "event_type": tuple(args.event_type),
+        "side": tuple(args.side),
+        "municipality": tuple(args.municipality),
+        "place_kind": tuple(args.place_kind),
+    }
+    if dataset is not None:
+        values = matched_values(values, dataset)
     return ViewFilter(
         start=args.start,
         end=args.end,
-        event_types=tuple(args.event_type),
-        sides=tuple(args.side),
-        municipalities=tuple(args.municipality),
-        place_kinds=tuple(args.place_kind),
+        event_types=values["event_type"],
+        sides=values["side"],
+        municipalities=values["municipality"],
+        place_kinds=values["place_kind"],
         casualties_only=args.casualties_only,
         text=args.text,
     )
+
+
+def matched_values(values: dict[str, tuple[str, ...]], dataset) -> dict[str, tuple[str, ...]]:
+    """Each filter option's values as the data spells them, whatever their case and accents (and,
+    for municipalities, in any of the three languages). A value that matches nothing is an error
+    that names the option and what it may be: an empty result would look like an answer."""
+    from dashboard.choices import choices_of
+    from geodata.gazetteer import normalise_name
+    from geodata.names import LANGUAGES, display_name
+
+    choices = choices_of(dataset)
+    allowed = {
+        "event_type": sorted(choices.event_types),
+        "side": sorted(choices.sides),
+        "municipality": sorted(choices.municipalities),
+        "place_kind": sorted(choices.place_kinds),
+    }
+    matched = {}
+    for option, given in values.items():
+        by_name = {normalise_name(value): value for value in allowed[option]}
+        if option == "municipality":
+            for value in allowed[option]:
+                by_name |= {normalise_name(display_name(value, lang)): value for lang in LANGUAGES}
+        found = []
+        for value in given:
+            if normalise_name(value) not in by_name:
+                raise CliError(
+                    f"--{option.replace('_', '-')} {value!r} matches nothing in this data; "
+                    f"it may be one of: {', '.join(allowed[option])}"
+                )
+            found.append(by_name[normalise_name(value)])
+        matched[option] = tuple(found)
+    return matched
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,10 +324,17 @@ def _add_jobs_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class CliError(ValueError):
+    """An option the data cannot honour: printed as 'unrest-map COMMAND: ...', exit status 2."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except CliError as error:
+        print(f"unrest-map {args.command}: {error}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # e.g. `unrest-map data | head`: the reader left, not an error
         sys.stderr.close()
         return 0
@@ -394,7 +444,7 @@ def run_data(args: argparse.Namespace) -> int:
 
     dataset = _load(args, strict=False)
     _report_read(dataset, args.data or "built-in records")
-    selected = apply_filter(dataset.incidents, view_filter_from_args(args))
+    selected = apply_filter(dataset.incidents, view_filter_from_args(args, dataset))
 
     def write(frame, out) -> None:
         if args.format == "geojson":
@@ -509,7 +559,7 @@ def _export_state(args: argparse.Namespace, dataset):
         for notice in notices:
             print(f"view-url: {notice}", file=sys.stderr)
         return replace(state, lang=args.lang) if args.lang else state
-    return ViewState(filter=view_filter_from_args(args), shade=args.shade, lang=args.lang or "en")
+    return ViewState(filter=view_filter_from_args(args, dataset), shade=args.shade, lang=args.lang or "en")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -89,3 +89,19 @@ def test_serve_with_bad_data_fails_with_report(tmp_path):
     result = run("serve", "--data", str(path), "--port", "1")
     assert result.returncode == 1
     assert "row 2: date_start" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_filter_values_match_whatever_their_case_accents_or_language(boundaries_dir):
+    """'riots' finds Riots and 'Mitrovicë e Veriut' (Shqip) North Mitrovica; a value that matches
+    nothing is an error naming the option and its values, not an empty file that looks like an answer."""
+
+    def ids(*options: str) -> list[str]:
+        result = run("data", *options)
+        assert result.returncode == 0, result.stderr
+        return [row["id"] for row in csv.DictReader(io.StringIO(result.stdout))]
+
+    riots = ids("--event-type", "Riots", "--municipality", "North Mitrovica")
+    assert riots and ids("--event-type", "riots", "--municipality", "Mitrovicë e Veriut") == riots
+    wrong = run("data", "--event-type", "riotz")
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert "--event-type 'riotz' matches nothing in this data; it may be one of: Battles," in wrong.stderr
