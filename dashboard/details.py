@@ -230,6 +230,7 @@ def dataset_summary(
         html.H3(title),
         html.P(
             [
+                "The whole dataset, before any filter: ",
                 html.B(f"{len(incidents):,} incidents"),
                 f" from {first:%-d %b %Y} to {last:%-d %b %Y}.",
             ]
