@@ -252,9 +252,9 @@ def compare(servers: dict, loads: int, timeout: float) -> dict:
 
 
 def interactions(port: int, repeat: int) -> dict:
-    """Medians of ``repeat`` marker clicks, slider keys and filter changes, each to its visible result."""
+    """Medians of ``repeat`` marker clicks and filter changes, each to its visible result (slider keys:
+    :func:`compare_steps`, beside the naive dashboard)."""
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.keys import Keys
 
     from geodata.dataset import load_dataset
 
@@ -302,14 +302,6 @@ def interactions(port: int, repeat: int) -> dict:
                     ),
                 )
             )
-        handle = driver.find_elements("css selector", "#date-range [role=slider]")[1]
-        handle.click()
-        slider = []
-        for i in range(repeat):
-            before = driver.execute_script("return window.__draws")
-            key = Keys.ARROW_LEFT if i % 2 == 0 else Keys.ARROW_RIGHT
-            slider.append(timed(lambda key=key: handle.send_keys(key), lambda before=before: redrawn(before)))
-            time.sleep(0.3)  # let the server's answer to this step land before the next
         box = driver.find_element("css selector", "#filter-event-type input[value='Riots']")
         filters = []
         for _ in range(repeat):
@@ -320,7 +312,6 @@ def interactions(port: int, repeat: int) -> dict:
         driver.quit()
     return {
         "marker_click_to_details_ms": round(statistics.median(clicks)),
-        "slider_key_to_redraw_ms": round(statistics.median(slider)),
         "filter_change_to_redraw_ms": round(statistics.median(filters)),
         "repeat": repeat,
     }
