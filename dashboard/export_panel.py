@@ -107,6 +107,7 @@ def export_panel() -> html.Div:
             html.Button("Download", id="export-download", className="primary"),
             dcc.Loading(html.Div(id="export-status", className="export-status", role="status"), type="dot"),
             dcc.Store(id="export-request"),
+            dcc.Store(id="export-sizes", data={name: list(size) for name, size in ASPECTS.items()}),
             dcc.Download(id="export-file"),
             html.Div(
                 [
@@ -207,6 +208,28 @@ def register_export_callbacks(
     basemap: str,
     background_manager: object | None = None,
 ) -> None:
+    # The size boxes show the size each aspect gives, and take input only for 'Custom size'
+    # ('As on screen' showed 1200 x 900 while the export took the map's own size).
+    app.clientside_callback(
+        """function (aspect, _open, sizes) {
+            if (aspect === "Custom size") return [false, false, window.dash_clientside.no_update,
+                                                  window.dash_clientside.no_update];
+            let size = sizes[aspect];
+            if (!size) {
+                const map = document.getElementById("map");
+                const box = map ? map.getBoundingClientRect() : { width: 1200, height: 900 };
+                size = [Math.round(box.width), Math.round(box.height)];
+            }
+            return [true, true, size[0], size[1]];
+        }""",
+        Output("export-width", "disabled"),
+        Output("export-height", "disabled"),
+        Output("export-width", "value"),
+        Output("export-height", "value"),
+        Input("export-aspect", "value"),
+        Input("export-button", "n_clicks"),
+        State("export-sizes", "data"),
+    )
     app.clientside_callback(
         "window.unrestMap.toggleExportPanel",
         Output("export-panel", "className"),

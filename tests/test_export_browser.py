@@ -51,8 +51,14 @@ def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tm
 
     dash_duo.find_element("#export-button").click()
     dash_duo.find_element("#export-aspect").click()
+    # 'As on screen' (the default) shows the map's own size, greyed: it is not an input then.
+    width_box = dash_duo.find_element("#export-width")
+    wait_until(dash_duo, lambda: width_box.get_attribute("value") != "1200")
+    assert not width_box.is_enabled()
     option = dash_duo.find_element(".dash-dropdown-option input[value='4:3']")
     option.find_element("xpath", "../..").click()
+    wait_until(dash_duo, lambda: width_box.get_attribute("value") == "1200")  # the size 4:3 gives
+    assert dash_duo.find_element("#export-height").get_attribute("value") == "900"
     dash_duo.find_element("#export-download").click()
     dash_duo.wait_for_contains_text("#export-status", "Exported", timeout=60)
     wait_until(dash_duo, lambda: len(_downloaded(".png")) == 1, timeout=30)
@@ -95,6 +101,7 @@ def test_export_refuses_bad_size_with_a_message(dash_duo, dataset):
     option = dash_duo.find_element(".dash-dropdown-option input[value='Custom size']")
     option.find_element("xpath", "../..").click()
     width = dash_duo.find_element("#export-width")
+    wait_until(dash_duo, width.is_enabled)  # only 'Custom size' takes a typed size
     width.clear()
     width.send_keys("99999", Keys.TAB)  # number boxes commit on blur
     dash_duo.find_element("#export-download").click()
