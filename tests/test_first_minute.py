@@ -20,6 +20,7 @@ from dashboard.view import (
 )
 from geodata.filters import ViewFilter, apply_filter, filter_mask
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
+from tests.views import view_update
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 COUNT, FRAME, FOCUS, OUTSIDE = 2, 14, 15, 16
@@ -30,31 +31,17 @@ def context(dataset):
     return view_context(dataset)
 
 
-def _outputs(context, window=None, selected=None, **controls):
-    values = {
-        "event_types": [],
-        "sides": [],
-        "municipalities": [],
-        "place_kinds": [],
-        "casualties": [],
-        "text": "",
-        "shade": [],
-    } | controls
-    window = window or [0, len(context.days) - 1]
-    return view_outputs(context, window, *values.values(), selected)
-
-
 def test_default_view_frames_the_boundary_layer(context, dataset):
     west, south, east, north = home_bounds(dataset)
     assert 19.9 < west < 20.1 and 21.7 < east < 21.9 and 41.8 < south < 41.9 and 43.2 < north < 43.3
-    assert _outputs(context)[FRAME] == home_bounds(dataset)
+    assert view_update(context)[FRAME] == home_bounds(dataset)
     # The date window alone does not narrow the frame: Play keeps the camera still.
-    assert _outputs(context, window=[20, 30])[FRAME] == home_bounds(dataset)
+    assert view_update(context, window=[20, 30])[FRAME] == home_bounds(dataset)
 
 
 def test_a_filter_frames_its_incidents_inside_the_boundary_layer(context, incidents):
     riots = incidents[(incidents["event_type"] == "Riots") & ~incidents["outside_boundaries"]]
-    frame = _outputs(context, event_types=["Riots"])[FRAME]
+    frame = view_update(context, event_types=["Riots"])[FRAME]
     assert frame == pytest.approx(
         [riots["lon"].min(), riots["lat"].min(), riots["lon"].max(), riots["lat"].max()]
     )
@@ -73,18 +60,18 @@ def test_only_outside_incidents_are_framed_themselves(context, dataset, incident
 def test_incidents_outside_the_map_are_named_and_one_click_away(context, incidents):
     outside = incidents[incidents["outside_boundaries"]]
     assert len(outside) == 1  # Belgrade
-    header = str(_outputs(context)[OUTSIDE])
+    header = str(view_update(context)[OUTSIDE])
     assert "including 1 outside the map" in header and "Belgrade, 6 Mar 2008" in header
     assert f"data-incident='{outside['id'].iloc[0]}'" in header  # a button that selects it
-    march = _outputs(context, window=[30, 60])[OUTSIDE]  # Belgrade is not in this window
+    march = view_update(context, window=[30, 60])[OUTSIDE]  # Belgrade is not in this window
     assert "outside the map" not in str(march)
 
 
 def test_the_selected_incident_is_focused(context, incidents):
     chosen = incidents.iloc[4]
-    focus = _outputs(context, selected=chosen["id"])[FOCUS]
+    focus = view_update(context, selected=chosen["id"])[FOCUS]
     assert focus == {"id": chosen["id"], "lonlat": [float(chosen["lon"]), float(chosen["lat"])]}
-    assert _outputs(context)[FOCUS] is None
+    assert view_update(context)[FOCUS] is None
 
 
 def test_municipality_hover_counts_the_incidents_in_view(context, dataset, incidents):
@@ -243,31 +230,11 @@ def test_markers_count_facets_and_table_show_the_same_set(context, incidents, da
     and the table describe one and the same set of incidents (the browser test checks the same
     after random event sequences, in the browser)."""
     c = data.draw(_controls(context))
-    outputs = view_outputs(
-        context,
-        c["window"],
-        c["event_types"],
-        c["sides"],
-        c["municipalities"],
-        c["place_kinds"],
-        c["casualties"],
-        c["text"],
-        c["shade"],
-        c["selected"],
-        0,
-        None,
-        c["area"],
-    )
-    view = view_from_controls(
-        context.days,
-        c["window"],
-        c["event_types"],
-        c["sides"],
-        c["municipalities"],
-        c["place_kinds"],
-        c["casualties"],
-        c["text"],
-    )
+    # The filter controls, in the order view_outputs and view_from_controls both take them.
+    names = ("window", "event_types", "sides", "municipalities", "place_kinds", "casualties", "text")
+    filters = [c[name] for name in names]
+    outputs = view_outputs(context, *filters, c["shade"], c["selected"], 0, None, c["area"])
+    view = view_from_controls(context.days, *filters)
     mask = filter_mask(incidents, view)
     if c["area"] is not None:
         mask &= area_mask(incidents, c["area"])

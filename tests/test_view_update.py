@@ -33,6 +33,7 @@ from geodata.filters import (
     filter_mask,
     take_rows,
 )
+from tests.views import view_update
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 SCRUB, FRAME, FOCUS = 13, 14, 15
@@ -56,18 +57,8 @@ def _operations(patch) -> list[dict]:
     return patch.to_plotly_json()["operations"]
 
 
-def _outputs(context, window, **controls):
-    values = {
-        "event_types": [],
-        "sides": [],
-        "municipalities": [],
-        "place_kinds": [],
-        "casualties": [],
-        "text": "",
-        "shade": [],
-        "selected_id": None,
-    } | controls
-    return view_outputs(context, window, *values.values())
+def _outputs(context, window, selected_id=None, **controls):
+    return view_update(context, window, selected_id, **controls)
 
 
 @pytest.mark.parametrize("view", VIEWS)
