@@ -13,6 +13,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import figures
 from dashboard.area import area_from_selection, area_mask
 from dashboard.details import dataset_summary
+from dashboard.ids import from_id_text
 from dashboard.legend import LEGEND_OUTPUTS
 from dashboard.municipality import in_view_count, municipality_card
 from dashboard.view import (
@@ -306,7 +307,7 @@ def register_municipality_card(app: Dash, dataset: Dataset, days: pd.DatetimeInd
             return no_update, no_update
         if trigger["type"] == "municipality-close":
             return no_update, None
-        return [trigger["name"]], no_update
+        return [from_id_text(trigger["name"])], no_update
 
 
 def register_area_filter(app: Dash) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from dash import html
 
+from dashboard.ids import id_text
 from geodata.dataset import Dataset
 from geodata.filters import ViewFilter, filter_mask
 from geodata.names import DEFAULT_LANGUAGE, display_name
@@ -47,7 +48,7 @@ def municipality_card(
                 html.H3(names[name], className="municipality-name"),
                 html.Button(
                     "✕",
-                    id={"type": "municipality-close", "name": name},
+                    id={"type": "municipality-close", "name": id_text(name)},
                     className="small close",
                     title="Close",
                     **{"aria-label": "Close the municipality card"},
@@ -61,7 +62,7 @@ def municipality_card(
         ),
         html.Button(
             f"Show only {names[name]}",
-            id={"type": "show-only-municipality", "name": name},
+            id={"type": "show-only-municipality", "name": id_text(name)},
             className="small",
             disabled=filtered,
             title="Filter the whole dashboard to this municipality",

@@ -17,11 +17,11 @@ Every text from a file reaches the page as a component's text, never as markup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote, unquote
 
 from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
 from flask import Flask, jsonify, request
 
+from dashboard.ids import from_id_text, id_text
 from geodata.uploads import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,
@@ -173,13 +173,12 @@ def _ambiguous_item(row: ReportedRow) -> html.Li:
         buttons.append(
             html.Button(
                 candidate.label,
-                # Every key of the pattern is in each id; the id carries the whole choice. The
-                # municipality is percent-encoded: an id with 'ç' or 'ë' in it never reached
-                # the callback (Dash matched the click to no component).
+                # Every key of the pattern is in each id; the id carries the whole choice
+                # (the municipality encoded: see dashboard/ids.py).
                 id={
                     "type": "upload-resolve",
                     "row": row.row,
-                    "municipality": quote(hint.get("municipality", "")),
+                    "municipality": id_text(hint.get("municipality", "")),
                     "lonlat": f"{hint['lon']},{hint['lat']}" if "lon" in hint else "",
                 },
                 className="small upload-candidate",
@@ -229,7 +228,7 @@ def register_upload_callbacks(app: Dash, sha: str | None) -> None:
             return no_update, no_update
         row = int(picked["row"])
         if picked.get("municipality"):
-            municipality = unquote(str(picked["municipality"]))
+            municipality = from_id_text(picked["municipality"])
             hint, where = {"municipality": municipality}, municipality
         else:
             lon, lat = str(picked.get("lonlat", "")).split(",")
