@@ -57,38 +57,56 @@
     return iso.slice(0, 10) + " " + iso.slice(11, 16);
   }
 
-  /* The marker traces for the incidents at `rows`, as figures.dynamic_traces draws them. */
+  /* The incidents trace for the incidents at `rows`, packed as figures.packed_marks packs
+     figures.marker_layers: halos, the selection ring (kept as drawn), the markers by event
+     type, the unknown-casualties marks; each point's colour is its layer's index. */
   function markerTraces(data, store, points, rows) {
-    const index = store.trace_index;
+    const index = store.trace_index.incidents;
+    const trace = data[index];
     const detailed = rows.length <= store.detail_limit;
     const text = detailed && store.text ? store.text : null;
-    const pick = (subset) => ({
-      lat: subset.map((i) => points.lat[i]),
-      lon: subset.map((i) => points.lon[i]),
-      text: text ? subset.map((i) => text[i]) : null,
-    });
-    store.event_traces.forEach((name, code) => {
-      const subset = rows.filter((i) => points.trace[i] === code);
-      const trace = data[index[name]];
-      data[index[name]] = Object.assign({}, trace, pick(subset), {
-        marker: Object.assign({}, trace.marker, { size: subset.map((i) => points.size[i]) }),
+    const layer = (name) => store.mark_layers.indexOf(name);
+    const lat = [], lon = [], size = [], colour = [], hover = [];
+    const add = (subset, code, sizeOf) => {
+      subset.forEach((i) => {
+        lat.push(points.lat[i]);
+        lon.push(points.lon[i]);
+        size.push(sizeOf(i));
+        colour.push(code);
+        hover.push(text ? text[i] : null);
       });
+    };
+    add(detailed ? rows.filter((i) => points.halo[i] > 0) : [], layer("approximate"), (i) => points.halo[i]);
+    // The selection ring stays as the server drew it (the selected incident may lie outside the rows).
+    const gd = mapDiv();
+    const drawn = ((gd && gd._fullData) || [])[index] || {}; // decoded arrays, as drawn
+    const marker = drawn.marker || {};
+    const old = { lat: drawn.lat || [], lon: drawn.lon || [], size: marker.size || [],
+                  colour: marker.color || [], text: drawn.text || [] };
+    const ring = layer("selected");
+    for (let k = 0; k < old.colour.length; k++) {
+      if (old.colour[k] !== ring) continue;
+      lat.push(old.lat[k]);
+      lon.push(old.lon[k]);
+      size.push(old.size[k]);
+      colour.push(ring);
+      hover.push(text ? old.text[k] : null);
+    }
+    store.event_traces.forEach((name, code) => {
+      add(rows.filter((i) => points.trace[i] === code), layer(name), (i) => points.size[i]);
     });
-    const unknown = detailed ? rows.filter((i) => points.unknown[i]) : [];
-    data[index.unknown_casualties] = Object.assign({}, data[index.unknown_casualties], pick(unknown));
-    coLocated(data, store, points, detailed ? rows : []);
-    const ringed = detailed ? rows.filter((i) => points.halo[i] > 0) : [];
-    const halo = data[index.approximate];
-    data[index.approximate] = Object.assign({}, halo, pick(ringed), {
-      text: null,
-      marker: Object.assign({}, halo.marker, { size: ringed.map((i) => points.halo[i]) }),
+    add(detailed ? rows.filter((i) => points.unknown[i]) : [], layer("unknown_casualties"), () => store.unknown_size);
+    data[index] = Object.assign({}, trace, {
+      lat: lat,
+      lon: lon,
+      text: text ? hover : null,
+      marker: Object.assign({}, trace.marker, { size: size, color: colour }),
     });
   }
 
-  /* The count badges, as figures.co_located draws them: spots holding two or more incidents. */
-  function coLocated(data, store, points, rows) {
-    const index = store.trace_index.co_located;
-    if (index === undefined || !data[index]) return;
+  /* The count badges, as figures.badge_points draws them: spots holding two or more incidents,
+     in the map's layout layers (store.badge_layers), returned as the new layers list. */
+  function badgeLayers(layers, store, points, rows) {
     const cell = store.spot_degrees;
     const spots = new Map();
     rows.forEach((i) => {
@@ -97,12 +115,19 @@
       if (spot) spot.n += 1;
       else spots.set(key, { i: i, n: 1 });
     });
-    const crowded = Array.from(spots.values()).filter((spot) => spot.n > 1);
-    data[index] = Object.assign({}, data[index], {
-      lat: crowded.map((spot) => points.lat[spot.i]),
-      lon: crowded.map((spot) => points.lon[spot.i]),
-      text: crowded.map((spot) => String(spot.n)),
+    const features = Array.from(spots.values())
+      .filter((spot) => spot.n > 1)
+      .map((spot) => ({
+        type: "Feature",
+        properties: { count: String(spot.n) },
+        geometry: { type: "Point", coordinates: [points.lon[spot.i], points.lat[spot.i]] },
+      }));
+    const source = { type: "FeatureCollection", features: features };
+    const next = (layers || []).slice();
+    store.badge_layers.forEach((index) => {
+      if (next[index]) next[index] = Object.assign({}, next[index], { source: source });
     });
+    return next;
   }
 
   /* Municipality counts at `rows`: always for the hover, as the shading when the toggle is on. */
@@ -146,7 +171,10 @@
         const data = gd.data.slice();
         markerTraces(data, store, points, rows);
         shadeByCount(data, store, points, rows, Boolean(shade && shade.length));
-        window.Plotly.react(gd, data, gd.layout);
+        const detailed = rows.length <= store.detail_limit;
+        const layers = badgeLayers(gd.layout.map.layers, store, points, detailed ? rows : []);
+        const layout = Object.assign({}, gd.layout, { map: Object.assign({}, gd.layout.map, { layers: layers }) });
+        window.Plotly.react(gd, data, layout);
       }
       const timeline = timelineDiv();
       if (timeline && timeline.layout && window.Plotly) {

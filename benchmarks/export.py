@@ -101,7 +101,7 @@ def _plotly_geo_figure(dataset, visible):
             marker_line={"color": style.BOUNDARY_LINE, "width": style.BOUNDARY_WIDTH},
         )
     )
-    for name, trace in figures.dynamic_traces(dataset, visible, None).items():
+    for name, trace in figures.marker_layers(dataset, visible, None).items():
         if len(trace["lat"]):
             fig.add_trace(go.Scattergeo(lat=trace["lat"], lon=trace["lon"], mode="markers", name=name))
     fig.update_geos(fitbounds="geojson", visible=False)

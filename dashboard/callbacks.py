@@ -146,19 +146,12 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
             if point.get("curveNumber") == figures.TRACE_INDEX["municipalities"]:
                 return no_update, point.get("location")
             # The browser holds no ids: map the clicked point back through the same view.
-            trace = (
-                figures.MAP_TRACES[point["curveNumber"]]
-                if 0 <= point.get("curveNumber", -1) < len(figures.MAP_TRACES)
-                else None
-            )
             index = point.get("pointIndex", point.get("pointNumber"))
-            if trace is None or not isinstance(index, int):
+            if point.get("curveNumber") != figures.TRACE_INDEX["incidents"] or not isinstance(index, int):
                 return no_update, no_update
             visible = visible_incidents(context, controls, area)
-            rows = figures.trace_rows(visible, trace)
-            return (
-                (str(rows["id"].iloc[index]), no_update) if 0 <= index < len(rows) else (no_update, no_update)
-            )
+            ids = figures.point_ids(context.dataset, visible, selected_id)
+            return (str(ids[index]), no_update) if 0 <= index < len(ids) else (no_update, no_update)
         if trigger == "incident-table":
             row_id = (active_cell or {}).get("row_id")
             return (str(row_id), no_update) if row_id in choices.ids else (no_update, no_update)

@@ -221,7 +221,7 @@ def frame_content(
 
     ``shade_max`` fixes the top of the count shading (an animation keeps one scale).
     """
-    traces = figures.dynamic_traces(dataset, visible, state.selected)
+    traces = figures.marker_layers(dataset, visible, state.selected)
     layers = []
     halo = traces["approximate"]
     layers.append(

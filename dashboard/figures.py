@@ -1,9 +1,15 @@
 """Pure figure builders: filtered frame in, Plotly figure (or Patch) out.
 
 The map has a fixed list of traces (:data:`MAP_TRACES`). The static ones (municipal
-polygons and their names) are sent once with the first figure; a slider step or a
+polygons) are sent once with the first figure; a slider step or a
 filter change sends a ``dash.Patch`` that replaces only the data of the dynamic
 traces, so the boundary GeoJSON never travels again (see :func:`map_patch`).
+
+The municipality names and the count badges are layout layers (:data:`LABEL_LAYER`,
+:data:`BADGE_COUNT_LAYER`), not traces: Plotly sets every trace's data again on each update, and
+a text trace set again makes MapLibre lay out and place all map text afresh (more than half of
+a slider step in software WebGL); a layout layer whose source has not changed is left alone.
+Neither answers hover or clicks, so neither needs to be a trace.
 """
 
 from __future__ import annotations
@@ -28,19 +34,18 @@ from geodata.schema import EVENT_TYPES
 if TYPE_CHECKING:  # dash is imported where a Patch is made: the CLI's exports start 0.5 s sooner
     from dash import Patch
 
-#: Trace order on the map. Indices are used by patches and click handling.
-MAP_TRACES = (
-    "municipalities",
-    "approximate",
-    "selected",
-    *EVENT_TYPES,
-    "unknown_casualties",
-    # The names above the markers (one under a marker cannot be read), below the spot badges.
-    "municipality_names",
-    "co_located",
-)
+#: The map's traces: the municipalities, an anchor and every incident mark in one trace.
+#: Plotly sets every map trace's data again on each update and MapLibre then lays out each
+#: trace's source afresh, so each trace costs a slider step its own round through MapLibre's
+#: worker (ten traces were 70% of a step in software WebGL): the halos, the selection ring,
+#: the markers of every event type and the unknown-casualties marks are packed into the one
+#: ``"incidents"`` trace (:func:`packed_marks`). ``"anchor"`` draws nothing: its layers hold the
+#: names and the count badges (layout layers) above the markers (see :func:`below_of`).
+MAP_TRACES = ("municipalities", "anchor", "incidents")
 TRACE_INDEX = {name: index for index, name in enumerate(MAP_TRACES)}
 EVENT_TRACES = tuple(EVENT_TYPES)
+#: The marks of the incidents trace, bottom to top: the export draws them as layers of these names.
+MARK_LAYERS = ("approximate", "selected", *EVENT_TRACES, "unknown_casualties")
 
 #: Opens framed on North Kosovo; the southern incidents are one zoom step away.
 DEFAULT_CENTER = {"lat": 42.86, "lon": 20.95}
@@ -51,6 +56,34 @@ DEFAULT_ZOOM = 8.2
 POINT_LIMIT = 20_000
 #: Up to this many, markers also carry hover text, halos and the unknown-casualties mark.
 DETAIL_LIMIT = 2_000
+#: Positions in ``layout.map.layers``: the country outline, the municipality names over the markers
+#: (one under a marker cannot be read), then the count badges' discs and numbers over the names.
+COUNTRY_LAYER, LABEL_LAYER, BADGE_DISC_LAYER, BADGE_COUNT_LAYER = 0, 1, 2, 3
+#: Each trace's ``uid`` (fixed, so its MapLibre layer ids are known: see :func:`below_of`).
+TRACE_UID = {name: f"unrest-{index}" for index, name in enumerate(MAP_TRACES)}
+
+
+def trace_layer(trace: str, kind: str = "fill") -> str:
+    """MapLibre id of a trace's layer (Plotly adds ``fill``, ``line``, ``circle``, ``symbol``)."""
+    return f"plotly-trace-layer-{TRACE_UID[trace]}-{kind}"
+
+
+def below_of(trace: str, basemap: str) -> str | None:
+    """The trace's ``below``. Plotly moves every map trace and layout layer that shares a ``below``
+    with another one off the map and back on at each update (a new layout of all of them in
+    MapLibre), so each gets its own: the MapLibre layer just above where it belongs, one that
+    exists when Plotly adds it (traces in data order, choropleths first, then layout layers).
+
+    The choropleth goes under the incidents (added first, it finds no incidents layer yet and
+    goes on top of the style, which is the same place); on an online basemap it keeps Plotly's
+    default (under the basemap's labels). The anchor goes on top, the incidents under it, the
+    layout layers between the anchor's own (empty) layers.
+    """
+    if trace == "municipalities":
+        return None if basemap in ONLINE_BASEMAPS else trace_layer("incidents")
+    return "" if trace == "anchor" else trace_layer("anchor")
+
+
 ONLINE_BASEMAPS = ("open-street-map", "carto-positron", "carto-darkmatter", "carto-voyager")
 
 
@@ -158,14 +191,6 @@ def trace_masks(visible: pd.DataFrame) -> dict[str, np.ndarray]:
     return masks
 
 
-def trace_mask(visible: pd.DataFrame, trace: str) -> np.ndarray:
-    return trace_masks(visible).get(trace, np.zeros(len(visible), dtype=bool))
-
-
-def trace_rows(visible: pd.DataFrame, trace: str) -> pd.DataFrame:
-    return visible[trace_mask(visible, trace)]
-
-
 def marker_sizes(visible: pd.DataFrame) -> np.ndarray:
     """Marker diameter per incident (uint8 pixels), from dead plus injured (unknown: smallest)."""
     return np.round(style.marker_sizes(np.nan_to_num(casualty_totals(visible)))).astype(np.uint8)
@@ -196,48 +221,152 @@ def co_located(visible: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"lat": lat[first[crowded]], "lon": lon[first[crowded]], "count": counts[crowded]}
 
 
-def dynamic_traces(
-    dataset: Dataset, visible: pd.DataFrame, selected_id: str | None, lang: str = DEFAULT_LANGUAGE
+def badge_points(visible: pd.DataFrame) -> dict:
+    """The count badges (:func:`co_located`) as a GeoJSON FeatureCollection (property ``count``);
+    only in the detailed view, like the other per-incident marks."""
+    if len(visible) > DETAIL_LIMIT:
+        visible = visible.iloc[:0]
+    spots = co_located(visible)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"count": str(n)},
+                "geometry": {"type": "Point", "coordinates": [round(float(lon), 5), round(float(lat), 5)]},
+            }
+            for lat, lon, n in zip(spots["lat"], spots["lon"], spots["count"].tolist(), strict=True)
+        ],
+    }
+
+
+def badge_layers(visible: pd.DataFrame) -> list[dict]:
+    """A dark disc with the number of incidents on the spot (a text offset breaks static export).
+    Not hoverable: a click there lands on the incidents under it and lists them all."""
+    points = badge_points(visible)
+    return [
+        {
+            "sourcetype": "geojson",
+            "source": points,
+            "type": "circle",
+            "below": trace_layer("anchor", "circle"),
+            "circle": {"radius": style.BADGE_SIZE / 2},
+            "color": style.BADGE_FILL,
+        },
+        {
+            "sourcetype": "geojson",
+            "source": points,
+            "type": "symbol",
+            "below": trace_layer("anchor", "symbol"),
+            "symbol": {
+                "text": "{count}",
+                "icon": "",
+                "placement": "point",
+                "textposition": "middle center",
+                "textfont": {"size": style.BADGE_TEXT_SIZE, "color": style.BADGE_TEXT},
+            },
+        },
+    ]
+
+
+def titled_hover_text(frame: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> np.ndarray:
+    """:func:`hover_text` under the incident's event type in bold (every mark of an incident says it)."""
+    titles = frame["event_type"].astype(str).map(lambda t: f"<b>{html.escape(t)}</b><br>").to_numpy(object)
+    return titles + hover_text(frame, lang)
+
+
+def marker_layers(
+    dataset: Dataset,
+    visible: pd.DataFrame,
+    selected_id: str | None,
+    lang: str = DEFAULT_LANGUAGE,
+    hover: bool = True,
 ) -> dict[str, dict]:
-    """Data of every trace that changes with the view, keyed by trace name (hover text names
-    places in ``lang``).
+    """What the map draws for the incidents, by layer (:data:`MARK_LAYERS`): ``lat``, ``lon``,
+    ``marker`` (``size``, ``color``), ``text`` (hover, places in ``lang``) and ``ids``. The export
+    draws these layers; the screen packs them into one trace (:func:`packed_marks`).
 
     Up to :data:`DETAIL_LIMIT` incidents get hover text, approximate-location halos and the
     unknown-casualties mark; above it only coordinates and sizes travel (about 12 bytes a point).
+    ``hover=False``: no hover text (where only the points' order is wanted).
     """
     detailed = len(visible) <= DETAIL_LIMIT
     if is_aggregated(visible):  # no marker is drawn (municipality totals): nothing per row to compute
         visible = visible.iloc[:0]
     lat = visible["lat"].to_numpy(np.float32)
     lon = visible["lon"].to_numpy(np.float32)
+    ids = visible["id"].to_numpy(object)
     sizes = marker_sizes(visible)
-    texts = hover_text(visible, lang) if detailed else None
+    texts = titled_hover_text(visible, lang) if detailed and hover else None
+
+    def layer(mask: np.ndarray, size: Any, colour: str) -> dict:
+        return {
+            "lat": lat[mask],
+            "lon": lon[mask],
+            "marker": {"size": size, "color": colour},
+            "text": None if texts is None else texts[mask],
+            "ids": ids[mask],
+        }
+
     updates: dict[str, dict] = {}
-    for trace, mask in trace_masks(visible).items():
-        data: dict = {"lat": lat[mask], "lon": lon[mask], "text": texts[mask] if detailed else None}
-        if trace in EVENT_TRACES:
-            data["marker"] = {"size": sizes[mask], "color": style.EVENT_COLOURS[trace]}
-        updates[trace] = data
     # Halos only in the detailed view: a ring per point is noise at thousands of points.
     rings = halo_sizes(visible) if detailed else np.zeros(len(visible), dtype=np.uint8)
-    halo = rings > 0
-    updates["approximate"] = {
-        "lat": lat[halo],
-        "lon": lon[halo],
-        "marker": {"size": rings[halo], "color": style.APPROXIMATE_HALO},
-    }
-    spots = co_located(visible) if detailed else co_located(visible.iloc[:0])
-    updates["co_located"] = {
-        "lat": spots["lat"].astype(np.float32),
-        "lon": spots["lon"].astype(np.float32),
-        "text": [f"{n}" for n in spots["count"].tolist()],
-    }
+    updates["approximate"] = layer(rings > 0, rings[rings > 0], style.APPROXIMATE_HALO)
     chosen = incident_position(dataset.incidents, selected_id)
+    picked = [] if chosen is None else [chosen]
+    selected = dataset.incidents.iloc[picked]
     updates["selected"] = {
-        "lat": dataset.incidents["lat"].to_numpy()[[] if chosen is None else [chosen]],
-        "lon": dataset.incidents["lon"].to_numpy()[[] if chosen is None else [chosen]],
+        "lat": selected["lat"].to_numpy(np.float32),
+        "lon": selected["lon"].to_numpy(np.float32),
+        "marker": {"size": style.SELECTED_SIZE, "color": style.SELECTED_FILL},
+        "text": titled_hover_text(selected, lang) if detailed and hover else None,
+        "ids": selected["id"].to_numpy(object),
     }
-    return updates
+    masks = trace_masks(visible)
+    for event_type in EVENT_TRACES:
+        mask = masks[event_type]
+        updates[event_type] = layer(mask, sizes[mask], style.EVENT_COLOURS[event_type])
+    updates["unknown_casualties"] = layer(masks["unknown_casualties"], style.UNKNOWN_MARK_SIZE, "#ffffff")
+    return {name: updates[name] for name in MARK_LAYERS}
+
+
+def mark_colours() -> list[str]:
+    """The colour of each of :data:`MARK_LAYERS` (markers with their opacity folded in)."""
+    colours = {
+        "approximate": style.APPROXIMATE_HALO,
+        "selected": style.SELECTED_FILL,
+        **{t: style.with_alpha(style.EVENT_COLOURS[t], style.MARKER_OPACITY) for t in EVENT_TRACES},
+        "unknown_casualties": "#ffffff",
+    }
+    return [colours[name] for name in MARK_LAYERS]
+
+
+def packed_marks(layers: dict[str, dict]) -> dict:
+    """The incidents trace's data: every layer's points, bottom layer first (MapLibre draws a
+    source's circles in order), each point's colour the index of its layer in a stepped scale."""
+    order = [layers[name] for name in MARK_LAYERS]
+    counts = [len(layer["lat"]) for layer in order]
+    sizes = [
+        np.broadcast_to(np.asarray(layer["marker"]["size"], np.uint8), (n,))
+        for layer, n in zip(order, counts, strict=True)
+    ]
+    texts = [layer["text"] for layer in order]
+    return {
+        "lat": np.concatenate([np.asarray(layer["lat"], np.float32) for layer in order]),
+        "lon": np.concatenate([np.asarray(layer["lon"], np.float32) for layer in order]),
+        "marker": {
+            "size": np.concatenate(sizes),
+            "color": np.repeat(np.arange(len(order), dtype=np.uint8), counts),
+        },
+        "text": None if any(t is None for t in texts) else np.concatenate(texts),
+    }
+
+
+def point_ids(dataset: Dataset, visible: pd.DataFrame, selected_id: str | None) -> np.ndarray:
+    """The incident id of each point of the incidents trace, in its order (a click on the map
+    names a point by its index: no id travels to the browser)."""
+    layers = marker_layers(dataset, visible, selected_id, hover=False)
+    return np.concatenate([layers[name]["ids"] for name in MARK_LAYERS])
 
 
 def municipality_shading(
@@ -325,16 +454,45 @@ def municipality_labels(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> pd.Da
     return labels.iloc[_label_order(layer)].reset_index(drop=True)
 
 
-def label_texts(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict[str, list[str]]:
-    """The text of the name-bearing map traces in ``lang``: the labels (in :func:`municipality_labels`
-    order) and the municipalities' hover names (in the layer's order, escaped)."""
+def hover_names(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """The municipalities' hover names in ``lang`` (in the layer's order, escaped)."""
     if dataset.boundaries is None:
-        return {"municipality_names": [], "municipalities": []}
-    layer = dataset.boundaries.municipalities
-    names = municipality_names(layer["name"], lang)
+        return []
+    return [html.escape(n) for n in municipality_names(dataset.boundaries.municipalities["name"], lang)]
+
+
+def label_points(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """The municipality names in ``lang`` as a GeoJSON FeatureCollection of points (property
+    ``label``), in placement priority: MapLibre places earlier features first."""
+    labels = municipality_labels(dataset, lang)
     return {
-        "municipality_names": [names[i] for i in _label_order(layer)],
-        "municipalities": [html.escape(n) for n in names],
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"label": text},
+                "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+            }
+            for text, lon, lat in zip(labels["text"], labels["lon"], labels["lat"], strict=True)
+        ],
+    }
+
+
+def label_layer(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """The municipality names: a symbol layer over the markers, under the count badges.
+    ``assets/unrest_map_labels.js`` adds the halo and the fallback anchors."""
+    return {
+        "sourcetype": "geojson",
+        "source": label_points(dataset, lang),
+        "type": "symbol",
+        "below": trace_layer("anchor", "line"),
+        "symbol": {
+            "text": "{label}",  # MapLibre token: each point's own name
+            "icon": "",
+            "placement": "point",
+            "textposition": "middle center",
+            "textfont": {"size": style.LABEL_SIZE, "color": style.LABEL_COLOUR},
+        },
     }
 
 
@@ -345,9 +503,16 @@ def _base_style(basemap: str, glyphs: str) -> Any:
     return offline.offline_style(style.BACKGROUND, glyphs)
 
 
-def _static_layers(dataset: Dataset) -> list[dict]:
+def map_layers(dataset: Dataset, visible: pd.DataFrame, lang: str) -> list[dict]:
+    """``layout.map.layers`` in the :data:`LABEL_LAYER` ... order (without boundaries, none at all
+    but the badges' two, empty country and names keep the positions)."""
     if dataset.boundaries is None:
-        return []
+        empty = {"type": "FeatureCollection", "features": []}
+        return [
+            {"sourcetype": "geojson", "source": empty, "type": "line", "visible": False},
+            {"sourcetype": "geojson", "source": empty, "type": "symbol", "visible": False},
+            *badge_layers(visible),
+        ]
     country = json.loads(dataset.boundaries.country.to_json())
     return [
         {
@@ -358,7 +523,9 @@ def _static_layers(dataset: Dataset) -> list[dict]:
             "line": {"width": style.COUNTRY_WIDTH},
             "below": "traces",
             "sourceattribution": dataset.boundaries.attribution,
-        }
+        },
+        label_layer(dataset, lang),
+        *badge_layers(visible),
     ]
 
 
@@ -380,103 +547,47 @@ def map_figure(
     """
     fig = go.Figure()
     municipalities = dataset.boundaries.municipalities if dataset.boundaries is not None else None
-    labels = municipality_labels(dataset, lang)
-    hover_names = label_texts(dataset, lang)["municipalities"]
     if municipalities is not None:
         geojson = json.loads(municipalities[["name", "geometry"]].to_json())
     else:
         geojson = {"type": "FeatureCollection", "features": []}
-    fig.add_trace(
-        go.Choroplethmap(
+    colours = mark_colours()
+    traces = {
+        "municipalities": go.Choroplethmap(
             name="Municipalities",
             geojson=geojson,
             featureidkey="properties.name",
             locations=[] if municipalities is None else municipalities["name"].tolist(),
-            text=hover_names,
+            text=hover_names(dataset, lang),
             hovertemplate="<b>%{text}</b><br>Incidents in view: %{customdata}<extra></extra>",
             marker={"line": {"color": style.BOUNDARY_LINE, "width": style.BOUNDARY_WIDTH}},
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
             showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            name="Approximate location (town or region)",
+        ),
+        "anchor": go.Scattermap(name="Anchor", mode="none", hoverinfo="skip", showlegend=False),
+        "incidents": go.Scattermap(
+            name="Incidents",
             mode="markers",
-            hoverinfo="skip",
-            legendrank=900,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            name="Selected",
-            mode="markers",
-            marker={"size": style.SELECTED_SIZE, "color": style.SELECTED_FILL},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
-    for event_type in EVENT_TRACES:
-        fig.add_trace(
-            go.Scattermap(
-                name=event_type,
-                mode="markers",
-                hovertemplate=hover_template(event_type),
-                marker={"opacity": style.MARKER_OPACITY},
-            )
-        )
-    fig.add_trace(
-        go.Scattermap(
-            name="Casualties unknown (white centre)",
-            mode="markers",
-            marker={"size": style.UNKNOWN_MARK_SIZE, "color": "white"},
-            # The event's own marker under it answers hover and clicks (title: the event type).
-            hoverinfo="skip",
-            legendrank=950,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            name="Municipality names",
-            lat=labels["lat"].to_numpy(),
-            lon=labels["lon"].to_numpy(),
-            text=labels["text"].tolist(),
-            mode="text",
-            # Offline: a font whose glyphs the app serves (Plotly's default is not bundled). An online
-            # basemap brings its own glyph server: keep Plotly's default font there.
-            textfont={
-                "size": style.LABEL_SIZE,
-                "color": style.LABEL_COLOUR,
-                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
+            # Every mark of an incident (its halo, ring and centre too) names it on hover.
+            hovertemplate="%{text}<extra></extra>",
+            marker={
+                "colorscale": stepped_colorscale(colours),
+                "cmin": -0.5,
+                "cmax": len(colours) - 0.5,
+                "showscale": False,
             },
-            hoverinfo="skip",
             showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            name="Incidents on one spot",
-            # A dark disc with the count, over the spot (a text offset breaks static export).
-            # Not hoverable: a click there lands on the incidents under it and lists them all.
-            mode="markers+text",
-            marker={"size": 17, "color": style.BADGE_FILL},
-            # A font whose glyphs the app serves (Plotly's default would be asked for and 404).
-            textfont={
-                "size": 11,
-                "color": style.BADGE_TEXT,
-                "family": None if basemap in ONLINE_BASEMAPS else offline.LABEL_FONT,
-            },
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
+        ),
+    }
+    for name in MAP_TRACES:
+        fig.add_trace(traces[name].update(uid=TRACE_UID[name], below=below_of(name, basemap)))
     apply_dynamic(fig, dataset, visible, selected_id, shade_by_count, lang)
     fig.update_layout(
         map={
             "style": _base_style(basemap, glyphs),
             "center": center or DEFAULT_CENTER,
             "zoom": DEFAULT_ZOOM if zoom is None else zoom,
-            "layers": _static_layers(dataset),
+            "layers": map_layers(dataset, visible, lang),
         },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor=style.BACKGROUND,
@@ -509,8 +620,8 @@ def apply_dynamic(
     shade_by_count: bool,
     lang: str = DEFAULT_LANGUAGE,
 ) -> None:
-    for name, properties in dynamic_traces(dataset, visible, selected_id, lang).items():
-        fig.data[TRACE_INDEX[name]].update(properties)
+    marks = packed_marks(marker_layers(dataset, visible, selected_id, lang))
+    fig.data[TRACE_INDEX["incidents"]].update(marks)
     fig.data[TRACE_INDEX["municipalities"]].update(municipality_shading(dataset, visible, shade_by_count))
 
 
@@ -527,13 +638,22 @@ def map_patch(
     from dash import Patch
 
     patch = Patch()
-    for name, texts in (label_texts(dataset, lang) if names else {}).items():
-        patch["data"][TRACE_INDEX[name]]["text"] = texts
-    for name, properties in dynamic_traces(dataset, visible, selected_id, lang).items():
-        for key, value in properties.items():
-            patch["data"][TRACE_INDEX[name]][key] = _compact(value)
+    if names and dataset.boundaries is not None:
+        patch["data"][TRACE_INDEX["municipalities"]]["text"] = hover_names(dataset, lang)
+        patch["layout"]["map"]["layers"][LABEL_LAYER]["source"] = label_points(dataset, lang)
+    marks = packed_marks(marker_layers(dataset, visible, selected_id, lang))
+    incidents = patch["data"][TRACE_INDEX["incidents"]]
+    incidents["lat"], incidents["lon"], incidents["text"] = (
+        _compact(marks[k]) for k in ("lat", "lon", "text")
+    )
+    incidents["marker"]["size"] = _compact(marks["marker"]["size"])
+    incidents["marker"]["color"] = _compact(marks["marker"]["color"])
     for key, value in municipality_shading(dataset, visible, shade_by_count).items():
         patch["data"][TRACE_INDEX["municipalities"]][key] = _compact(value)
+    # Plotly re-adds a layout layer only when its source differs: most steps leave the badges be.
+    badges = badge_points(visible)
+    patch["layout"]["map"]["layers"][BADGE_DISC_LAYER]["source"] = badges
+    patch["layout"]["map"]["layers"][BADGE_COUNT_LAYER]["source"] = badges
     return patch
 
 

@@ -4,8 +4,7 @@ Plotly's named map styles (``"white-bg"`` too) set MapLibre's ``glyphs`` URL to
 fonts.openmaptiles.org, and any ``mode="text"`` trace (the municipality names) then fetches
 glyphs from there on every page load. :func:`offline_style` is a MapLibre style dict whose
 ``glyphs`` URL points at the Noto Sans glyph files bundled in ``assets/fonts`` (Dash serves
-that folder at ``assets/``; a range not shipped is a 404). Text traces must name a font that
-is shipped, :data:`LABEL_FONT`.
+that folder at ``assets/``; a range not shipped is a 404), whatever font a layer asks for.
 
 The page URL is relative: MapLibre fetches glyphs from the page's own thread, so it resolves
 against the page's address, whatever host, port or path prefix the app is served under.
@@ -21,8 +20,11 @@ from typing import Final
 LABEL_FONT: Final = "Noto Sans Regular"
 #: Version of the bundled glyphs (the source commit): in their URL, so browsers may cache them for good.
 GLYPHS_VERSION: Final = "f12391e9"
-#: Glyph URL for the dashboard page, relative to the page (Dash serves ``assets/`` there).
-PAGE_GLYPHS: Final = "assets/fonts/{fontstack}/{range}.pbf?v=" + GLYPHS_VERSION
+#: Glyph URL for the dashboard page, relative to the page (Dash serves ``assets/`` there). Every font
+#: stack is answered with :data:`LABEL_FONT`: the stack goes in the query, which the static file
+#: ignores. Plotly names no font for its layout layers (the municipality names, the count badges),
+#: so MapLibre asks for its default stack, which is not shipped.
+PAGE_GLYPHS: Final = f"assets/fonts/{LABEL_FONT}/{{range}}.pbf?v={GLYPHS_VERSION}&fontstack={{fontstack}}"
 #: The Unicode ranges bundled for every font (MapLibre asks in blocks of 256 code points).
 GLYPH_RANGES: Final = ("0-255", "256-511", "512-767", "1024-1279", "7680-7935", "8192-8447")
 

@@ -10,8 +10,9 @@ other change (table, facet counts, details, URL), so the browser's drawing is on
 a preview of what the server then confirms. Above the limit there is nothing in the
 browser and each drag step goes to the server, as before.
 
-The arrays are the ones :func:`dashboard.figures.dynamic_traces` draws from (same trace
-for each incident, same sizes and rings), so the preview and the server's map agree.
+The arrays are the ones :func:`dashboard.figures.marker_layers` draws from (same layer
+for each incident, same sizes and rings), packed as :func:`~dashboard.figures.packed_marks`
+packs them, so the preview and the server's map agree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import figures
+from dashboard import figures, style
 from geodata.dataset import Dataset
 from geodata.names import DEFAULT_LANGUAGE
 
@@ -47,9 +48,12 @@ def scrub_points(
         "total": len(dataset.incidents),
         "first_day": str(days[0].date()),
         "trace_index": figures.TRACE_INDEX,
+        "mark_layers": list(figures.MARK_LAYERS),
         "event_traces": list(figures.EVENT_TRACES),
+        "unknown_size": style.UNKNOWN_MARK_SIZE,
         "detail_limit": figures.DETAIL_LIMIT,
         "spot_degrees": figures.SPOT_DEGREES,
+        "badge_layers": [figures.BADGE_DISC_LAYER, figures.BADGE_COUNT_LAYER],
         "day_start": figures.typed_array(figures.day_numbers(frame["date_start"], first), "i4"),
         "day_end": figures.typed_array(figures.day_numbers(frame["date_end"], first), "i4"),
         "trace": figures.typed_array(trace, "u1"),
@@ -60,7 +64,9 @@ def scrub_points(
         "unknown": figures.typed_array(unknown, "u1"),
         "municipality": figures.typed_array(_municipality_index(dataset, frame), "u2"),
         # Hover text only where the detailed view could show it; otherwise it comes on release.
-        "text": figures.hover_text(frame, lang).tolist() if len(frame) <= figures.DETAIL_LIMIT else None,
+        "text": figures.titled_hover_text(frame, lang).tolist()
+        if len(frame) <= figures.DETAIL_LIMIT
+        else None,
     }
 
 

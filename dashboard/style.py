@@ -31,6 +31,9 @@ APPROXIMATE_HALO: Final = "rgba(80, 80, 80, 0.08)"
 #: The number next to a place where several incidents are drawn on one spot.
 BADGE_TEXT: Final = "#ffffff"
 BADGE_FILL: Final = "rgba(30, 30, 30, 0.85)"
+#: The badge's disc diameter and its number's size, in pixels.
+BADGE_SIZE: Final = 17
+BADGE_TEXT_SIZE: Final = 11
 
 #: Marker diameter in pixels: zero casualties is the smallest; unknown has its own look.
 MIN_MARKER: Final = 9
@@ -44,6 +47,12 @@ HALO_SIZE: Final = {"town": 24, "region": 38}
 SIZE_EXAMPLES: Final = ((0, "0"), (10, "10"), (70, "70+"))
 #: What the marker size stands for, in the legends.
 SIZE_MEANING: Final = "Dead + injured"
+
+
+def with_alpha(colour: str, alpha: float) -> str:
+    """``"#rrggbb"`` as ``"rgba(r, g, b, alpha)"``."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
 
 
 def marker_size(casualties: float) -> float:

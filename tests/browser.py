@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard.figures import MARK_LAYERS
 from geodata.schema import EVENT_TYPES
 
 MAP_JS = "const gd = document.querySelector('#map .js-plotly-plot');"
@@ -102,17 +102,32 @@ def settled(dash_duo, read, quiet: float = 1.0, timeout: float = 30):
     raise AssertionError(f"value still changing after {timeout} s (last {last!r})")
 
 
+#: The event markers the map holds now, from the decoded data Plotly drew (gd._fullData): points
+#: of the incidents trace whose colour is an event type's layer; their ids where hover text is sent.
+EVENT_MARKERS_JS = (
+    MAP_JS
+    + """const codes = arguments[0], ids = [];
+let count = 0;
+const t = gd._fullData.find(d => d.name === 'Incidents');
+if (t && t.visible !== false && t.lat) {
+  for (let i = 0; i < t.lat.length; i++) {
+    if (!codes.includes(t.marker.color[i])) continue;
+    count += 1;
+    if (t.text) ids.push(t.text[i].split('<br>')[1].split(' · ')[0]);
+  }
+}
+return {count: count, ids: ids};"""
+)
+
+
+def event_markers(dash_duo) -> dict:
+    """``count`` and ``ids`` of the event markers drawn now (see :data:`EVENT_MARKERS_JS`)."""
+    return dash_duo.driver.execute_script(EVENT_MARKERS_JS, [MARK_LAYERS.index(t) for t in EVENT_TYPES])
+
+
 def visible_marker_ids(dash_duo) -> set[str]:
-    """Incident ids drawn on the map now, read from the figure the browser holds."""
-    return set(
-        dash_duo.driver.execute_script(
-            MAP_JS + "const ids = [];"
-            "const types = " + json.dumps(list(EVENT_TYPES)) + ";"
-            "gd.data.forEach(t => { if (types.includes(t.name) && t.text) {"
-            " for (const text of t.text) ids.push(text.split(' · ')[0]); } });"
-            "return ids;"
-        )
-    )
+    """Incident ids drawn as event markers on the map now."""
+    return set(event_markers(dash_duo)["ids"])
 
 
 def app_errors(dash_duo) -> list[dict]:

@@ -31,6 +31,7 @@ from dashboard.export import (
 )
 from dashboard.viewstate import ViewState
 from geodata.filters import ViewFilter, apply_filter
+from tests.views import drawn_layer
 
 MARCH = ViewState(
     filter=ViewFilter(start=date(2008, 3, 1), end=date(2008, 3, 31), event_types=("Riots",)),
@@ -68,15 +69,19 @@ def test_caption_in_words(dataset):
 def test_export_draws_the_dashboards_own_traces(dataset):
     """Same incidents, sizes, colours, rings and selection as the map on screen."""
     visible = apply_filter(dataset.incidents, MARCH.filter)
-    screen = figures.map_figure(dataset, visible, MARCH.selected)
+    screen = figures.map_figure(dataset, visible, MARCH.selected).data[figures.TRACE_INDEX["incidents"]]
     layers = {layer.name: layer for layer in export_figure(dataset, MARCH).content.layers}
-    for name in ("approximate", "selected", *figures.EVENT_TRACES, "unknown_casualties"):
-        trace = screen.data[figures.TRACE_INDEX[name]]
-        assert np.allclose(np.asarray(layers[name].lon, float), np.asarray(trace.lon, float), atol=1e-5), name
-        assert np.allclose(np.asarray(layers[name].lat, float), np.asarray(trace.lat, float), atol=1e-5), name
-        if name in figures.EVENT_TRACES and len(trace.lon):
-            assert list(np.atleast_1d(layers[name].sizes)) == list(trace.marker.size)
-            assert layers[name].colour == trace.marker.color
+    colours = dict(zip(figures.MARK_LAYERS, figures.mark_colours(), strict=True))
+    for name in figures.MARK_LAYERS:
+        points = drawn_layer(screen.marker.color, name)
+        lon, lat = np.asarray(screen.lon, float)[points], np.asarray(screen.lat, float)[points]
+        assert np.allclose(np.asarray(layers[name].lon, float), lon, atol=1e-5), name
+        assert np.allclose(np.asarray(layers[name].lat, float), lat, atol=1e-5), name
+        if len(points):
+            sizes = np.broadcast_to(np.asarray(layers[name].sizes), (len(points),))
+            assert list(sizes) == list(np.asarray(screen.marker.size)[points]), name
+        if name in figures.EVENT_TRACES:
+            assert colours[name] == style.with_alpha(layers[name].colour, layers[name].alpha)
     assert len(layers["selected"].lon) == 1 and len(layers["Riots"].lon) > 0
     assert len(layers["Battles"].lon) == 0  # filtered out, as on screen
 

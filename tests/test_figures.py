@@ -5,39 +5,65 @@ from __future__ import annotations
 import itertools
 import json
 
+import numpy as np
 import pandas as pd
 import plotly.io as pio
 
 from dashboard import offline, style
 from dashboard.figures import (
+    COUNTRY_LAYER,
+    MARK_LAYERS,
     TRACE_INDEX,
     casualties,
     daily_counts,
     date_labels,
     map_figure,
     map_patch,
+    mark_colours,
+    point_ids,
     timeline_figure,
     timeline_patch,
 )
 from geodata.filters import ViewFilter, apply_filter
+from tests.views import drawn_layer
 
 
-def test_map_figure_has_every_incident_in_its_event_type_trace(dataset, incidents):
+def test_map_figure_draws_every_incident_in_its_event_types_colour(dataset, incidents):
     fig = map_figure(dataset, incidents, selected_id="KOS-2008-14")
+    trace = fig.data[TRACE_INDEX["incidents"]]
+    colours = dict(zip(MARK_LAYERS, mark_colours(), strict=True))
     for event_type, colour in style.EVENT_COLOURS.items():
-        trace = fig.data[TRACE_INDEX[event_type]]
+        points = drawn_layer(trace.marker.color, event_type)
         expected = incidents[incidents["event_type"] == event_type]
-        assert [text.split(" · ")[0] for text in trace.text] == expected["id"].tolist()
-        assert trace.marker.color == colour
-    selected = fig.data[TRACE_INDEX["selected"]]
-    assert list(selected.lat) == [incidents.set_index("id").loc["KOS-2008-14", "lat"]]
+        assert [trace.text[i].split("<br>")[1].split(" · ")[0] for i in points] == expected["id"].tolist()
+        assert all(trace.text[i].startswith(f"<b>{event_type}</b>") for i in points)
+        assert colours[event_type] == style.with_alpha(colour, style.MARKER_OPACITY)
+    # The stepped scale gives each layer's code its own colour.
+    scale = trace.marker.colorscale
+    for code, colour in enumerate(mark_colours()):
+        position = (code + 0.5) / len(MARK_LAYERS)
+        assert [c for low, c in scale[::2] if low <= position][-1] == colour
+    selected = drawn_layer(trace.marker.color, "selected")
+    assert [trace.lat[i] for i in selected] == [
+        np.float32(incidents.set_index("id").loc["KOS-2008-14", "lat"])
+    ]
     assert fig.layout.map.style["glyphs"] == offline.PAGE_GLYPHS  # offline by default
-    assert "OpenStreetMap" in json.dumps(fig.layout.map.layers[-1].sourceattribution)
+    assert "OpenStreetMap" in json.dumps(fig.layout.map.layers[COUNTRY_LAYER].sourceattribution)
+
+
+def test_a_click_names_the_incident_under_any_of_its_marks(dataset, incidents):
+    fig = map_figure(dataset, incidents, selected_id="KOS-2008-14")
+    trace = fig.data[TRACE_INDEX["incidents"]]
+    ids = point_ids(dataset, incidents, "KOS-2008-14")
+    assert len(ids) == len(trace.lat)
+    assert [text.split("<br>")[1].split(" · ")[0] for text in trace.text] == list(ids)
 
 
 def test_unknown_casualties_are_drawn_apart_from_zero(dataset, incidents):
     fig = map_figure(dataset, incidents)
-    unknown_ids = {text.split(" · ")[0] for text in fig.data[TRACE_INDEX["unknown_casualties"]].text}
+    trace = fig.data[TRACE_INDEX["incidents"]]
+    marks = drawn_layer(trace.marker.color, "unknown_casualties")
+    unknown_ids = {trace.text[i].split("<br>")[1].split(" · ")[0] for i in marks}
     assert "KOS-2008-12" in unknown_ids  # no figures given
     assert "KOS-2008-02" not in unknown_ids  # 'no injuries': zero, known
     totals = casualties(incidents.set_index("id"))
@@ -46,16 +72,19 @@ def test_unknown_casualties_are_drawn_apart_from_zero(dataset, incidents):
 
 def test_approximate_locations_get_halos(dataset, incidents):
     fig = map_figure(dataset, incidents)
-    halos = fig.data[TRACE_INDEX["approximate"]]
-    assert len(halos.lat) == int(incidents["location_precision"].isin(["town", "region"]).sum())
-    assert set(halos.marker.size) == set(style.HALO_SIZE.values())
+    trace = fig.data[TRACE_INDEX["incidents"]]
+    halos = drawn_layer(trace.marker.color, "approximate")
+    assert len(halos) == int(incidents["location_precision"].isin(["town", "region"]).sum())
+    assert {trace.marker.size[i] for i in halos} == set(style.HALO_SIZE.values())
+    assert halos.max() < drawn_layer(trace.marker.color, "Riots").min()  # under the markers
 
 
 def test_patch_carries_markers_not_boundaries(dataset, incidents):
     visible = apply_filter(incidents, ViewFilter(event_types=("Riots",)))
     patch = map_patch(dataset, visible, None, shade_by_count=True)
     encoded = pio.to_json(patch.to_plotly_json(), validate=False)
-    assert "geojson" not in encoded and "coordinates" not in encoded
+    # Only points travel (markers, the count badges): no polygon of the boundaries.
+    assert "geojson" not in encoded and "Polygon" not in encoded
     assert len(encoded) < 20_000
     full = pio.to_json(map_figure(dataset, visible), validate=False)
     assert len(full) > 10 * len(encoded)
@@ -140,12 +169,12 @@ def test_large_views_send_only_typed_coordinates_and_sizes(dataset, incidents):
 
 
 def test_above_the_point_limit_the_map_shows_municipality_totals(dataset, incidents):
-    from dashboard.figures import POINT_LIMIT, dynamic_traces, is_aggregated, municipality_shading
+    from dashboard.figures import POINT_LIMIT, is_aggregated, marker_layers, municipality_shading
 
     visible = _many(incidents, POINT_LIMIT // len(incidents) + 1)
     visible["municipality"] = visible["municipality"].astype(str)
     assert is_aggregated(visible)
-    assert all(len(t["lat"]) == 0 for name, t in dynamic_traces(dataset, visible, None).items())
+    assert all(len(t["lat"]) == 0 for name, t in marker_layers(dataset, visible, None).items())
     shading = municipality_shading(dataset, visible, shade_by_count=False)
     assert shading["customdata"].max() > 0 and shading["z"].max() > 0
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +18,7 @@ from dashboard.view import (
 )
 from geodata.filters import ViewFilter, apply_filter, filter_mask
 from geodata.schema import EVENT_TYPES, PLACE_KINDS
-from tests.views import view_update
+from tests.views import drawn_layer, view_update
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 COUNT, FRAME, FOCUS, OUTSIDE = 2, 14, 15, 16
@@ -103,7 +101,7 @@ def test_municipality_card_counts_in_view_and_offers_the_filter(context, dataset
 
 
 def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
-    from dashboard.figures import co_located, dynamic_traces
+    from dashboard.figures import badge_points, co_located
 
     spots = co_located(incidents)
     # Every incident on a crowded spot is counted once, and the counts add up.
@@ -116,21 +114,22 @@ def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
     crowded = crowded[crowded > 1]
     assert sorted(spots["count"].tolist()) == sorted(crowded.tolist())
     assert max(spots["count"]) >= 6  # the courthouse and North Mitrovica
-    badge = dynamic_traces(dataset, incidents, None)["co_located"]
-    assert badge["text"] == [str(n) for n in spots["count"]]
+    badges = badge_points(incidents)["features"]
+    assert [f["properties"]["count"] for f in badges] == [str(n) for n in spots["count"]]
     single = incidents[incidents["id"] == "KOS-2008-05"]
-    assert dynamic_traces(dataset, single, None)["co_located"]["text"] == []
+    assert badge_points(single)["features"] == []
 
 
 def test_hover_names_event_type_place_and_date(dataset, incidents):
     from dashboard.figures import TRACE_INDEX, map_figure
 
     fig = map_figure(dataset, incidents)
-    assert fig.data[TRACE_INDEX["unknown_casualties"]].hoverinfo == "skip"
-    riots = fig.data[TRACE_INDEX["Riots"]]
-    assert riots.hovertemplate.startswith("<b>Riots</b>")
+    trace = fig.data[TRACE_INDEX["incidents"]]
+    riots = drawn_layer(trace.marker.color, "Riots")
+    text = trace.text[riots[0]]
+    assert text.startswith("<b>Riots</b>") and trace.hovertemplate == "%{text}<extra></extra>"
     first = incidents[incidents["event_type"] == "Riots"].iloc[0]
-    assert first["place_name"] in riots.text[0] and first["date_start"].strftime("%-d %b %Y") in riots.text[0]
+    assert first["place_name"] in text and first["date_start"].strftime("%-d %b %Y") in text
 
 
 def test_box_and_lasso_become_an_area(incidents):
@@ -182,20 +181,13 @@ def test_area_filters_the_view_counts_facets_and_url(context, incidents):
 
 
 def _assigned(patch) -> dict:
-    """(trace index, key) -> value of a map Patch's assignments to trace data."""
+    """(trace index, key, ...) -> value of a map Patch's assignments to trace data."""
     found = {}
     for op in patch.to_plotly_json()["operations"]:
         location = op["location"]
-        if op["operation"] == "Assign" and location[0] == "data" and len(location) == 3:
-            found[(location[1], location[2])] = op["params"]["value"]
+        if op["operation"] == "Assign" and location[0] == "data":
+            found[tuple(location[1:])] = op["params"]["value"]
     return found
-
-
-def _length(value) -> int:
-    if isinstance(value, dict):  # a typed array
-        size = {"f4": 4, "f8": 8, "u1": 1, "u2": 2, "i4": 4}[value["dtype"]]
-        return len(base64.b64decode(value["bdata"])) // size
-    return len(value)
 
 
 @st.composite
@@ -242,14 +234,18 @@ def test_markers_count_facets_and_table_show_the_same_set(context, incidents, da
     ids = set(expected["id"])
     # Header.
     assert outputs[COUNT][0].children == f"{len(expected):,}"
-    # Map: every visible incident is one marker in its event type's trace, hover text names it.
+    # Map: every visible incident is one marker in its event type's colour, hover text names it.
     assigned = _assigned(outputs[0])
+    index = TRACE_INDEX["incidents"]
+    colours = assigned[(index, "marker", "color")]
+    texts = assigned[(index, "text")]
     drawn: set[str] = set()
     total = 0
     for kind in EVENT_TYPES:
-        index = TRACE_INDEX[kind]
-        total += _length(assigned[(index, "lat")])
-        drawn |= {text.split(" · ")[0] for text in assigned[(index, "text")]}
+        points = drawn_layer(colours, kind)
+        total += len(points)
+        drawn |= {texts[i].split("<br>")[1].split(" · ")[0] for i in points}
+        assert all(texts[i].startswith(f"<b>{kind}</b>") for i in points)
     assert total == len(expected) and drawn == ids
     meta = [
         op["params"]["value"]

@@ -15,6 +15,7 @@ from tests.browser import (
     app_errors,
     click_map_at,
     count_in_view,
+    event_markers,
     settled,
     wait_map_loaded,
     wait_until,
@@ -71,19 +72,7 @@ def played_window(label: str) -> int:
 
 def drawn_count(dash_duo) -> int:
     """Incident markers drawn now, read from the decoded data Plotly drew (gd._fullData)."""
-    return dash_duo.driver.execute_script(
-        MAP_JS + "const types = arguments[0]; let n = 0;"
-        "gd._fullData.forEach(t => { if (types.includes(t.name) && t.visible !== false && t.lat)"
-        " n += t.lat.length; }); return n;",
-        [
-            "Protests",
-            "Riots",
-            "Violence against civilians",
-            "Battles",
-            "Explosions/Remote violence",
-            "Strategic developments",
-        ],
-    )
+    return event_markers(dash_duo)["count"]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

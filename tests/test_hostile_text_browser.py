@@ -33,7 +33,7 @@ def test_html_in_a_description_displays_literally(dash_duo, tmp_path, boundaries
     with pytest.raises(NoAlertPresentException):
         dash_duo.driver.switch_to.alert.text  # noqa: B018 - raises when no alert ran
     hover = dash_duo.driver.execute_script(
-        "return document.querySelector('#map .js-plotly-plot').data[arguments[0]].text[0]",
-        TRACE_INDEX["Riots"],
+        "return document.querySelector('#map .js-plotly-plot')._fullData[arguments[0]].text[0]",
+        TRACE_INDEX["incidents"],
     )
     assert "&lt;img src=x onerror=alert(1)&gt;" in hover  # the place name, escaped for Plotly

@@ -24,6 +24,7 @@ from selenium.common.exceptions import (
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
+from dashboard.figures import MARK_LAYERS
 from geodata.filters import ViewFilter, apply_filter
 from geodata.schema import EVENT_TYPES
 from tests.browser import MAP_JS, click_map_at, settled, wait_map_loaded, wait_until
@@ -40,15 +41,17 @@ EVENTS_PER_RUN = 55 if LONG else 45
 SNAPSHOT = (
     MAP_JS
     + """
-const types = arguments[0];
+const codes = arguments[0];  // the event types' layers in the incidents trace
 const drawn = [];
-gd._fullData.forEach(t => {
-  if (types.includes(t.name) && t.visible !== false && t.text) {
-    for (const text of t.text) drawn.push(text.split(' · ')[0]);
-  }
-});
 let drawnPoints = 0;
-gd._fullData.forEach(t => { if (types.includes(t.name) && t.lat) drawnPoints += t.lat.length; });
+const marks = gd._fullData.find(t => t.name === 'Incidents');
+if (marks && marks.visible !== false && marks.lat) {
+  for (let i = 0; i < marks.lat.length; i++) {
+    if (!codes.includes(marks.marker.color[i])) continue;
+    drawnPoints += 1;
+    if (marks.text) drawn.push(marks.text[i].split('<br>')[1].split(' · ')[0]);
+  }
+}
 const b = document.querySelector('#incident-count b');
 const checked = sel => Array.from(document.querySelectorAll(sel + ' input:checked')).map(i => i.value);
 const facet = Array.from(document.querySelectorAll('#filter-event-type label')).map(l => l.textContent);
@@ -76,7 +79,7 @@ return {
 
 
 def snapshot(dash_duo) -> dict:
-    return dash_duo.driver.execute_script(SNAPSHOT, list(EVENT_TYPES))
+    return dash_duo.driver.execute_script(SNAPSHOT, [MARK_LAYERS.index(t) for t in EVENT_TYPES])
 
 
 def expected_for(incidents, snap: dict):

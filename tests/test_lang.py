@@ -40,21 +40,23 @@ def text_of(value) -> str:
     return json.dumps(json.loads(to_json_plotly(value)), ensure_ascii=False)
 
 
+LABELS_SOURCE = ["layout", "map", "layers", figures.LABEL_LAYER, "source"]
+
+
 def label_text(patch) -> list[str]:
     data = patch.to_plotly_json()["operations"]
-    return next(
-        op["params"]["value"]
-        for op in data
-        if op["location"] == ["data", figures.TRACE_INDEX["municipality_names"], "text"]
-    )
+    source = next(op["params"]["value"] for op in data if op["location"] == LABELS_SOURCE)
+    return [feature["properties"]["label"] for feature in source["features"]]
 
 
-def test_map_label_trace_text_changes_with_the_language(dataset):
-    index = figures.TRACE_INDEX["municipality_names"]
-    texts = {
-        lang: list(figures.map_figure(dataset, dataset.incidents.iloc[:0], lang=lang).data[index].text)
-        for lang in ("en", "sq", "sr")
-    }
+def test_map_label_layer_text_changes_with_the_language(dataset):
+    def labels(lang: str) -> list[str]:
+        fig = figures.map_figure(dataset, dataset.incidents.iloc[:0], lang=lang)
+        return [
+            f["properties"]["label"] for f in fig.layout.map.layers[figures.LABEL_LAYER].source["features"]
+        ]
+
+    texts = {lang: labels(lang) for lang in ("en", "sq", "sr")}
     assert "North Mitrovica" in texts["en"] and "Pristina" in texts["en"] and "Zvečan" in texts["en"]
     assert "Mitrovicë e Veriut" in texts["sq"] and "Prishtinë" in texts["sq"] and "Zveçan" in texts["sq"]
     assert "Severna Mitrovica" in texts["sr"] and "Priština" in texts["sr"] and "Glogovac" in texts["sr"]
@@ -83,8 +85,8 @@ def test_view_update_names_everything_in_the_chosen_language(context):
 
 def test_english_views_send_no_names_unless_the_language_changed(context):
     quiet = outputs(context, "en", lang_changed=False)[MAP].to_plotly_json()["operations"]
-    named = (figures.TRACE_INDEX["municipalities"], figures.TRACE_INDEX["municipality_names"])
-    assert not [op for op in quiet if op["location"][-1] == "text" and op["location"][1] in named]
+    municipalities = ["data", figures.TRACE_INDEX["municipalities"], "text"]
+    assert not [op for op in quiet if op["location"] in (municipalities, LABELS_SOURCE)]
     assert "North Mitrovica" in label_text(outputs(context, "en", lang_changed=True)[MAP])
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard import figures
 from dashboard.app import create_app
 from tests.browser import MAP_JS, wait_map_loaded, wait_until
 
 pytestmark = pytest.mark.browser
 
-LABELS = MAP_JS + "return gd._fullData.find(t => t.name === 'Municipality names').text.join('|');"
+#: The municipality names the map's label layer holds (figures.LABEL_LAYER), as Plotly drew it.
+LABELS = (
+    MAP_JS
+    + "return gd._fullLayout.map.layers[arguments[0]].source.features.map(f => f.properties.label).join('|');"
+)
 
 
 def test_shqip_renames_map_labels_options_and_table(dash_duo, dataset):
@@ -18,20 +23,24 @@ def test_shqip_renames_map_labels_options_and_table(dash_duo, dataset):
     dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=20)
     wait_map_loaded(dash_duo)
     driver = dash_duo.driver
-    assert "North Mitrovica" in driver.execute_script(LABELS).split("|")
+    assert "North Mitrovica" in driver.execute_script(LABELS, figures.LABEL_LAYER).split("|")
     table = dash_duo.find_element("#incident-table")
     wait_until(dash_duo, lambda: "UN courthouse in Mitrovica" in table.text)
 
     shqip = dash_duo.find_element("#lang-switch input[value='sq']")
     shqip.find_element("xpath", "..").click()
-    wait_until(dash_duo, lambda: "Mitrovicë e Veriut" in driver.execute_script(LABELS).split("|"), timeout=20)
-    labels = driver.execute_script(LABELS).split("|")
+    wait_until(
+        dash_duo,
+        lambda: "Mitrovicë e Veriut" in driver.execute_script(LABELS, figures.LABEL_LAYER).split("|"),
+        timeout=20,
+    )
+    labels = driver.execute_script(LABELS, figures.LABEL_LAYER).split("|")
     assert "Prishtinë" in labels and "North Mitrovica" not in labels and "Pristina" not in labels
-    # The label layer really draws them (MapLibre's rendered features, not only the trace data).
+    # The label layer really draws them (MapLibre's rendered features, not only the layer data).
     wait_map_loaded(dash_duo)
     drawn = driver.execute_script(
         MAP_JS + "const m = gd._fullLayout.map._subplot.map;"
-        "return m.queryRenderedFeatures().map(f => f.properties && f.properties.text).filter(Boolean);"
+        "return m.queryRenderedFeatures().map(f => f.properties && f.properties.label).filter(Boolean);"
     )
     assert "Mitrovicë e Veriut" in drawn and "Zveçan" in drawn, drawn
 

@@ -19,19 +19,19 @@ def test_default_map_style_names_no_other_host(dataset, incidents):
     map_style = fig.layout.map.style
     assert map_style["glyphs"] == offline.PAGE_GLYPHS
     assert "://" not in json.dumps(map_style)
-    labels = fig.data[figures.TRACE_INDEX["municipality_names"]]
-    assert labels.mode == "text" and labels.textfont.family == offline.LABEL_FONT
     assert offline.LABEL_FONT in offline.bundled_fonts()
-    # Every trace that draws text (names, count badges) asks for a shipped font, never Plotly's default.
+    # Whatever font a layer asks for (Plotly names none for layout layers), the shipped one answers.
+    for fontstack in (offline.LABEL_FONT, "Open Sans Regular,Arial Unicode MS Regular"):
+        path = offline.PAGE_GLYPHS.format(fontstack=fontstack, range="0-255").split("?")[0]
+        assert path == f"assets/fonts/{offline.LABEL_FONT}/0-255.pbf"
+    # Every trace that draws text asks for a shipped font, never Plotly's default.
     texts = [trace for trace in fig.data if "text" in (getattr(trace, "mode", None) or "")]
-    assert len(texts) >= 2 and {trace.textfont.family for trace in texts} == {offline.LABEL_FONT}
+    assert {trace.textfont.family for trace in texts} <= {offline.LABEL_FONT}
 
 
 def test_online_basemap_keeps_its_named_style(dataset, incidents):
     fig = figures.map_figure(dataset, incidents, basemap="carto-positron")
     assert fig.layout.map.style == "carto-positron"
-    # Its glyph server has Plotly's default font, not necessarily the bundled one.
-    assert fig.data[figures.TRACE_INDEX["municipality_names"]].textfont.family is None
 
 
 def test_every_font_ships_every_range_and_the_licence():
@@ -60,10 +60,10 @@ def test_style_needs_a_templated_glyph_url():
 
 def test_app_serves_shipped_glyph_ranges_and_404s_the_rest(dataset):
     client = create_app(dataset).server.test_client()
-    url = "/" + offline.PAGE_GLYPHS.split("?")[0]
-    shipped = client.get(url.format(fontstack=offline.LABEL_FONT, range="0-255"))
-    assert shipped.status_code == 200 and len(shipped.data) > 10_000
-    # CJK is not shipped; nor is Plotly's default font: a 404, never a redirect elsewhere.
-    for fontstack, glyph_range in ((offline.LABEL_FONT, "19968-20223"), ("Open Sans Regular", "0-255")):
-        missing = client.get(url.format(fontstack=fontstack, range=glyph_range))
-        assert missing.status_code == 404 and "Location" not in missing.headers
+    url = "/" + offline.PAGE_GLYPHS
+    for fontstack in (offline.LABEL_FONT, "Open Sans Regular,Arial Unicode MS Regular"):
+        shipped = client.get(url.format(fontstack=fontstack, range="0-255"))
+        assert shipped.status_code == 200 and len(shipped.data) > 10_000
+    # CJK is not shipped: a 404, never a redirect elsewhere.
+    missing = client.get(url.format(fontstack=offline.LABEL_FONT, range="19968-20223"))
+    assert missing.status_code == 404 and "Location" not in missing.headers

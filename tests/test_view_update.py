@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from plotly.io.json import to_json_plotly
 
-from dashboard.figures import dynamic_traces
+from dashboard.figures import marker_layers
 from dashboard.scrub import scrub_points
 from dashboard.view import (
     TABLE_PAGE_SIZE,
@@ -192,7 +192,7 @@ def test_browser_points_draw_what_the_server_draws(context, dataset, incidents, 
     trace, lat, size = _decoded(points["trace"]), _decoded(points["lat"]), _decoded(points["size"])
     days = context.days
     visible = apply_filter(incidents, ViewFilter(start=days[low].date(), end=days[high].date()))
-    server = dynamic_traces(dataset, take_rows(visible, np.arange(len(visible)), VIEW_COLUMNS), None)
+    server = marker_layers(dataset, take_rows(visible, np.arange(len(visible)), VIEW_COLUMNS), None)
     assert len(rows) == len(visible)
     for code, name in enumerate(points["event_traces"]):
         mine = rows[trace[rows] == code]
