@@ -259,7 +259,8 @@ def acled_frame(raw: pd.DataFrame, source: str, extras: bool = True) -> ReadResu
     check = _Checker(source)
     from geodata.schema import EVENT_TYPES
 
-    bad_type = ~raw["event_type"].isin(EVENT_TYPES.keys())
+    event_type = _categories(raw["event_type"])
+    bad_type = ~event_type.isin(EVENT_TYPES.keys())  # on the few categories, not a million texts
     lat, lon = _coordinates(raw, check, "latitude", "longitude")
     time_precision = raw.get("time_precision", pd.Series("1", index=raw.index))
     geo_precision = raw.get("geo_precision", pd.Series("1", index=raw.index))
@@ -318,7 +319,7 @@ def acled_frame(raw: pd.DataFrame, source: str, extras: bool = True) -> ReadResu
             "date_start": start,
             "date_end": end,
             "date_precision": precision,
-            "event_type": _categories(raw["event_type"]),
+            "event_type": event_type,
             "sub_event_type": _categories(col("sub_event_type")),
             "actor1": col("actor1").pipe(_text),
             "actor2": col("actor2").pipe(_text),
@@ -633,8 +634,9 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
     if not len(result.records):
         return result, "acled", None
     own = [i for i, n in enumerate(lower) if n not in ACLED_USED]
-    accepted = np.searchsorted(rows, result.records["source_row"].to_numpy())
-    everything = len(accepted) == len(rows)
+    # Accepted rows keep their file order: all of them accepted, the columns need no take.
+    everything = len(result.records) == len(rows)
+    accepted = None if everything else np.searchsorted(rows, result.records["source_row"].to_numpy())
     table = pa.table(
         [
             pa.array(result.records["id"].array),
