@@ -156,6 +156,7 @@ def main() -> None:
             [sys.executable, str(scale), "--events", str(args.events), "--generate-only", str(csv_path)],
             check=True,
         )
+    load_before = os.getloadavg()[0]
     runs: dict[str, list[dict]] = {"project": [], "reference": []}
     for _ in range(args.repeat):
         for which in ("reference", "project"):  # alternating, so a busy moment hits both
@@ -179,6 +180,8 @@ def main() -> None:
         "reference_peak_rss_mb": median("reference", "peak_rss_mb"),
         "project_runs_s": [r["seconds"] for r in runs["project"]],
         "reference_runs_s": [r["seconds"] for r in runs["reference"]],
+        # The machine is shared: its 1-minute load average before and after the runs.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     for key, value in result.items():
         print(f"{key:>22}: {value}")
