@@ -126,10 +126,18 @@ def child(which: str, csv_path: Path, work: Path) -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     # CPU seconds (all threads): what the work costs whatever else the machine is running.
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # The kernel's share (page faults, file writes) swings with what else runs; user time is steadier.
+    user = after.ru_utime - before.ru_utime
     peak = after.ru_maxrss / 1024
     print(
         json.dumps(
-            {"rows": rows, "seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak)}
+            {
+                "rows": rows,
+                "seconds": round(seconds, 2),
+                "cpu_s": round(cpu, 2),
+                "user_s": round(user, 2),
+                "peak_rss_mb": round(peak),
+            }
         )
     )
 
@@ -176,6 +184,9 @@ def main() -> None:
         "project_cpu_s": median("project", "cpu_s"),
         "reference_cpu_s": median("reference", "cpu_s"),
         "cpu_ratio": round(median("project", "cpu_s") / median("reference", "cpu_s"), 2),
+        "project_user_s": median("project", "user_s"),
+        "reference_user_s": median("reference", "user_s"),
+        "user_ratio": round(median("project", "user_s") / median("reference", "user_s"), 2),
         "project_peak_rss_mb": median("project", "peak_rss_mb"),
         "reference_peak_rss_mb": median("reference", "peak_rss_mb"),
         "project_runs_s": [r["seconds"] for r in runs["project"]],
