@@ -181,7 +181,8 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
     def take(name: str) -> None:
         # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
         column = unsorted.pop(name)
-        sorted_columns[name] = column.take(order)
+        same = _same_in_every_row(column)
+        sorted_columns[name] = same if same is not None else column.take(order)
         if isinstance(column, pd.arrays.ArrowExtensionArray):
             del column
             pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
@@ -192,6 +193,27 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
         take(name)
     pa.default_memory_pool().release_unused()
     return pd.DataFrame({name: sorted_columns[name] for name in names}, copy=False)
+
+
+def _same_in_every_row(column) -> object | None:
+    """``column`` itself (in one chunk) when every row holds the same value, as far as that shows
+    cheaply: every count missing (an ACLED export has no injured, arrested or participants) or
+    every text cell empty or missing (its notes, any blank column). Any order of it is the same,
+    so the sort copies nothing. None for any other column."""
+    if isinstance(column, pd.arrays.IntegerArray | pd.arrays.FloatingArray | pd.arrays.BooleanArray):
+        return column if column.isna().all() else None
+    if not isinstance(column, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(column)
+    if cells.null_count not in (0, len(cells)) or (pc.sum(pc.binary_length(cells)).as_py() or 0):
+        return None
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    whole = type(column)(cells, dtype=column.dtype)
+    return whole if whole.dtype == column.dtype else None
 
 
 def _date_then_id_order(date: pd.Series, identifier: pd.Series) -> np.ndarray:
