@@ -342,6 +342,7 @@ def acled_frame(raw: pd.DataFrame, source: str, extras: bool = True) -> ReadResu
             **(_extras(raw, set(ACLED_USED)) if extras else {}),
         },
         index=raw.index,
+        copy=False,  # each column is its own block: no copy of same-typed columns into one 2-D block
     )
     return _finish(frame, check, len(raw))
 
