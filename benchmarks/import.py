@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -129,6 +130,10 @@ def child(which: str, csv_path: Path, work: Path) -> None:
     # The kernel's share (page faults, file writes) swings with what else runs; user time is steadier.
     user = after.ru_utime - before.ru_utime
     peak = after.ru_maxrss / 1024
+    # Each run writes a fresh entry (340 MB at 1M for the project): gone once measured, so repeated
+    # runs do not fill a shared disk.
+    shutil.rmtree(target, ignore_errors=True)
+    target.with_suffix(".parquet").unlink(missing_ok=True)
     print(
         json.dumps(
             {
