@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,10 +127,22 @@ def child(which: str, csv_path: Path, work: Path) -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     # CPU seconds (all threads): what the work costs whatever else the machine is running.
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # The kernel's share (page faults, file writes) swings with what else runs; user time is steadier.
+    user = after.ru_utime - before.ru_utime
     peak = after.ru_maxrss / 1024
+    # Each run writes a fresh entry (340 MB at 1M for the project): gone once measured, so repeated
+    # runs do not fill a shared disk.
+    shutil.rmtree(target, ignore_errors=True)
+    target.with_suffix(".parquet").unlink(missing_ok=True)
     print(
         json.dumps(
-            {"rows": rows, "seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak)}
+            {
+                "rows": rows,
+                "seconds": round(seconds, 2),
+                "cpu_s": round(cpu, 2),
+                "user_s": round(user, 2),
+                "peak_rss_mb": round(peak),
+            }
         )
     )
 
@@ -156,6 +169,7 @@ def main() -> None:
             [sys.executable, str(scale), "--events", str(args.events), "--generate-only", str(csv_path)],
             check=True,
         )
+    load_before = os.getloadavg()[0]
     runs: dict[str, list[dict]] = {"project": [], "reference": []}
     for _ in range(args.repeat):
         for which in ("reference", "project"):  # alternating, so a busy moment hits both
@@ -175,10 +189,15 @@ def main() -> None:
         "project_cpu_s": median("project", "cpu_s"),
         "reference_cpu_s": median("reference", "cpu_s"),
         "cpu_ratio": round(median("project", "cpu_s") / median("reference", "cpu_s"), 2),
+        "project_user_s": median("project", "user_s"),
+        "reference_user_s": median("reference", "user_s"),
+        "user_ratio": round(median("project", "user_s") / median("reference", "user_s"), 2),
         "project_peak_rss_mb": median("project", "peak_rss_mb"),
         "reference_peak_rss_mb": median("reference", "peak_rss_mb"),
         "project_runs_s": [r["seconds"] for r in runs["project"]],
         "reference_runs_s": [r["seconds"] for r in runs["reference"]],
+        # The machine is shared: its 1-minute load average before and after the runs.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     for key, value in result.items():
         print(f"{key:>22}: {value}")

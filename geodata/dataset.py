@@ -6,6 +6,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geodata.boundaries import (
@@ -14,7 +15,7 @@ from geodata.boundaries import (
     load_custom_boundaries,
     load_kosovo_boundaries,
 )
-from geodata.filters import search_columns
+from geodata.filters import search_columns, search_text
 from geodata.gazetteer import load_gazetteer
 from geodata.geonames import ATTRIBUTION as GEONAMES_ATTRIBUTION
 from geodata.join import DEFAULT_SNAP_TOLERANCE_M, apply_region_rule, join_boundaries
@@ -148,8 +149,13 @@ def _join(
 
         pa.default_memory_pool().release_unused()
     # The text search's folded columns, built once here (and cached with an import), never per query.
-    joined = search_columns(joined, load_gazetteer(), boundaries)
-    return by_date_then_id(joined, emptying=owned)
+    # search_place before the sort (each place's names come from its first row in file order);
+    # search_text, row by row, after it: made in its final order, it is never sorted.
+    joined = search_columns(joined, load_gazetteer(), boundaries, text=False)
+    ordered = by_date_then_id(joined, emptying=owned)
+    del joined
+    ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
+    return ordered
 
 
 def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame:
@@ -162,15 +168,10 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
     (only for a frame nothing else refers to: it is left without columns).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if len(frame) < 2:
         return frame.reset_index(drop=True)
-    keys = pa.table({"date": pa.array(frame["date_start"]), "id": pa.array(frame["id"].astype("string"))})
-    order = pc.sort_indices(
-        keys, [("date", "ascending"), ("id", "ascending")]
-    ).to_numpy()  # nulls last, as pandas puts them
-    del keys
+    order = _date_then_id_order(frame["date_start"], frame["id"])
     if not emptying:
         return frame.take(order).reset_index(drop=True)
     names = list(frame.columns)
@@ -180,7 +181,8 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
     def take(name: str) -> None:
         # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
         column = unsorted.pop(name)
-        sorted_columns[name] = column.take(order)
+        same = _same_in_every_row(column)
+        sorted_columns[name] = same if same is not None else column.take(order)
         if isinstance(column, pd.arrays.ArrowExtensionArray):
             del column
             pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
@@ -191,6 +193,49 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
         take(name)
     pa.default_memory_pool().release_unused()
     return pd.DataFrame({name: sorted_columns[name] for name in names}, copy=False)
+
+
+def _same_in_every_row(column) -> object | None:
+    """``column`` itself (in one chunk) when every row holds the same value, as far as that shows
+    cheaply: every count missing (an ACLED export has no injured, arrested or participants) or
+    every text cell empty or missing (its notes, any blank column). Any order of it is the same,
+    so the sort copies nothing. None for any other column."""
+    if isinstance(column, pd.arrays.IntegerArray | pd.arrays.FloatingArray | pd.arrays.BooleanArray):
+        return column if column.isna().all() else None
+    if not isinstance(column, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(column)
+    if cells.null_count not in (0, len(cells)) or (pc.sum(pc.binary_length(cells)).as_py() or 0):
+        return None
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    whole = type(column)(cells, dtype=column.dtype)
+    return whole if whole.dtype == column.dtype else None
+
+
+def _date_then_id_order(date: pd.Series, identifier: pd.Series) -> np.ndarray:
+    """The positions that order the rows by date, then id (nulls last, as pandas puts them).
+
+    Two stable one-key sorts, by id and then by date, give the order one two-key sort gives, at
+    a third of its cost: a two-key sort compares the ids of a date's rows through a generic
+    comparator (0.4 s at a million rows, twice that on many chunks), a one-key sort of text
+    compares bytes directly, and a one-key sort of dates is a sort of integers.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(identifier.astype("string"))
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    by_id = pc.sort_indices(ids)
+    del ids
+    dates = pa.array(date)
+    if isinstance(dates, pa.ChunkedArray):
+        dates = dates.combine_chunks()
+    return by_id.take(pc.sort_indices(dates.take(by_id))).to_numpy()
 
 
 def _load_file(

@@ -15,16 +15,21 @@ SAMPLE_ROWS = 10_000
 def distinct_rows(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(a row standing for each distinct combination of the columns' values, each row's combination).
 
-    The standing row is the combination's first; combinations are numbered in order of appearance.
+    The standing row is the combination's first.
     """
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        key = key * (len(uniques) + 1) + codes
-        if len(column) and key.max() > 1 << 40:  # keep the product of cardinalities far from overflow
-            key = pd.factorize(key)[0].astype(np.int64)
-    which, uniques = pd.factorize(key)
-    first = np.zeros(len(uniques), dtype=np.int64)
+    if len(columns) == 1:  # one column's codes number its values already: no key to factorize
+        which, uniques = pd.factorize(columns[0], use_na_sentinel=False)
+        count = len(uniques)
+    else:
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for column in columns:
+            codes, uniques = pd.factorize(column, use_na_sentinel=False)
+            key = key * (len(uniques) + 1) + codes
+            if len(column) and key.max() > 1 << 40:  # keep the product of cardinalities far from overflow
+                key = pd.factorize(key)[0].astype(np.int64)
+        which, uniques = pd.factorize(key)
+        count = len(uniques)
+    first = np.zeros(count, dtype=np.int64)
     first[which[::-1]] = np.arange(len(which))[::-1]
     return first, which
 

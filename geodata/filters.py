@@ -341,18 +341,26 @@ def _as_text(values: pd.Series) -> object:
     return values.array if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype(object)
 
 
-def search_columns(frame: pd.DataFrame, gazetteer=None, boundaries=None) -> pd.DataFrame:
+def search_text(frame: pd.DataFrame) -> pd.Series:
+    """The ``search_text`` column of :func:`search_columns` (each row's from its own values only)."""
+    columns = [frame[c] for c in ("description", "actor1", "actor2") if c in frame.columns]
+    return fold_series(*columns) if columns else pd.Series("", index=frame.index)
+
+
+def search_columns(frame: pd.DataFrame, gazetteer=None, boundaries=None, text: bool = True) -> pd.DataFrame:
     """``frame`` with :data:`SEARCH_COLUMNS` added: the text search's folded haystacks, built once.
 
     ``search_text`` (one per row): description and actors. ``search_place`` (a category per
     distinct place and municipality list): the place's names in English, Albanian and Serbian,
     with every spelling ``gazetteer`` knows for it (aliases included), and the names of the
     municipalities the record is in or covers, in every form ``boundaries`` gives. Folding the
-    few distinct places, not the rows, keeps it cheap on a million events.
+    few distinct places, not the rows, keeps it cheap on a million events. ``text=False`` leaves
+    ``search_text`` out (see :func:`search_text`): an import adds it after its sort, so the
+    folded text is made once in its final order instead of made and then sorted.
     """
     out = frame.copy(deep=False)  # new columns only: the input frame is left as it is
-    columns = [frame[c] for c in ("description", "actor1", "actor2") if c in frame.columns]
-    out["search_text"] = fold_series(*columns) if columns else pd.Series("", index=frame.index)
+    if text:
+        out["search_text"] = search_text(frame)
     place = frame["place"].astype("category") if "place" in frame.columns else None
     covered = _municipality_list(frame)
     place_codes = place.cat.codes.to_numpy() if place is not None else np.zeros(len(frame), dtype=np.int64)
