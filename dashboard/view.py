@@ -159,12 +159,29 @@ def table_page(
     name in ``lang``, as the column shows them. ``orders``: the context's kept sort orders of
     ``incidents`` (see :class:`~dashboard.table.SortOrders`)."""
     if (sort_by or [{}])[0].get("column_id") == "municipality":
+        column = incidents["municipality"]
+        if orders is not None and isinstance(column.dtype, pd.CategoricalDtype):
+            # The kept order by category, regrouped by the names in ``lang`` (no sort per request).
+            ranks = {"municipality": municipality_ranks(column.cat.categories, lang)}
+            return page_by_selection(
+                incidents, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE, orders, ranks
+            )
         # Ordered by the names in ``lang``: a column of its own, sorted afresh (38 categories).
         frame = pd.DataFrame({"municipality": municipality_sort_column(incidents["municipality"], lang)})
         return page_by_selection(frame, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
     place_column = PLACE_COLUMNS[lang] if PLACE_COLUMNS[lang] in incidents else "place_name"
     columns = {**TABLE_SORT_COLUMNS, "place": place_column}
     return page_by_selection(incidents, rows, page, sort_by, columns, TABLE_PAGE_SIZE, orders)
+
+
+def municipality_ranks(categories: pd.Index, lang: str) -> np.ndarray:
+    """The place of each municipality category in :func:`municipality_sort_column`'s order."""
+    names = municipality_names(categories, lang)
+    if len(set(names)) != len(names):  # as there: the layer's order
+        return np.arange(len(names))
+    ranks = np.empty(len(names), dtype=np.intp)
+    ranks[sorted(range(len(names)), key=lambda i: folded(names[i]))] = np.arange(len(names))
+    return ranks
 
 
 def municipality_sort_column(column: pd.Series, lang: str) -> pd.Series:
@@ -278,7 +295,8 @@ class ViewContext:
     choices: Choices
     #: Per language: the municipality filter's values in that language's order, and their labels.
     municipality_choices: dict[str, tuple[list[str], dict[str, str]]]
-    #: The table's sort orders, each computed on its column's first sort and kept.
+    #: The table's sort orders: stored with the cache entry, else each computed on its column's first
+    #: sort and kept.
     orders: SortOrders | None = None
     #: What the timeline counts of each incident, derived once (see :mod:`dashboard.timecounts`).
     timeline: TimelineRows | None = None
@@ -304,7 +322,7 @@ def view_context(dataset: Dataset) -> ViewContext:
         days,
         choices,
         {lang: municipality_choices(dataset, lang, choices) for lang in LANGUAGES},
-        SortOrders(dataset.incidents),
+        SortOrders(dataset.incidents, dataset.sort_orders),
         timeline_rows(dataset.incidents, days),
         date_order(dataset.incidents),
     )
