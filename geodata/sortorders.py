@@ -122,8 +122,9 @@ def column_order(values: pd.Series) -> ColumnOrder:
 
 def orders_table(frame: pd.DataFrame, columns=SORTED_COLUMNS):
     """The sort orders of ``frame``'s ``columns`` (those it has) as one Arrow table, to store with its
-    cache entry: ``order:<column>`` (int32; left out when it is the identity, as for the dates of a
-    frame sorted by date) and ``rank:<column>``, with the known counts in the schema's metadata."""
+    cache entry: ``order:<column>`` (int32) and ``rank:<column>``, with the known counts in the schema's
+    metadata. An order that is the identity (the dates of a frame sorted by date) is stored too: mapped,
+    it costs no memory until a page is walked, where a fresh ``np.arange`` would in every process."""
     import pyarrow as pa
 
     arrays, names, meta = [], [], {}
@@ -131,13 +132,9 @@ def orders_table(frame: pd.DataFrame, columns=SORTED_COLUMNS):
         if column not in frame:
             continue
         found = column_order(frame[column])
-        identity = bool(np.array_equal(found.order, np.arange(len(found.order))))
-        if not identity:
-            arrays.append(pa.array(found.order))
-            names.append(f"order:{column}")
-        arrays.append(pa.array(found.ranks))
-        names.append(f"rank:{column}")
-        meta[column] = {"known": found.known, "identity": identity}
+        arrays += [pa.array(found.order), pa.array(found.ranks)]
+        names += [f"order:{column}", f"rank:{column}"]
+        meta[column] = {"known": found.known}
     metadata = {
         "unrest_map_orders": json.dumps({"version": ORDERS_VERSION, "rows": len(frame), "columns": meta})
     }
@@ -158,11 +155,7 @@ def read_orders(path: Path, rows: int) -> dict[str, ColumnOrder] | None:
             return None
         found = {}
         for column, info in meta["columns"].items():
-            ranks = _mapped(table.column(f"rank:{column}"))
-            if info["identity"]:
-                order = np.arange(rows, dtype=np.int32 if rows < 2**31 else np.int64)
-            else:
-                order = _mapped(table.column(f"order:{column}"))
+            order, ranks = _mapped(table.column(f"order:{column}")), _mapped(table.column(f"rank:{column}"))
             if len(order) != rows or len(ranks) != rows:
                 return None
             found[column] = ColumnOrder(order, ranks, int(info["known"]))
