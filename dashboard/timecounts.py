@@ -24,7 +24,8 @@ class TimelineRows:
     """What the timeline counts of each row, for a dataset and its days."""
 
     days: pd.DatetimeIndex
-    #: Per row: event-type index x days + day, for incidents known to the day; -1 for the others.
+    #: Per row: 1 + event-type index x days + day, for incidents known to the day; 0 for the others
+    #: (np.intp, what ``np.bincount`` counts without a converted copy).
     day_key: np.ndarray
     #: Positions of the incidents spread over their days (a range or a month), with each one's first
     #: day, the day after its last (clipped to the period) and the share it adds to each day.
@@ -42,8 +43,8 @@ class TimelineRows:
     def _daily(self, mask: np.ndarray | None) -> dict[str, np.ndarray]:
         n = len(self.days)
         keys = self.day_key if mask is None else self.day_key[mask]
-        # Shifted by one, so the uncounted (-1) land in a first bin that is dropped: no gather.
-        per_day = np.bincount(keys + 1, minlength=len(EVENT_TRACES) * n + 1)[1:]
+        # Shifted by one, so the uncounted (0) land in a first bin that is dropped: no gather, no copy.
+        per_day = np.bincount(keys, minlength=len(EVENT_TRACES) * n + 1)[1:]
         per_day = per_day.reshape(len(EVENT_TRACES), n).astype(float)
         counts = {event_type: per_day[i] for i, event_type in enumerate(EVENT_TRACES)}
         spread = slice(None) if mask is None else mask[self.ranged]
@@ -78,12 +79,12 @@ def timeline_rows(frame: pd.DataFrame, days: pd.DatetimeIndex) -> TimelineRows:
     else:
         kind = pd.Categorical(event_type.astype(str), categories=EVENT_TRACES).codes
     inside = day_precise & (kind >= 0) & (start >= 0) & (start < n)
-    key_type = np.int32 if len(EVENT_TRACES) * n < 2**31 else np.int64
-    # kind * n + start where inside, else -1 (np.where over int64 copies made four 5M-row arrays)
-    day_key = kind.astype(key_type)
+    # 1 + kind * n + start where inside, else 0 (np.where over int64 copies made four 5M-row arrays)
+    day_key = kind.astype(np.intp)
     day_key *= n
     day_key += start
-    day_key[~inside] = -1
+    day_key += 1
+    day_key[~inside] = 0
     begins = start[ranged]
     low = np.clip(begins, 0, n)
     high = np.clip(end + 1, 0, n)
