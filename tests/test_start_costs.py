@@ -54,3 +54,21 @@ def test_taking_every_row_gives_the_columns_as_they_are(places):
     some = take_rows(places, every[1:], ["place_name"])
     assert some["place_name"].tolist() == places["place_name"].tolist()[1:]
     assert take_rows(places.iloc[:0], every[:0], ["place_name"]).empty
+
+
+def test_opening_view_is_the_unfiltered_view_but_the_figures(boundaries_dir):
+    """The page is built from the opening view: the same values a view update with no filter sends,
+    but for the map's and the timeline's patches (the page draws whole figures) and the legend's."""
+    from plotly.io.json import to_json_plotly
+
+    from dashboard.view import VIEW_OUTPUTS, opening_view, view_context, view_outputs
+
+    context = view_context(load_dataset())
+    opening = opening_view(context)
+    update = view_outputs(context, [0, len(context.days) - 1], [], [], [], [], [], "", [], None)
+    assert len(update) > len(VIEW_OUTPUTS) and set(opening) == set(VIEW_OUTPUTS)
+    for key, value in zip(VIEW_OUTPUTS, update, strict=False):
+        if key in (("map", "figure"), ("timeline", "figure")):
+            assert opening[key] is None and value is not None
+        else:
+            assert to_json_plotly(opening[key]) == to_json_plotly(value), key
