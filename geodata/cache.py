@@ -10,6 +10,7 @@ layer's identity, so a changed file, schema or boundary layer rebuilds the entry
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -223,7 +224,9 @@ def store(
         table = table.combine_chunks()  # one record batch (see load_cached)
     core = _write_atomically(table, _core_path(key))
     del table
-    _write_atomically(orders.result(), _orders_path(key))
+    # A column the orders cannot rank (mixed types): no orders, the table sorts on demand as before.
+    with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
+        _write_atomically(orders.result(), _orders_path(key))
     written = originals.result() if originals is not None else core
     meta = {
         "rows_read": read.rows_read,

@@ -171,3 +171,22 @@ def test_municipality_order_per_language_equals_a_fresh_sort(boundaries_dir):
                     kept = table_page(incidents, rows, page, sort_by, lang, orders)
                     fresh = table_page(incidents, rows, page, sort_by, lang, None)
                     assert kept.tolist() == fresh.tolist(), (lang, way, page)
+
+
+def test_an_import_never_fails_for_its_orders(cache_dir, boundaries_dir, tmp_path, monkeypatch):
+    """Orders are a help, never a reason for an import to fail: when they cannot be made, the entry
+    is written without them and the table sorts on demand."""
+    import geodata.sortorders
+
+    def cannot(frame):
+        raise ValueError("a column no key ranks")
+
+    monkeypatch.setattr(geodata.sortorders, "orders_table", cannot)
+    copy = tmp_path / "acled.csv"
+    shutil.copy(ACLED, copy)
+    first = load_dataset(copy, strict=False)
+    assert not first.from_cache and first.sort_orders is None
+    assert not list(cache_dir.glob("*.orders.feather")) and not list(cache_dir.glob("*.partial"))
+    again = load_dataset(copy, strict=False)
+    assert again.from_cache and again.sort_orders is None
+    pd.testing.assert_frame_equal(first.incidents, again.incidents)
