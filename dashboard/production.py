@@ -148,8 +148,16 @@ LATER_SCRIPTS = ("/_dash-component-suites/plotly/package_data/plotly.min.js",)
 
 
 def _compress_scripts_now(client, index_html: str, path: str = "/") -> None:
-    """Ask for every script once, as a browser would, so the first user does not wait for brotli."""
+    """Ask for every script once, as a browser would, so the first user does not wait for brotli.
+
+    At the lowest priority (Linux gives each thread its own niceness): brotli lets go of the GIL and
+    takes a whole core for about a second per worker, which delayed the other workers' start."""
+    import contextlib
     import re
+    import threading
+
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
     scripts = re.findall(rf'<script src="({re.escape(path)}_dash-component-suites/[^"]+)"', index_html)
     for script in [*scripts, *(path + later.lstrip("/") for later in LATER_SCRIPTS)]:
