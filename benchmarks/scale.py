@@ -7,7 +7,8 @@ with its own peak memory (a one-off: a server only ever loads the cache; skipped
 ``--cache`` names a folder already holding the entry), load from the cache, one slider step
 on the server (the view update's and the legend's callbacks, as Dash encodes their outputs;
 median over windows), a filter change, table paging and sorting over everything in view
-(the first sort by a column computes its order, timed on its own), bytes of map payload per
+(the first sort by each column in the process timed on its own: its order is mapped from the cache
+entry, or computed and kept when the entry has none), bytes of map payload per
 visible point, the serving process's peak memory, and the same step done the naive way
 (plotly.express.scatter_map on the filtered frame) for a ratio. Times are wall clock, with the
 process's CPU time beside the main ones (a shared machine inflates the first, not the second).
