@@ -69,19 +69,35 @@ class SortOrders:
 
 def regrouped(by_code: ColumnOrder, codes: np.ndarray, categories: np.ndarray) -> ColumnOrder:
     """The stable order by the categories' new ranks ``categories``, from the order by code: the runs
-    of equal codes, each in position order already, put in the new order of their categories (a
-    copy of the order, no sort)."""
-    counts = np.bincount(codes.astype(np.intp) + 1, minlength=len(categories) + 1)[1:]
-    starts = np.concatenate([[0], np.cumsum(counts)])
+    of equal codes, each in position order already, put in the new order of their categories (one
+    copy of the order; no sort and no other pass over the rows: each run's start is found by binary
+    search, and the rows' ranks are looked up through their codes only where a page asks)."""
+    order, known = by_code.order, by_code.known
+    starts = [
+        bisect.bisect_left(order, code, 0, known, key=lambda i: codes[i]) for code in range(len(categories))
+    ]
+    starts.append(known)
     new_order = np.argsort(categories, kind="stable")
-    order = np.concatenate(
-        [by_code.order[starts[code] : starts[code + 1]] for code in new_order]
-        + [by_code.order[by_code.known :]]
-    ).astype(by_code.order.dtype, copy=False)
-    present = counts[new_order] > 0
-    dense = np.full(len(categories) + 1, np.iinfo(by_code.ranks.dtype).max, dtype=by_code.ranks.dtype)
+    runs = [order[starts[code] : starts[code + 1]] for code in new_order]
+    regrouped_order = np.concatenate([*runs, order[known:]]).astype(order.dtype, copy=False)
+    present = np.array([len(run) > 0 for run in runs], dtype=bool)
+    dense = np.full(len(categories) + 1, np.iinfo(np.int32).max, dtype=np.int32)
     dense[new_order[present]] = np.arange(int(present.sum()))
-    return ColumnOrder(order, dense[codes], by_code.known)  # code -1 (unknown) takes the last entry
+    return ColumnOrder(regrouped_order, CodeRanks(codes, dense), known)
+
+
+class CodeRanks:
+    """Each row's rank as ``table[codes[row]]``, looked up when asked (code -1, unknown, takes the
+    table's last entry, the largest): what :func:`first_by_order` reads of a regrouped order's ranks."""
+
+    def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
+        self.codes, self.table = codes, table
+
+    def __getitem__(self, rows):
+        return self.table[self.codes[rows]]
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def _in_view(order: np.ndarray, inside: np.ndarray | None, start: int, stop: int, count: int, step: int):
