@@ -4,7 +4,7 @@
 
 Starts ``serve --workers 1`` and then ``serve --workers N`` on the same file (the import
 cache should be warm: run the scale benchmark with --keep first), sends every worker the
-page, its layout and a few view updates (slider steps, a filter change), then reads each
+page, its layout and a few view updates (slider steps, a filter change, two table sorts), then reads each
 process's PSS and RSS from ``/proc/PID/smaps_rollup``. PSS splits each shared page among the
 processes sharing it, so the sum of the workers' PSS is what they cost together; set against one
 worker's RSS (all the memory one worker uses, shared or not) it says how much the extra workers add.
@@ -58,8 +58,9 @@ def exercise(base: str, port: int, requests: int) -> None:
     browser posts them) through whatever worker answers: the workers read the dataset as in use."""
     from benchmarks.load import UpdateCallback, User, find_component, get_json
 
-    callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"))
-    last_day = int(find_component(get_json(port, "/_dash-layout"), "date-range")["max"])
+    layout = get_json(port, "/_dash-layout")
+    callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"), layout)
+    last_day = int(find_component(layout, "date-range")["max"])
     values = User(port, callback, last_day, [], seed=0).values
     for _ in range(requests):
         get(base + "/")
@@ -69,6 +70,10 @@ def exercise(base: str, port: int, requests: int) -> None:
             get(base + "/_dash-update-component", callback.body(values | window, "date-range.value"))
         everything = values | {"date-range.value": [0, last_day], "filter-event-type.value": ["Protests"]}
         get(base + "/_dash-update-component", callback.body(everything, "filter-event-type.value"))
+        # Table sorts, as users click column headers: each column's order is read (or made) by the worker.
+        for column, direction in (("place", "asc"), ("fatalities", "desc")):
+            sort = everything | {"incident-table.sort_by": [{"column_id": column, "direction": direction}]}
+            get(base + "/_dash-update-component", callback.body(sort, "incident-table.sort_by"))
 
 
 def measure(data: str, workers: int, requests: int) -> dict:

@@ -11,69 +11,16 @@ of a stable sort of the rows in view with unknown values last, ascending or desc
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+# (stable_order is imported from here too)
+from geodata.sortorders import ColumnOrder, column_order, sort_keys, stable_order  # noqa: F401
+
 #: Rows per table page.
 PAGE_SIZE = 50
-
-
-def sort_keys(values: pd.Series, ascending: bool) -> np.ndarray:
-    """One float key per value: smaller sorts first; unknown values (NaN, NaT, NA, None) get +inf."""
-    dtype = values.dtype
-    if isinstance(dtype, pd.CategoricalDtype):  # pandas sorts categories in their own order
-        codes = values.cat.codes.to_numpy()
-        keys = np.where(codes >= 0, codes, np.nan).astype(np.float64)
-    elif pd.api.types.is_datetime64_any_dtype(dtype):
-        raw = values.to_numpy()
-        keys = raw.astype("datetime64[us]").astype(np.int64).astype(np.float64)
-        keys[np.isnat(raw)] = np.nan
-    elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        keys = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:  # text: the rank of each distinct value, in code-point order as Python compares str
-        keys = _text_ranks(values)
-    if not ascending:
-        keys = -keys
-    keys[np.isnan(keys)] = np.inf  # unknown last, either way
-    return keys
-
-
-def _text_ranks(values: pd.Series) -> np.ndarray:
-    """Float rank of each value among the distinct ones (NaN where unknown): ``pd.factorize(sort=True)``'s
-    codes. Arrow-backed text is ranked by Arrow (UTF-8 bytes sort as code points do): a hash of each
-    value, then a sort of the distinct ones only."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        encoded = pc.dictionary_encode(pa.chunked_array(values.array._pa_array)).combine_chunks()
-        rank = np.empty(len(encoded.dictionary), dtype=np.float64)
-        rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(rank))
-        indices = encoded.indices.to_numpy(zero_copy_only=False)  # nulls come back as NaN or a fill
-        known = ~encoded.indices.is_null().to_numpy(zero_copy_only=False)
-        keys = np.full(len(values), np.nan)
-        keys[known] = rank[indices[known].astype(np.intp)]
-        return keys
-    codes, _ = pd.factorize(values, sort=True, use_na_sentinel=True)
-    return np.where(codes >= 0, codes, np.nan).astype(np.float64)
-
-
-def stable_order(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")`` for keys with +inf for unknown, cheaper where it can be: keys
-    already in order (the dates of a frame sorted by date) need no sort, and whole numbers spanning
-    fewer than 65,535 values (codes, ranks of few distinct texts, counts) sort by radix."""
-    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):
-        return np.arange(len(keys))
-    finite = np.isfinite(keys)
-    known = keys[finite]
-    if len(known):
-        low, high = known.min(), known.max()
-        if high - low < 65_535 and bool(np.all(known == np.floor(known))):
-            small = np.full(len(keys), 65_535, dtype=np.uint16)
-            small[finite] = (known - low).astype(np.uint16)
-            return np.argsort(small, kind="stable")  # radix sort for 16-bit integers
-    return np.argsort(keys, kind="stable")
 
 
 def first_in_order(keys: np.ndarray, count: int) -> np.ndarray:
@@ -90,28 +37,67 @@ def first_in_order(keys: np.ndarray, count: int) -> np.ndarray:
 
 
 class SortOrders:
-    """The stable ascending order of every row of a frame, per column: computed on the column's first
-    sort (one stable argsort of its keys, :func:`sort_keys`) and kept, so later pages and sorts of
-    any rows in view walk it instead of sorting (about a millisecond at five million rows).
+    """The stable ascending order of every row of a frame, per column (with each row's dense rank,
+    :class:`~geodata.sortorders.ColumnOrder`), so pages and sorts of any rows in view walk it
+    instead of sorting (about a millisecond at five million rows).
 
+    ``stored``: the orders kept with the dataset's cache entry (memory-mapped, computed at import);
+    a column without one is ordered on its first sort (0.1-0.5 CPU-s at five million rows) and kept.
     One per app (see :class:`dashboard.view.ViewContext`); the frame is never modified, so an order,
     once computed, stays right. Two threads computing the same column at once both get the same answer.
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, stored: Mapping[str, ColumnOrder] | None = None) -> None:
         self._frame = frame
-        self._orders: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+        self._orders: dict[object, ColumnOrder] = {
+            column: found for column, found in (stored or {}).items() if len(found.order) == len(frame)
+        }
 
-    def of(self, column: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """(order, keys, how many keys are known): unknown keys are +inf, at the order's end."""
-        found = self._orders.get(column)
+    def of(self, column: str, categories: np.ndarray | None = None) -> ColumnOrder:
+        """The order of ``column``; with ``categories`` (a categorical column's categories ranked
+        afresh: the new place of each code, all different), the order by those ranks instead."""
+        name = column if categories is None else (column, categories.tobytes())
+        found = self._orders.get(name)
         if found is None:
-            keys = sort_keys(self._frame[column], ascending=True)
-            order = stable_order(keys)
-            order = order.astype(np.int32) if len(order) < 2**31 else order
-            found = (order, keys, int(np.isfinite(keys).sum()))
-            self._orders[column] = found
+            if categories is None:
+                found = column_order(self._frame[column])
+            else:
+                found = regrouped(self.of(column), self._frame[column].cat.codes.to_numpy(), categories)
+            self._orders[name] = found
         return found
+
+
+def regrouped(by_code: ColumnOrder, codes: np.ndarray, categories: np.ndarray) -> ColumnOrder:
+    """The stable order by the categories' new ranks ``categories``, from the order by code: the runs
+    of equal codes, each in position order already, put in the new order of their categories (one
+    copy of the order; no sort and no other pass over the rows: each run's start is found by binary
+    search, and the rows' ranks are looked up through their codes only where a page asks)."""
+    order, known = by_code.order, by_code.known
+    starts = [
+        bisect.bisect_left(order, code, 0, known, key=lambda i: codes[i]) for code in range(len(categories))
+    ]
+    starts.append(known)
+    new_order = np.argsort(categories, kind="stable")
+    runs = [order[starts[code] : starts[code + 1]] for code in new_order]
+    regrouped_order = np.concatenate([*runs, order[known:]]).astype(order.dtype, copy=False)
+    present = np.array([len(run) > 0 for run in runs], dtype=bool)
+    dense = np.full(len(categories) + 1, np.iinfo(np.int32).max, dtype=np.int32)
+    dense[new_order[present]] = np.arange(int(present.sum()))
+    return ColumnOrder(regrouped_order, CodeRanks(codes, dense), known)
+
+
+class CodeRanks:
+    """Each row's rank as ``table[codes[row]]``, looked up when asked (code -1, unknown, takes the
+    table's last entry, the largest): what :func:`first_by_order` reads of a regrouped order's ranks."""
+
+    def __init__(self, codes: np.ndarray, table: np.ndarray) -> None:
+        self.codes, self.table = codes, table
+
+    def __getitem__(self, rows):
+        return self.table[self.codes[rows]]
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def _in_view(order: np.ndarray, inside: np.ndarray | None, start: int, stop: int, count: int, step: int):
@@ -135,15 +121,15 @@ def _in_view(order: np.ndarray, inside: np.ndarray | None, start: int, stop: int
 
 
 def first_by_order(
-    orders: SortOrders, column: str, rows: np.ndarray, length: int, count: int, ascending: bool
+    found: ColumnOrder, rows: np.ndarray, length: int, count: int, ascending: bool
 ) -> np.ndarray:
-    """The first ``count`` of ``rows`` (frame positions, ascending) in a stable sort by ``column``,
+    """The first ``count`` of ``rows`` (frame positions, ascending) in a stable sort by a column,
     unknown values last, from the column's kept order: the same rows as :func:`first_in_order`.
 
     Descending walks the order from its known end; the rows tied with the last one taken are then
     taken from their run in the ascending order, which lists ties by position, as a stable sort does.
     """
-    order, keys, known = orders.of(column)
+    order, keys, known = found.order, found.ranks, found.known
     inside = None
     if len(rows) < length:
         inside = np.zeros(length, dtype=bool)
@@ -172,12 +158,15 @@ def table_page(
     sort_columns: dict[str, str],
     page_size: int = PAGE_SIZE,
     orders: SortOrders | None = None,
+    categories: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Positions of the table's current page: ``rows`` sorted as asked (unknown values last),
     then the page's slice (a page past the end shows the last one).
 
     ``rows`` are frame positions in ascending order. With ``orders`` (kept for ``incidents``) a
     sort walks the column's kept order; without, the rows in view are ranked afresh.
+    ``categories``: per categorical frame column, its categories ranked afresh (see
+    :meth:`SortOrders.of`; only with ``orders``).
     """
     last_page = max(0, (len(rows) - 1) // page_size)
     first = min(max(int(page or 0), 0), last_page) * page_size
@@ -188,7 +177,8 @@ def table_page(
         return rows[first : first + page_size]
     ascending = sort.get("direction") != "desc"
     if orders is not None:
-        chosen = first_by_order(orders, column, rows, len(incidents), first + page_size, ascending)
+        found = orders.of(column, (categories or {}).get(column))
+        chosen = first_by_order(found, rows, len(incidents), first + page_size, ascending)
         return chosen[first : first + page_size]
     keys = sort_keys(incidents[column].take(rows), ascending=ascending)
     if first + page_size > len(rows) // 2:  # deep pages: from the other end costs the same

@@ -159,12 +159,29 @@ def table_page(
     name in ``lang``, as the column shows them. ``orders``: the context's kept sort orders of
     ``incidents`` (see :class:`~dashboard.table.SortOrders`)."""
     if (sort_by or [{}])[0].get("column_id") == "municipality":
+        column = incidents["municipality"]
+        if orders is not None and isinstance(column.dtype, pd.CategoricalDtype):
+            # The kept order by category, regrouped by the names in ``lang`` (no sort per request).
+            ranks = {"municipality": municipality_ranks(column.cat.categories, lang)}
+            return page_by_selection(
+                incidents, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE, orders, ranks
+            )
         # Ordered by the names in ``lang``: a column of its own, sorted afresh (38 categories).
         frame = pd.DataFrame({"municipality": municipality_sort_column(incidents["municipality"], lang)})
         return page_by_selection(frame, rows, page, sort_by, TABLE_SORT_COLUMNS, TABLE_PAGE_SIZE)
     place_column = PLACE_COLUMNS[lang] if PLACE_COLUMNS[lang] in incidents else "place_name"
     columns = {**TABLE_SORT_COLUMNS, "place": place_column}
     return page_by_selection(incidents, rows, page, sort_by, columns, TABLE_PAGE_SIZE, orders)
+
+
+def municipality_ranks(categories: pd.Index, lang: str) -> np.ndarray:
+    """The place of each municipality category in :func:`municipality_sort_column`'s order."""
+    names = municipality_names(categories, lang)
+    if len(set(names)) != len(names):  # as there: the layer's order
+        return np.arange(len(names))
+    ranks = np.empty(len(names), dtype=np.intp)
+    ranks[sorted(range(len(names)), key=lambda i: folded(names[i]))] = np.arange(len(names))
+    return ranks
 
 
 def municipality_sort_column(column: pd.Series, lang: str) -> pd.Series:
@@ -278,7 +295,8 @@ class ViewContext:
     choices: Choices
     #: Per language: the municipality filter's values in that language's order, and their labels.
     municipality_choices: dict[str, tuple[list[str], dict[str, str]]]
-    #: The table's sort orders, each computed on its column's first sort and kept.
+    #: The table's sort orders: stored with the cache entry, else each computed on its column's first
+    #: sort and kept.
     orders: SortOrders | None = None
     #: What the timeline counts of each incident, derived once (see :mod:`dashboard.timecounts`).
     timeline: TimelineRows | None = None
@@ -304,7 +322,7 @@ def view_context(dataset: Dataset) -> ViewContext:
         days,
         choices,
         {lang: municipality_choices(dataset, lang, choices) for lang in LANGUAGES},
-        SortOrders(dataset.incidents),
+        SortOrders(dataset.incidents, dataset.sort_orders),
         timeline_rows(dataset.incidents, days),
         date_order(dataset.incidents),
     )
@@ -339,8 +357,8 @@ def opening_view(context: ViewContext) -> dict[tuple[str, str], object]:
     the plain address draws the map without waiting for any server callback. (The legend part
     is the legend's own opening state, ``legend.legend_panel``.)"""
     last = len(context.days) - 1
-    values = view_outputs(context, [0, last], [], [], [], [], [], "", [], None)
-    return dict(zip(VIEW_OUTPUTS, values[: len(VIEW_OUTPUTS)], strict=True))
+    values = view_outputs(context, [0, last], [], [], [], [], [], "", [], None, for_page=True)
+    return dict(zip(VIEW_OUTPUTS, values, strict=True))
 
 
 def view_outputs(
@@ -361,6 +379,7 @@ def view_outputs(
     dates_only: bool = False,
     lang_changed: bool = False,
     clicked: str | None = None,
+    for_page: bool = False,
 ) -> tuple:
     """Everything one view update sends, from the control values (the update callback's body):
     :data:`VIEW_OUTPUTS`, then ``legend.LEGEND_OUTPUTS``, all from one filtered frame.
@@ -371,7 +390,10 @@ def view_outputs(
 
     ``dates_only`` (only the slider moved): the histogram's bars are kept, since they show
     the other filters over the whole period; only its shaded window moves. ``clicked``: the
-    municipality whose card is open; its count in view follows the view.
+    municipality whose card is open; its count in view follows the view. ``for_page``: the values
+    the page is built with (:func:`opening_view`), which draws the map and the timeline as whole
+    figures and the legend from its own state: their patches are None and the legend's are left out
+    (at five million rows they cost a tenth of a second of every server start).
     """
     dataset, days, choices = context.dataset, context.days, context.choices
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
@@ -393,7 +415,9 @@ def view_outputs(
         frame = frame_bounds(dataset, counted, narrowed=any(name not in ("dates", "area") for name in masks))
         # The same incidents go to the browser for slider drags, when few enough.
         small = len(counted) <= CLIENT_LIMIT
-        if context.timeline is not None:  # counted from the numbers kept per row
+        if for_page:
+            timeline = None
+        elif context.timeline is not None:  # counted from the numbers kept per row
             counts = context.timeline.binned(None if len(counted) == len(incidents) else kept)
             timeline = figures.timeline_patch(None, days, shown_window, counts)
         else:
@@ -425,12 +449,15 @@ def view_outputs(
     # The names go out when the language changes and with every view in another language than the
     # first figure's (a page opened on ?lang=sq); English views send none (no per-update text).
     names = lang_changed or lang != DEFAULT_LANGUAGE
-    map_patch = figures.map_patch(dataset, visible, selected_id, bool(shade), lang, names)
-    # The map says which window it has drawn: Play steps on only once it has (unrest_map.js).
-    map_patch["layout"]["meta"] = {"window": [low, high]}
-    # A new drawn area (or none) drops the selection outline and dimming: the filter replaces them.
-    map_patch["layout"]["selectionrevision"] = area_to_param(area) or "none"
-    map_patch["layout"]["selections"] = []
+    map_patch = (
+        None if for_page else figures.map_patch(dataset, visible, selected_id, bool(shade), lang, names)
+    )
+    if map_patch is not None:
+        # The map says which window it has drawn: Play steps on only once it has (unrest_map.js).
+        map_patch["layout"]["meta"] = {"window": [low, high]}
+        # A new drawn area (or none) drops the selection outline and dimming: the filter replaces them.
+        map_patch["layout"]["selectionrevision"] = area_to_param(area) or "none"
+        map_patch["layout"]["selections"] = []
     return (
         map_patch,
         timeline,
@@ -462,14 +489,18 @@ def view_outputs(
         municipality_card(dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang)
         if clicked
         else [],
-        *legend_outputs(
-            dataset,
-            view,
-            visible,
-            bool(shade),
-            context.municipality_choices[lang][1],
-            days,
-            area="area" in masks,
+        *(
+            ()
+            if for_page
+            else legend_outputs(
+                dataset,
+                view,
+                visible,
+                bool(shade),
+                context.municipality_choices[lang][1],
+                days,
+                area="area" in masks,
+            )
         ),
     )
 

@@ -1,14 +1,16 @@
 """A columnar cache for imported files: the next start maps the joined columns instead of reading CSV.
 
 An entry is the joined frame as an uncompressed Arrow IPC file (memory-mapped at load), the
-import's original columns as Parquet (read by id for the details panel) and the read report
-as JSON. The key is the file's sha256, the schema version, the importer version, the cache
-format and the boundary layer's identity, so a changed file, schema or boundary layer
-rebuilds the entry. The folder is ``$UNREST_MAP_CACHE`` or the user cache folder.
+incident table's sort orders as another (``geodata/sortorders.py``), the import's original
+columns as Parquet (read by id for the details panel) and the read report as JSON. The key is
+the file's sha256, the schema version, the importer version, the cache format and the boundary
+layer's identity, so a changed file, schema or boundary layer rebuilds the entry. The folder is
+``$UNREST_MAP_CACHE`` or the user cache folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,8 +29,9 @@ from geodata.schema import SCHEMA_VERSION
 CACHE_ENV_VAR = "UNREST_MAP_CACHE"
 #: Bump when an importer's output changes.
 IMPORTER_VERSION = 4
-#: Bump when the files of an entry change (2: the joined frame as Arrow IPC instead of Parquet).
-CACHE_FORMAT = 2
+#: Bump when the files of an entry change (2: the joined frame as Arrow IPC instead of Parquet;
+#: 3: the table's sort orders beside it).
+CACHE_FORMAT = 3
 
 
 def cache_folder() -> Path:
@@ -135,6 +138,20 @@ def _originals_path(key: str) -> Path:
     return cache_folder() / f"{key}.originals.parquet"
 
 
+def _orders_path(key: str) -> Path:
+    return cache_folder() / f"{key}.orders.feather"  # Arrow IPC, like the core table
+
+
+def load_orders(key: str, rows: int):
+    """The table's sort orders stored with an entry (:func:`geodata.sortorders.read_orders`:
+    memory-mapped), or None: an entry without them still loads, and the table orders a column on
+    its first sort instead."""
+    from geodata.sortorders import read_orders
+
+    path = _orders_path(key)
+    return read_orders(path, rows) if path.is_file() else None
+
+
 def store_originals(key: str, originals) -> Future[Path]:
     """Write an import's own columns (``id`` and ``src_*``, in file order; a DataFrame of text or
     an Arrow table of strings) to the cache, in a thread.
@@ -165,7 +182,7 @@ def _write_atomically(table, target: Path) -> Path:
     # A name of this writer's own: two processes importing the same file at once (two workers,
     # or a server and a benchmark) each write their whole copy, and the last rename wins.
     partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
-    if target.suffix == ".arrow":
+    if target.suffix in (".arrow", ".feather"):
         import pyarrow as pa
         import pyarrow.ipc as ipc
 
@@ -195,10 +212,21 @@ def store(
 
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
+    from geodata.sortorders import orders_table
+
+    # The table's sort orders (about 0.3 CPU-s per million rows, mostly NumPy and Arrow sorts, which
+    # let go of the GIL) are computed in a thread while this one writes the frame.
+    pool = ThreadPoolExecutor(max_workers=1)
+    orders = pool.submit(orders_table, frame)
+    pool.shutdown(wait=False)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if any(column.num_chunks > 1 for column in table.columns):
         table = table.combine_chunks()  # one record batch (see load_cached)
     core = _write_atomically(table, _core_path(key))
+    del table
+    # A column the orders cannot rank (mixed types): no orders, the table sorts on demand as before.
+    with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
+        _write_atomically(orders.result(), _orders_path(key))
     written = originals.result() if originals is not None else core
     meta = {
         "rows_read": read.rows_read,

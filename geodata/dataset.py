@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from geodata.geonames import ATTRIBUTION as GEONAMES_ATTRIBUTION
 from geodata.join import DEFAULT_SNAP_TOLERANCE_M, apply_region_rule, join_boundaries
 from geodata.records import Problem, ReadResult, read_reactions, read_records
 from geodata.schema import REACTION_FIELDS
+from geodata.sortorders import ColumnOrder
 
 BUILTIN_TITLE = "2008 unrest in Kosovo"
 #: The records' source, and GeoNames, where the villages' and towns' coordinates come from.
@@ -42,6 +44,8 @@ class Dataset:
     #: Parquet cache holding the import's original columns (``src_*``), for the details panel.
     originals_path: Path | None = None
     from_cache: bool = False
+    #: The incident table's sort orders stored with the cache entry, by column (None: none stored).
+    sort_orders: Mapping[str, ColumnOrder] | None = None
 
 
 class DataLoadError(RuntimeError):
@@ -77,12 +81,12 @@ def load_dataset(
             boundaries = load_kosovo_boundaries(boundaries_dir)
     except BoundaryDataError as error:
         boundaries, notice = None, f"Boundary layer missing: {error}"
-    file_format, originals, from_cache = "unrest-map", None, False
+    file_format, originals, from_cache, orders = "unrest-map", None, False, None
     if data is None:
         read = read_records()
         incidents = _join(read.records, boundaries, snap_tolerance_m)
     else:
-        incidents, read, file_format, originals, from_cache = _load_file(
+        incidents, read, file_format, originals, from_cache, orders = _load_file(
             Path(data),
             boundaries,
             _boundary_identity(boundaries_file, boundary_name_field, boundaries),
@@ -103,6 +107,7 @@ def load_dataset(
         file_format=file_format,
         originals_path=originals,
         from_cache=from_cache,
+        sort_orders=orders,
     )
 
 
@@ -255,7 +260,7 @@ def _load_file(
     cached = cache.load_cached(key)
     if cached is not None:
         frame, read, detected, table = cached
-        return frame, read, detected, table, True
+        return frame, read, detected, table, True, cache.load_orders(key, len(frame))
     read, detected, own = import_events(path, file_format)
     records, problems, rows_read = read.records, read.problems, read.rows_read
     del read  # the unsorted rows are let go as soon as the sort has copied them
@@ -271,7 +276,8 @@ def _load_file(
     core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
     read = ReadResult(core, problems, rows_read)
     table = cache.store(key, core, read, detected, writing) if len(core) else None
-    return core, read, detected, table, False
+    orders = cache.load_orders(key, len(core)) if table is not None else None
+    return core, read, detected, table, False, orders
 
 
 def _unjoined(records: pd.DataFrame) -> pd.DataFrame:

@@ -79,7 +79,16 @@ def take_rows(frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -> 
     copies every column (long text ones included) for every selected row.
     """
     present = [c for c in columns if c in frame.columns]
+    if _every_row(rows, len(frame)):  # nothing filtered out: the columns as they are (at 5M a take costs 1 s)
+        return pd.DataFrame({c: frame[c] for c in present}, index=frame.index, copy=False)
     return pd.DataFrame({c: frame[c].array.take(rows) for c in present}, index=frame.index[rows], copy=False)
+
+
+def _every_row(rows: np.ndarray, length: int) -> bool:
+    """``rows`` is ``0, 1, ..., length - 1``: each row once, in order."""
+    if len(rows) != length or length == 0 or rows[0] != 0 or rows[-1] != length - 1:
+        return False
+    return bool(np.all(np.diff(rows) == 1))
 
 
 def incident_position(frame: pd.DataFrame, incident_id: str | None) -> int | None:

@@ -45,6 +45,18 @@ def test_binned_counts_equal_the_figures_own(frame, share):
             np.testing.assert_array_equal(rows.binned(None)[key], expected[key])
 
 
+@pytest.mark.parametrize("share", [1.0, 0.3])
+def test_counts_of_a_frame_sorted_by_date_equal_the_figures_own(frame, share):
+    """The dataset's frames are sorted by start date: their day numbers come from runs, not division."""
+    ordered = frame.sort_values("date_start", kind="stable").reset_index(drop=True)
+    days = pd.date_range("2008-01-01", "2013-06-30")
+    mask = np.random.default_rng(6).random(len(ordered)) < share
+    expected = figures.binned_counts(ordered[mask], days)
+    got = timeline_rows(ordered, days).binned(mask)
+    for key in expected:
+        np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
+
+
 def test_short_period_one_bin_a_day(frame):
     days = pd.date_range("2008-01-01", "2008-03-01")
     rows = timeline_rows(frame, days)
@@ -61,5 +73,8 @@ def test_day_numbers_floor_as_the_cast_does():
     for unit in ("s", "ms", "us", "ns"):
         series = dates.astype(f"datetime64[{unit}]")
         assert _day_numbers(series, first).tolist() == figures.day_numbers(series, first).tolist()
+    for unit in ("s", "us", "ns"):  # in order: runs of days, each found by binary search
+        ordered = dates.sort_values(ignore_index=True).astype(f"datetime64[{unit}]")
+        assert _day_numbers(ordered, first).tolist() == figures.day_numbers(ordered, first).tolist()
     with_nat = pd.Series(pd.to_datetime(["2008-02-17", None]))
     assert _day_numbers(with_nat, first).tolist() == figures.day_numbers(with_nat, first).tolist()
