@@ -11,6 +11,7 @@ from pathlib import Path
 
 from geodata.boundaries import ENV_VAR
 from geodata.filters import NORTH_KOSOVO_GROUP, ViewFilter
+from geodata.names import DEFAULT_LANGUAGE, LANGUAGES
 
 #: File formats: our records, ACLED, UCDP GED, and a spreadsheet of place names to geocode.
 INPUT_FORMATS = ("unrest-map", "acled", "ucdp", "places")
@@ -161,7 +162,7 @@ def matched_values(values: dict[str, tuple[str, ...]], dataset) -> dict[str, tup
     that names the option and what it may be: an empty result would look like an answer."""
     from dashboard.choices import choices_of
     from geodata.gazetteer import normalise_name
-    from geodata.names import LANGUAGES, display_name
+    from geodata.names import display_name
 
     choices = choices_of(dataset)
     allowed = {
@@ -207,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data.add_argument(
         "--output", "-o", default="-", metavar="FILE", help="output file, '-' for stdout (default)"
+    )
+    data.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="language of place and municipality names: en (English, default), sq (Shqip), "
+        "sr (Srpski, Latin script); the boundary layer's names stay in the *_layer_name* columns",
     )
 
     validate = commands.add_parser(
@@ -448,9 +456,10 @@ def run_data(args: argparse.Namespace) -> int:
 
     def write(frame, out) -> None:
         if args.format == "geojson":
-            write_geojson(frame, out, dataset.reactions)  # the reactions and their links travel along
+            # The reactions and their links travel along.
+            write_geojson(frame, out, dataset.reactions, lang=args.lang)
         else:
-            write_csv(frame, out)
+            write_csv(frame, out, lang=args.lang)
 
     if args.output == "-":
         write(selected, sys.stdout)
