@@ -93,6 +93,13 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _pixel_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
+    if not match or not all(int(v) > 0 for v in match.groups()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size in pixels such as 1280x720")
+    return int(match[1]), int(match[2])
+
+
 def _days(text: str) -> int:
     match = re.fullmatch(r"(\d{1,4})([dw])", text.strip())
     if not match:
@@ -116,9 +123,16 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fit",
-        choices=("country", "incidents"),
-        default="country",
-        help="framing: the whole boundary layer (default) or the visible incidents' extent",
+        choices=("country", "incidents", "screen"),
+        help="framing: the whole boundary layer, the visible incidents' extent, or 'screen': the centre and "
+        "zoom of --view-url over the map's size (--screen). Default: screen when --view-url has a centre "
+        "and zoom, else country",
+    )
+    parser.add_argument(
+        "--screen",
+        type=_pixel_size,
+        metavar="WxH",
+        help="the map's size on screen in pixels, for --fit screen (default: the image's --width x --height)",
     )
     parser.add_argument("--scale", type=float, default=1.0, help="resolution multiplier, up to 4 (default 1)")
     parser.add_argument("--no-caption", action="store_true", help="leave out title, filters and count")
@@ -602,7 +616,9 @@ def run_export(args: argparse.Namespace) -> int:
         scale=args.scale,
         caption=not args.no_caption,
         legend=not args.no_legend,
-        fit=args.fit,
+        # Without --fit, a URL's camera is followed, as the dashboard's "As on screen" does.
+        fit=args.fit or ("screen" if args.view_url else "country"),
+        screen=args.screen,
     )
     renderer = ImageRenderer()
     if args.view_url and not args.data:

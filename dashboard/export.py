@@ -42,7 +42,11 @@ if TYPE_CHECKING:
 
 FORMATS: Final = ("png", "svg", "pdf")
 ANIMATION_FORMATS: Final = ("gif", "mp4")
-FITS: Final = ("country", "incidents")
+#: Framings: the whole boundary layer, the visible incidents' extent, or the map as on screen (the
+#: view's centre and zoom over the map's size on screen).
+FITS: Final = ("country", "incidents", "screen")
+#: MapLibre's world width in pixels at zoom 0 (512-pixel tiles): the scale a map zoom stands for.
+WORLD_PX_AT_ZOOM_0: Final = 512
 #: Upper limits, checked before any rendering starts.
 MAX_SIDE: Final = 4000
 MIN_SIDE: Final = 200
@@ -83,8 +87,11 @@ class ExportOptions:
     scale: float = 1.0
     caption: bool = True
     legend: bool = True
-    #: "country": the whole boundary layer; "incidents": the visible incidents' extent.
+    #: "country": the whole boundary layer; "incidents": the visible incidents' extent; "screen": what the
+    #: map on screen shows (the view's centre and zoom; the whole layer when the view has none).
     fit: str = "country"
+    #: The map's size on screen in CSS pixels, for fit="screen" (None: the export's own width and height).
+    screen: tuple[int, int] | None = None
 
     def validated(self) -> ExportOptions:
         """These options, or :class:`ExportError` naming the first value out of bounds."""
@@ -92,6 +99,12 @@ class ExportOptions:
             raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.fit not in FITS:
             raise ExportError(f"fit must be one of {', '.join(FITS)}, not {self.fit!r}")
+        if self.screen is not None and not (
+            len(self.screen) == 2 and all(isinstance(v, int) and 0 < v <= 100_000 for v in self.screen)
+        ):
+            raise ExportError(
+                f"the map's size on screen must be two whole numbers of pixels, not {self.screen!r}"
+            )
         for name in ("width", "height"):
             value = getattr(self, name)
             if not isinstance(value, int) or not MIN_SIDE <= value <= MAX_SIDE:
@@ -271,8 +284,40 @@ def frame_content(
     )
 
 
-def _extent(dataset: Dataset, visible: pd.DataFrame, fit: str) -> tuple[float, float, float, float]:
-    """The lon/lat box to show: the boundary layer, or the visible incidents when asked to fit them."""
+def camera_extent(
+    lat: float, lon: float, zoom: float, width: float, height: float
+) -> tuple[float, float, float, float]:
+    """The lon/lat box a web map (MapLibre, Web Mercator) shows at centre ``lat``, ``lon`` and ``zoom``
+    over ``width`` × ``height`` CSS pixels: lon0, lat0, lon1, lat1.
+
+    >>> [round(v, 3) for v in camera_extent(0, 0, 0, 512, 512)]
+    [-180.0, -85.051, 180.0, 85.051]
+    """
+    world = WORLD_PX_AT_ZOOM_0 * 2.0**zoom
+    half_lon = width / 2 / world * 360
+    # Mercator y of the centre, 0 (north edge) to 1, then half the height either way.
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2
+    north, south = (
+        math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * v))))
+        for v in (y - height / 2 / world, y + height / 2 / world)
+    )
+    return lon - half_lon, south, lon + half_lon, north
+
+
+def has_camera(state: ViewState) -> bool:
+    """The view names its map centre and zoom (the dashboard always sends the camera on screen)."""
+    return state.lat is not None and state.lon is not None and state.zoom is not None
+
+
+def _extent(
+    dataset: Dataset, visible: pd.DataFrame, options: ExportOptions, state: ViewState
+) -> tuple[float, float, float, float]:
+    """The lon/lat box to show: the boundary layer, the visible incidents when asked to fit them, or
+    the map as on screen (the view's camera over the map's size on screen)."""
+    if options.fit == "screen" and has_camera(state):
+        width, height = options.screen or (options.width, options.height)
+        return camera_extent(state.lat, state.lon, state.zoom, width, height)  # type: ignore[arg-type]
+    fit = options.fit
     country = dataset.boundaries.country if dataset.boundaries is not None else None
     if (fit == "incidents" and len(visible)) or country is None:
         points = visible if len(visible) else dataset.incidents
@@ -320,8 +365,10 @@ def export_figure(
     as an animation does across its frames; by default they come from this view.
     """
     options = options.validated()
+    if options.fit == "screen" and not has_camera(state):
+        options = replace(options, fit="country")  # no camera to follow: the map's opening framing
     visible = apply_filter(dataset.incidents, state.filter)
-    extent = extent or _extent(dataset, visible, options.fit)
+    extent = extent or _extent(dataset, visible, options, state)
     lines = caption_lines(dataset, state, len(visible), basemap)
     if legend_types is None:
         present = set(visible["event_type"].astype(str))
@@ -531,8 +578,9 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
     legend_height = _legend_height(legend_items, inner, body_size * 0.92, unit)
     bottom -= legend_height + (6 * unit if legend_items else 0)
     map_box = Box(margin, map_top, inner, max(40.0, bottom - map_top))
-    # Room for the largest ring around an incident at the edge when framing the incidents.
-    pad = 0.03 if spec.options.fit == "country" else 0.12
+    # Room for the largest ring around an incident at the edge when framing the incidents; none around
+    # the screen's framing, which is exactly what the user saw.
+    pad = {"country": 0.03, "incidents": 0.12, "screen": 0.0}[spec.options.fit]
     x0, x1, y0, y1 = lon0 * k, lon1 * k, lat0, lat1
     dx, dy = (x1 - x0) * (1 + 2 * pad) or 0.01, (y1 - y0) * (1 + 2 * pad) or 0.01
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -1068,7 +1116,9 @@ def export_animation(
     whole = apply_filter(dataset.incidents, replace(state.filter, start=first, end=last))
     present = set(whole["event_type"].astype(str))
     legend_types = tuple(t for t in figures.EVENT_TRACES if t in present)
-    extent = _extent(dataset, whole, options.fit)
+    if options.fit == "screen" and not has_camera(state):
+        options = replace(options, fit="country")
+    extent = _extent(dataset, whole, options, state)
     # One shading scale for every frame: the most any municipality has in any window.
     shade_max = None
     if state.shade and dataset.boundaries is not None:

@@ -6,6 +6,7 @@ import io
 import itertools
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from xml.etree import ElementTree
 
@@ -23,6 +24,7 @@ from dashboard.export import (
     ExportOptions,
     ImageRenderer,
     animation_windows,
+    camera_extent,
     caption_lines,
     export_animation,
     export_figure,
@@ -169,6 +171,44 @@ def test_fit_to_incidents_frames_only_them(dataset, renderer):
         assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
 
 
+def test_screen_framing_shows_what_the_map_on_screen_showed(dataset, renderer):
+    """The dialog's default: the view's centre and zoom over the map's size on screen (the trial's
+    export showed the whole country while the screen was zoomed to the incidents)."""
+    camera = {"lat": 42.88, "lon": 20.87, "zoom": 10.2}
+    state = replace(MARCH, **camera)
+    options = ExportOptions(width=1200, height=900, fit="screen", screen=(900, 640))
+    seen = camera_extent(camera["lat"], camera["lon"], camera["zoom"], 900, 640)
+    drawn = renderer.draw(export_figure(dataset, state, options)).extent
+    # Everything seen is drawn; the drawn box only grows along one side, to the export map's shape.
+    assert drawn[0] <= seen[0] + 1e-9 and drawn[1] <= seen[1] + 1e-9
+    assert drawn[2] >= seen[2] - 1e-9 and drawn[3] >= seen[3] - 1e-9
+    lon_ratio = (drawn[2] - drawn[0]) / (seen[2] - seen[0])
+    lat_ratio = (drawn[3] - drawn[1]) / (seen[3] - seen[1])
+    assert min(lon_ratio, lat_ratio) == pytest.approx(1.0, abs=1e-6) and max(lon_ratio, lat_ratio) < 1.6
+    assert (drawn[0] + drawn[2]) / 2 == pytest.approx(camera["lon"], abs=1e-6)
+    # Zoom 10.2 over 900 px is about 0.3 degrees of longitude, not the country's 2.
+    assert seen[2] - seen[0] == pytest.approx(900 / (512 * 2**10.2) * 360)
+    country = renderer.draw(export_figure(dataset, state, replace(options, fit="country"))).extent
+    assert (drawn[2] - drawn[0]) < 0.25 * (country[2] - country[0])
+    # A view with no camera (a URL without one) keeps the whole country.
+    no_camera = export_figure(dataset, MARCH, options)
+    assert no_camera.extent == export_figure(dataset, MARCH, replace(options, fit="country")).extent
+    assert no_camera.options.fit == "country"
+
+
+def test_camera_extent_is_web_mercator():
+    lon0, lat0, lon1, lat1 = camera_extent(0.0, 0.0, 1.0, 1024, 1024)  # the whole world at zoom 1
+    assert (lon0, lon1) == pytest.approx((-180, 180)) and (lat0, lat1) == pytest.approx((-85.0511, 85.0511))
+    lon0, lat0, lon1, lat1 = camera_extent(42.6, 20.9, 8.0, 512, 512)
+    assert lon1 - lon0 == pytest.approx(360 / 256)
+    assert lat1 - 42.6 < 42.6 - lat0  # Mercator stretches northward: fewer degrees north of the centre
+
+
+def test_a_bad_screen_size_is_refused():
+    with pytest.raises(ExportError, match="size on screen"):
+        ExportOptions(fit="screen", screen=(0, 700)).validated()
+
+
 def test_incidents_outside_the_boundary_layer_are_listed(dataset):
     outside = dataset.incidents[dataset.incidents["outside_boundaries"]]
     assert len(outside)  # the built-in data has one (Belgrade)
@@ -275,7 +315,6 @@ def test_mp4_has_a_frame_per_step(dataset, renderer, tmp_path):
 
 
 def test_too_many_frames_refused_before_rendering(dataset):
-    from dataclasses import replace
 
     longer = dataset.incidents.copy()
     longer.loc[longer.index[-1], "date_end"] = longer["date_end"].max() + pd.Timedelta(days=MAX_FRAMES)
@@ -370,7 +409,6 @@ def test_cli_paper_pdf_is_exactly_a4(tmp_path, boundaries_dir):
 
 
 def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer):
-    from dataclasses import replace
 
     bare = replace(dataset, boundaries=None)
     spec = export_figure(bare, ViewState(), ExportOptions(width=800, height=600))
