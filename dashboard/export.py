@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from dashboard import figures, style
 from dashboard.viewstate import ViewState
@@ -647,15 +648,32 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
 def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     """The municipality names, above the markers with a halo in the map's colour, placed in
     priority order (figures.municipality_labels): each at its point or just above or below it,
-    preferring a spot clear of the markers; a name that would overlap one already placed or
-    leave the map is left out (a small export cannot hold 38 names, and overlapping ones read
-    as neither)."""
+    preferring a spot clear of the markers. A name whose box (halo included) would cross the map's
+    edge is nudged inside when its point is on the map or within two lines of it (else it stands on
+    the part of its municipality that is on the map, when that can hold it), so nothing is cut and
+    the municipality at the edge of a framing keeps its name; a name that would overlap one already
+    placed, or that does not fit, is left out (a small export cannot hold 38 names, and overlapping
+    ones read as neither)."""
     from matplotlib import patheffects
 
     map_box, shown, k = drawing_box
     lon0, lat0, lon1, lat1 = shown
     size = style.LABEL_SIZE * unit
     height = size * 1.25
+    halo_width = 2.4 * unit  # points, the halo's stroke: half of it lies outside the glyphs
+    edge = halo_width / 2 / PT_PER_PX  # room kept between a name's box and the map's edge, in pixels
+    left, top = map_box.x + edge, map_box.y + edge
+    right, bottom = map_box.x + map_box.width - edge, map_box.bottom - edge
+    near = 2 * height  # a point this close to the map still names the part of its municipality on it
+
+    def on_map(box: Box) -> bool:
+        return box.x >= left and box.x + box.width <= right and box.y >= top and box.bottom <= bottom
+
+    def nudged(box: Box) -> Box:
+        """``box`` moved the least way inside the map (unchanged when it is inside already)."""
+        x = min(max(box.x, left), right - box.width)
+        y = min(max(box.y, top), bottom - box.height)
+        return Box(x, y, box.width, box.height)
 
     def to_px(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = map_box.x + (np.asarray(lon, float) - lon0) / (lon1 - lon0) * map_box.width
@@ -674,22 +692,39 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
             box.x - r < x < box.x + box.width + r and box.y - r < y < box.bottom + r for x, y, r in markers
         )
 
+    layer = spec.municipalities
+    shapes = {} if layer is None else dict(zip(layer["name"], layer.geometry, strict=True))
+    view = shapely.box(lon0, lat0, lon1, lat1)
+    px2_per_degree2 = map_box.width / (lon1 - lon0) * map_box.height / (lat1 - lat0)
+
+    def visible_point(name: str, room: float) -> tuple[float, float] | None:
+        """A point of the municipality's part on the map, if that part has ``room`` (pixels²)."""
+        shape = shapes.get(name)
+        part = None if shape is None else shape.intersection(view)
+        if part is None or part.is_empty or part.area * px2_per_degree2 < room:
+            return None
+        point = part.representative_point()
+        return tuple(float(v) for v in to_px(point.x, point.y))  # type: ignore[return-value]
+
     placed: list[Box] = []
     artists = []
     xs, ys = to_px(spec.labels["lon"], spec.labels["lat"])
-    for text, x, y in zip(spec.labels["text"], xs, ys, strict=True):
+    names = spec.labels["name"] if "name" in spec.labels else spec.labels["text"]
+    for name, text, x, y in zip(names, spec.labels["text"], xs, ys, strict=True):
         width = _text_width(text, size, False) + 2
         shifts = (0.0, -height * 0.9, height * 0.9)
-        candidates = [Box(x - width / 2, y + dy - height / 2, width, height) for dy in shifts]
-        inside = [
-            b
-            for b in candidates
-            if b.x >= map_box.x
-            and b.x + b.width <= map_box.x + map_box.width
-            and b.y >= map_box.y
-            and b.bottom <= map_box.bottom
-            and not any(b.overlaps(other) for other in placed)
-        ]
+        anchors = [(x, y)]
+        if not (left <= x <= right and top <= y <= bottom):
+            # Its point is off the map: a point of the part that is on it (if that part can hold the name).
+            anchors += [p for p in [visible_point(name, width * height)] if p is not None]
+        candidates = []
+        for ax_, ay_ in anchors:
+            spots = [Box(ax_ - width / 2, ay_ + dy - height / 2, width, height) for dy in shifts]
+            candidates += spots
+            if left - near <= ax_ <= right + near and top - near <= ay_ <= bottom + near:
+                # The point is on the map or just off it: the spots nudged off the edge come next.
+                candidates += [nudged(b) for b in spots]
+        inside = [b for b in candidates if on_map(b) and not any(b.overlaps(other) for other in placed)]
         if not inside:
             continue
         box = next((b for b in inside if not hits_marker(b)), inside[0])
@@ -706,7 +741,7 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         # x is longitude scaled by cos(latitude), as the outlines. The halo is its own text under the
         # name, so the name itself stays text (an SVG keeps it as a comment, a PDF as searchable text).
         halo = ax.text(centre_lon * k, centre_lat, text, color=style.BACKGROUND, zorder=30, **common)
-        halo.set_path_effects([patheffects.withStroke(linewidth=2.4 * unit, foreground=style.BACKGROUND)])
+        halo.set_path_effects([patheffects.withStroke(linewidth=halo_width, foreground=style.BACKGROUND)])
         halo.set_gid("halo-map-label")
         label = ax.text(centre_lon * k, centre_lat, text, color=style.LABEL_COLOUR, zorder=31, **common)
         label.set_gid("map-label")  # above every marker layer (zorder 4 + trace order)

@@ -171,6 +171,47 @@ def test_fit_to_incidents_frames_only_them(dataset, renderer):
         assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
 
 
+NORTH = ViewFilter(municipalities=("North Mitrovica", "Zveçan", "Leposaviq", "Zubin Potok"))
+
+
+@pytest.mark.parametrize(
+    ("view", "size", "lang", "scale"),
+    [
+        (NORTH, (900, 650), "sr", 1),
+        (ViewFilter(event_types=("Riots",)), (600, 450), "sq", 2),
+        (ViewFilter(start=date(2008, 3, 14), end=date(2008, 3, 20)), (400, 300), "en", 1),
+    ],
+)
+def test_labels_of_a_fitted_export_stay_whole_inside_the_map(dataset, renderer, view, size, lang, scale):
+    """Names at the edge of a framing fitted to the incidents are nudged in, never cut by the map's edge
+    (the new-user trial saw cut ones); a municipality whose point falls just off the map keeps its name."""
+    options = ExportOptions(width=size[0], height=size[1], scale=scale, fit="incidents")
+    drawing = renderer.draw(export_figure(dataset, ViewState(filter=view, lang=lang), options))
+    figure = drawing.figure
+    figure.set_dpi(96 * scale)
+    figure.canvas.draw()
+    drawn = figure.canvas.get_renderer()
+    edge = next(a for a in figure.axes if a.patch.get_gid() == "map-area").get_window_extent(drawn)
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert len(labels) >= 4
+    # The glyphs' box as drawn, grown by half the halo's stroke (a path effect is not in the box).
+    halos = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "halo-map-label")
+    stroke_pt = max(halo.get_path_effects()[0]._gc["linewidth"] for halo in halos)
+    halo = stroke_pt / 2 * figure.dpi / 72
+    for label in labels:
+        box = label.get_window_extent(drawn)
+        inside = (
+            box.x0 - halo >= edge.x0,
+            box.x1 + halo <= edge.x1,
+            box.y0 - halo >= edge.y0,
+            box.y1 + halo <= edge.y1,
+        )
+        assert all(inside), f"{label.get_text()!r} crosses the map's edge: {box} in {edge}"
+    if view == NORTH:
+        # Its label point lies just below this framing; the name now stands on the map's bottom edge.
+        assert "Severna Mitrovica" in {label.get_text() for label in labels}
+
+
 def test_screen_framing_shows_what_the_map_on_screen_showed(dataset, renderer):
     """The dialog's default: the view's centre and zoom over the map's size on screen (the trial's
     export showed the whole country while the screen was zoomed to the incidents)."""
