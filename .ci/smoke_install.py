@@ -3,7 +3,8 @@
 Run with the Python of a fresh virtual environment in which the project was installed as a wheel
 (not editable). From a temporary folder it imports an ACLED file with ``unrest-map data``, starts
 ``unrest-map serve`` on that file, and fetches the page and every asset and script the page
-references: each must answer 200. Exits non-zero, saying what failed, on any problem.
+references, and one of the map's label glyphs: each must answer 200. Exits non-zero, saying what failed,
+on any problem.
 
 Usage: python smoke_install.py ACLED_CSV
 Only the standard library and the installed ``unrest-map`` command are used.
@@ -104,6 +105,12 @@ def main(acled_csv: str) -> None:
         if bad:
             fail("page references that do not load:\n  " + "\n  ".join(bad))
         print(f"smoke: page and {len(references)} referenced files answered 200")
+        # The map's label glyphs (package data of dashboard.assets.fonts): MapLibre asks for them later.
+        glyph = "/assets/fonts/Noto%20Sans%20Regular/0-255.pbf"
+        code, body = get(base + glyph)
+        if code != 200 or not body:
+            fail(f"{glyph} -> {code}: the wheel lost the map's glyphs")
+        print(f"smoke: a map glyph answered 200 ({len(body):,} bytes)")
     finally:
         server.terminate()
         try:

@@ -295,11 +295,12 @@
   window.unrestMap.exportRequest = function (nClicks) {
     const map = document.getElementById("map");
     const box = map ? map.getBoundingClientRect() : { width: 1200, height: 900 };
-    // The camera on screen, also when it is the automatic framing (which the URL leaves out).
+    // The camera on screen as the user left it, also when it is the automatic framing (which the URL
+    // leaves out) or a fit after the URL's camera: the export's framing "As on screen" follows it.
     const params = new URLSearchParams(window.location.search);
     const gd = map && map.querySelector(".js-plotly-plot");
     const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    if (!params.has("zoom") && sub && sub.map) {
+    if (sub && sub.map) {
       const center = sub.map.getCenter();
       params.set("lat", center.lat.toFixed(4));
       params.set("lon", center.lng.toFixed(4));

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from geodata.boundaries import ENV_VAR
 from geodata.filters import NORTH_KOSOVO_GROUP, ViewFilter
+from geodata.names import DEFAULT_LANGUAGE, LANGUAGES
 
 #: File formats: our records, ACLED, UCDP GED, and a spreadsheet of place names to geocode.
 INPUT_FORMATS = ("unrest-map", "acled", "ucdp", "places")
@@ -92,6 +93,13 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _pixel_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
+    if not match or not all(int(v) > 0 for v in match.groups()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size in pixels such as 1280x720")
+    return int(match[1]), int(match[2])
+
+
 def _days(text: str) -> int:
     match = re.fullmatch(r"(\d{1,4})([dw])", text.strip())
     if not match:
@@ -115,9 +123,16 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fit",
-        choices=("country", "incidents"),
-        default="country",
-        help="framing: the whole boundary layer (default) or the visible incidents' extent",
+        choices=("country", "incidents", "screen"),
+        help="framing: the whole boundary layer, the visible incidents' extent, or 'screen': the centre and "
+        "zoom of --view-url over the map's size (--screen). Default: screen when --view-url has a centre "
+        "and zoom, else country",
+    )
+    parser.add_argument(
+        "--screen",
+        type=_pixel_size,
+        metavar="WxH",
+        help="the map's size on screen in pixels, for --fit screen (default: the image's --width x --height)",
     )
     parser.add_argument("--scale", type=float, default=1.0, help="resolution multiplier, up to 4 (default 1)")
     parser.add_argument("--no-caption", action="store_true", help="leave out title, filters and count")
@@ -161,7 +176,7 @@ def matched_values(values: dict[str, tuple[str, ...]], dataset) -> dict[str, tup
     that names the option and what it may be: an empty result would look like an answer."""
     from dashboard.choices import choices_of
     from geodata.gazetteer import normalise_name
-    from geodata.names import LANGUAGES, display_name
+    from geodata.names import display_name
 
     choices = choices_of(dataset)
     allowed = {
@@ -207,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data.add_argument(
         "--output", "-o", default="-", metavar="FILE", help="output file, '-' for stdout (default)"
+    )
+    data.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="language of place and municipality names: en (English, default), sq (Shqip), "
+        "sr (Srpski, Latin script); the boundary layer's names stay in the *_layer_name* columns",
     )
 
     validate = commands.add_parser(
@@ -448,9 +470,10 @@ def run_data(args: argparse.Namespace) -> int:
 
     def write(frame, out) -> None:
         if args.format == "geojson":
-            write_geojson(frame, out, dataset.reactions)  # the reactions and their links travel along
+            # The reactions and their links travel along.
+            write_geojson(frame, out, dataset.reactions, lang=args.lang)
         else:
-            write_csv(frame, out)
+            write_csv(frame, out, lang=args.lang)
 
     if args.output == "-":
         write(selected, sys.stdout)
@@ -593,7 +616,9 @@ def run_export(args: argparse.Namespace) -> int:
         scale=args.scale,
         caption=not args.no_caption,
         legend=not args.no_legend,
-        fit=args.fit,
+        # Without --fit, a URL's camera is followed, as the dashboard's "As on screen" does.
+        fit=args.fit or ("screen" if args.view_url else "country"),
+        screen=args.screen,
     )
     renderer = ImageRenderer()
     if args.view_url and not args.data:

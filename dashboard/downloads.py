@@ -2,7 +2,8 @@
 
 The browser sends the view as its URL query (the same text the address bar carries); the server
 parses it with the URL parser, filters with the shared filter code and writes the file with
-``geodata.output`` (the ``unrest-map data`` writer): the downloaded rows are the table's rows.
+``geodata.output`` (the ``unrest-map data`` writer): the downloaded rows are the table's rows, and
+place and municipality names are in the view's language (``lang``), as on screen.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dashboard.export import file_name
 from dashboard.viewstate import Choices, ViewState, parse_query
 from geodata.dataset import Dataset
 from geodata.filters import apply_filter
+from geodata.names import LANGUAGE_NAMES
 from geodata.output import write_csv, write_geojson
 
 #: Rows a download may hold: beyond this a file is too large for a browser download to be useful.
@@ -50,8 +52,9 @@ def describe_view(dataset: Dataset, state: ViewState, choices: Choices, rows: in
     described = {
         "dataset": dataset.title,
         "period": f"{start.isoformat()} to {end.isoformat()}",
-        "filters": "; ".join(view.describe()) or "none",
+        "filters": "; ".join(view.describe(state.lang)) or "none",
         "incidents": str(rows),
+        "names": f"{LANGUAGE_NAMES[state.lang]} (the boundary layer's in the *_layer_name* columns)",
         "records": dataset.source_attribution,
     }
     if dataset.boundaries is not None:
@@ -71,9 +74,10 @@ def view_file(dataset: Dataset, query: str | None, choices: Choices, kind: str) 
     described = describe_view(dataset, state, choices, len(selected))
     out = io.StringIO()
     if kind == "geojson":
-        write_geojson(selected, out, dataset.reactions, about=described)
+        write_geojson(selected, out, dataset.reactions, about=described, lang=state.lang)
     else:
-        write_csv(selected, out, comments=[f"{key}: {value}" for key, value in described.items()])
+        comments = [f"{key}: {value}" for key, value in described.items()]
+        write_csv(selected, out, comments=comments, lang=state.lang)
     return out.getvalue(), file_name(dataset, state, kind)
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from dashboard import figures, style
 from dashboard.viewstate import ViewState
@@ -42,7 +43,11 @@ if TYPE_CHECKING:
 
 FORMATS: Final = ("png", "svg", "pdf")
 ANIMATION_FORMATS: Final = ("gif", "mp4")
-FITS: Final = ("country", "incidents")
+#: Framings: the whole boundary layer, the visible incidents' extent, or the map as on screen (the
+#: view's centre and zoom over the map's size on screen).
+FITS: Final = ("country", "incidents", "screen")
+#: MapLibre's world width in pixels at zoom 0 (512-pixel tiles): the scale a map zoom stands for.
+WORLD_PX_AT_ZOOM_0: Final = 512
 #: Upper limits, checked before any rendering starts.
 MAX_SIDE: Final = 4000
 MIN_SIDE: Final = 200
@@ -83,8 +88,11 @@ class ExportOptions:
     scale: float = 1.0
     caption: bool = True
     legend: bool = True
-    #: "country": the whole boundary layer; "incidents": the visible incidents' extent.
+    #: "country": the whole boundary layer; "incidents": the visible incidents' extent; "screen": what the
+    #: map on screen shows (the view's centre and zoom; the whole layer when the view has none).
     fit: str = "country"
+    #: The map's size on screen in CSS pixels, for fit="screen" (None: the export's own width and height).
+    screen: tuple[int, int] | None = None
 
     def validated(self) -> ExportOptions:
         """These options, or :class:`ExportError` naming the first value out of bounds."""
@@ -92,6 +100,12 @@ class ExportOptions:
             raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.fit not in FITS:
             raise ExportError(f"fit must be one of {', '.join(FITS)}, not {self.fit!r}")
+        if self.screen is not None and not (
+            len(self.screen) == 2 and all(isinstance(v, int) and 0 < v <= 100_000 for v in self.screen)
+        ):
+            raise ExportError(
+                f"the map's size on screen must be two whole numbers of pixels, not {self.screen!r}"
+            )
         for name in ("width", "height"):
             value = getattr(self, name)
             if not isinstance(value, int) or not MIN_SIDE <= value <= MAX_SIDE:
@@ -271,8 +285,40 @@ def frame_content(
     )
 
 
-def _extent(dataset: Dataset, visible: pd.DataFrame, fit: str) -> tuple[float, float, float, float]:
-    """The lon/lat box to show: the boundary layer, or the visible incidents when asked to fit them."""
+def camera_extent(
+    lat: float, lon: float, zoom: float, width: float, height: float
+) -> tuple[float, float, float, float]:
+    """The lon/lat box a web map (MapLibre, Web Mercator) shows at centre ``lat``, ``lon`` and ``zoom``
+    over ``width`` × ``height`` CSS pixels: lon0, lat0, lon1, lat1.
+
+    >>> [round(v, 3) for v in camera_extent(0, 0, 0, 512, 512)]
+    [-180.0, -85.051, 180.0, 85.051]
+    """
+    world = WORLD_PX_AT_ZOOM_0 * 2.0**zoom
+    half_lon = width / 2 / world * 360
+    # Mercator y of the centre, 0 (north edge) to 1, then half the height either way.
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2
+    north, south = (
+        math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * v))))
+        for v in (y - height / 2 / world, y + height / 2 / world)
+    )
+    return lon - half_lon, south, lon + half_lon, north
+
+
+def has_camera(state: ViewState) -> bool:
+    """The view names its map centre and zoom (the dashboard always sends the camera on screen)."""
+    return state.lat is not None and state.lon is not None and state.zoom is not None
+
+
+def _extent(
+    dataset: Dataset, visible: pd.DataFrame, options: ExportOptions, state: ViewState
+) -> tuple[float, float, float, float]:
+    """The lon/lat box to show: the boundary layer, the visible incidents when asked to fit them, or
+    the map as on screen (the view's camera over the map's size on screen)."""
+    if options.fit == "screen" and has_camera(state):
+        width, height = options.screen or (options.width, options.height)
+        return camera_extent(state.lat, state.lon, state.zoom, width, height)  # type: ignore[arg-type]
+    fit = options.fit
     country = dataset.boundaries.country if dataset.boundaries is not None else None
     if (fit == "incidents" and len(visible)) or country is None:
         points = visible if len(visible) else dataset.incidents
@@ -320,8 +366,10 @@ def export_figure(
     as an animation does across its frames; by default they come from this view.
     """
     options = options.validated()
+    if options.fit == "screen" and not has_camera(state):
+        options = replace(options, fit="country")  # no camera to follow: the map's opening framing
     visible = apply_filter(dataset.incidents, state.filter)
-    extent = extent or _extent(dataset, visible, options.fit)
+    extent = extent or _extent(dataset, visible, options, state)
     lines = caption_lines(dataset, state, len(visible), basemap)
     if legend_types is None:
         present = set(visible["event_type"].astype(str))
@@ -531,8 +579,9 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
     legend_height = _legend_height(legend_items, inner, body_size * 0.92, unit)
     bottom -= legend_height + (6 * unit if legend_items else 0)
     map_box = Box(margin, map_top, inner, max(40.0, bottom - map_top))
-    # Room for the largest ring around an incident at the edge when framing the incidents.
-    pad = 0.03 if spec.options.fit == "country" else 0.12
+    # Room for the largest ring around an incident at the edge when framing the incidents; none around
+    # the screen's framing, which is exactly what the user saw.
+    pad = {"country": 0.03, "incidents": 0.12, "screen": 0.0}[spec.options.fit]
     x0, x1, y0, y1 = lon0 * k, lon1 * k, lat0, lat1
     dx, dy = (x1 - x0) * (1 + 2 * pad) or 0.01, (y1 - y0) * (1 + 2 * pad) or 0.01
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -599,15 +648,32 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
 def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     """The municipality names, above the markers with a halo in the map's colour, placed in
     priority order (figures.municipality_labels): each at its point or just above or below it,
-    preferring a spot clear of the markers; a name that would overlap one already placed or
-    leave the map is left out (a small export cannot hold 38 names, and overlapping ones read
-    as neither)."""
+    preferring a spot clear of the markers. A name whose box (halo included) would cross the map's
+    edge is nudged inside when its point is on the map or within two lines of it (else it stands on
+    the part of its municipality that is on the map, when that can hold it), so nothing is cut and
+    the municipality at the edge of a framing keeps its name; a name that would overlap one already
+    placed, or that does not fit, is left out (a small export cannot hold 38 names, and overlapping
+    ones read as neither)."""
     from matplotlib import patheffects
 
     map_box, shown, k = drawing_box
     lon0, lat0, lon1, lat1 = shown
     size = style.LABEL_SIZE * unit
     height = size * 1.25
+    halo_width = 2.4 * unit  # points, the halo's stroke: half of it lies outside the glyphs
+    edge = halo_width / 2 / PT_PER_PX  # room kept between a name's box and the map's edge, in pixels
+    left, top = map_box.x + edge, map_box.y + edge
+    right, bottom = map_box.x + map_box.width - edge, map_box.bottom - edge
+    near = 2 * height  # a point this close to the map still names the part of its municipality on it
+
+    def on_map(box: Box) -> bool:
+        return box.x >= left and box.x + box.width <= right and box.y >= top and box.bottom <= bottom
+
+    def nudged(box: Box) -> Box:
+        """``box`` moved the least way inside the map (unchanged when it is inside already)."""
+        x = min(max(box.x, left), right - box.width)
+        y = min(max(box.y, top), bottom - box.height)
+        return Box(x, y, box.width, box.height)
 
     def to_px(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = map_box.x + (np.asarray(lon, float) - lon0) / (lon1 - lon0) * map_box.width
@@ -626,22 +692,39 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
             box.x - r < x < box.x + box.width + r and box.y - r < y < box.bottom + r for x, y, r in markers
         )
 
+    layer = spec.municipalities
+    shapes = {} if layer is None else dict(zip(layer["name"], layer.geometry, strict=True))
+    view = shapely.box(lon0, lat0, lon1, lat1)
+    px2_per_degree2 = map_box.width / (lon1 - lon0) * map_box.height / (lat1 - lat0)
+
+    def visible_point(name: str, room: float) -> tuple[float, float] | None:
+        """A point of the municipality's part on the map, if that part has ``room`` (pixels²)."""
+        shape = shapes.get(name)
+        part = None if shape is None else shape.intersection(view)
+        if part is None or part.is_empty or part.area * px2_per_degree2 < room:
+            return None
+        point = part.representative_point()
+        return tuple(float(v) for v in to_px(point.x, point.y))  # type: ignore[return-value]
+
     placed: list[Box] = []
     artists = []
     xs, ys = to_px(spec.labels["lon"], spec.labels["lat"])
-    for text, x, y in zip(spec.labels["text"], xs, ys, strict=True):
+    names = spec.labels["name"] if "name" in spec.labels else spec.labels["text"]
+    for name, text, x, y in zip(names, spec.labels["text"], xs, ys, strict=True):
         width = _text_width(text, size, False) + 2
         shifts = (0.0, -height * 0.9, height * 0.9)
-        candidates = [Box(x - width / 2, y + dy - height / 2, width, height) for dy in shifts]
-        inside = [
-            b
-            for b in candidates
-            if b.x >= map_box.x
-            and b.x + b.width <= map_box.x + map_box.width
-            and b.y >= map_box.y
-            and b.bottom <= map_box.bottom
-            and not any(b.overlaps(other) for other in placed)
-        ]
+        anchors = [(x, y)]
+        if not (left <= x <= right and top <= y <= bottom):
+            # Its point is off the map: a point of the part that is on it (if that part can hold the name).
+            anchors += [p for p in [visible_point(name, width * height)] if p is not None]
+        candidates = []
+        for ax_, ay_ in anchors:
+            spots = [Box(ax_ - width / 2, ay_ + dy - height / 2, width, height) for dy in shifts]
+            candidates += spots
+            if left - near <= ax_ <= right + near and top - near <= ay_ <= bottom + near:
+                # The point is on the map or just off it: the spots nudged off the edge come next.
+                candidates += [nudged(b) for b in spots]
+        inside = [b for b in candidates if on_map(b) and not any(b.overlaps(other) for other in placed)]
         if not inside:
             continue
         box = next((b for b in inside if not hits_marker(b)), inside[0])
@@ -658,7 +741,7 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         # x is longitude scaled by cos(latitude), as the outlines. The halo is its own text under the
         # name, so the name itself stays text (an SVG keeps it as a comment, a PDF as searchable text).
         halo = ax.text(centre_lon * k, centre_lat, text, color=style.BACKGROUND, zorder=30, **common)
-        halo.set_path_effects([patheffects.withStroke(linewidth=2.4 * unit, foreground=style.BACKGROUND)])
+        halo.set_path_effects([patheffects.withStroke(linewidth=halo_width, foreground=style.BACKGROUND)])
         halo.set_gid("halo-map-label")
         label = ax.text(centre_lon * k, centre_lat, text, color=style.LABEL_COLOUR, zorder=31, **common)
         label.set_gid("map-label")  # above every marker layer (zorder 4 + trace order)
@@ -1068,7 +1151,9 @@ def export_animation(
     whole = apply_filter(dataset.incidents, replace(state.filter, start=first, end=last))
     present = set(whole["event_type"].astype(str))
     legend_types = tuple(t for t in figures.EVENT_TRACES if t in present)
-    extent = _extent(dataset, whole, options.fit)
+    if options.fit == "screen" and not has_camera(state):
+        options = replace(options, fit="country")
+    extent = _extent(dataset, whole, options, state)
     # One shading scale for every frame: the most any municipality has in any window.
     shade_max = None
     if state.shade and dataset.boundaries is not None:

@@ -1,8 +1,10 @@
 """The dashboard's export panel: choices, a download, and the server-side render.
 
-The browser sends the view as its URL query (the same text ``--view-url`` takes)
-plus the map's size on screen; the server parses it with the URL parser, renders
-with the shared :func:`~dashboard.export.export_figure` and sends the file back.
+The browser sends the view as its URL query (the same text ``--view-url`` takes, with the
+map's centre and zoom as the user left them) plus the map's size on screen; the server parses
+it with the URL parser, renders with the shared :func:`~dashboard.export.export_figure` and
+sends the file back. The framing follows the screen by default ("As on screen": that centre
+and zoom over that size); fitting the incidents or the whole country are the other choices.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from dashboard.viewstate import Choices, parse_query
 from geodata.dataset import Dataset
 
 SCREEN = "As on screen"
+#: The framing choices: ExportOptions.fit values with their labels, the screen's first (the default).
+FRAMINGS = {"screen": "As on screen", "incidents": "Fit to incidents", "country": "Whole country"}
 
 
 def export_panel() -> html.Div:
@@ -94,13 +98,20 @@ def export_panel() -> html.Div:
                     ),
                 ]
             ),
+            html.Div(
+                [
+                    html.Label("Framing", id="export-framing-label"),
+                    dcc.RadioItems(
+                        id="export-framing",
+                        options=[{"label": label, "value": fit} for fit, label in FRAMINGS.items()],
+                        value="screen",
+                        inline=True,  # named by its label (assets/theme.js: id + "-label")
+                    ),
+                ]
+            ),
             dcc.Checklist(
                 id="export-include",
-                options=[
-                    {"label": "Caption", "value": "caption"},
-                    {"label": "Legend", "value": "legend"},
-                    {"label": "Fit to incidents", "value": "fit"},
-                ],
+                options=[{"label": "Caption", "value": "caption"}, {"label": "Legend", "value": "legend"}],
                 value=["caption", "legend"],
                 inline=True,
             ),
@@ -175,13 +186,28 @@ def anim_choice(label: str, choice_id: str, options: list[tuple], value) -> html
     )
 
 
+def screen_size(request: dict) -> tuple[int, int] | None:
+    """The map's size on screen the browser sent (CSS pixels), or None."""
+    try:
+        width, height = (int(v) for v in request.get("screen") or ())
+    except (TypeError, ValueError):
+        return None
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def framing(value: str | None) -> str:
+    """The framing chosen in the panel (an unknown value: the screen's)."""
+    return value if value in FRAMINGS else "screen"
+
+
 def export_options(
-    request: dict, image_format: str, aspect: str, width, height, scale, include
+    request: dict, image_format: str, aspect: str, width, height, scale, include, fit: str | None = "screen"
 ) -> ExportOptions:
-    """Options from the panel; 'as on screen' takes the map's size in the browser."""
+    """Options from the panel; 'as on screen' takes the map's size in the browser, and so does the
+    framing 'as on screen' (with the view's centre and zoom)."""
+    screen = screen_size(request)
     if aspect == SCREEN:
-        size = request.get("screen") or [1200, 900]
-        width, height = (max(MIN_SIDE, min(MAX_SIDE, int(v))) for v in size)
+        width, height = (max(MIN_SIDE, min(MAX_SIDE, v)) for v in screen or (1200, 900))
     elif aspect in ASPECTS:
         width, height = ASPECTS[aspect]
     try:
@@ -196,7 +222,8 @@ def export_options(
         scale=scale,
         caption="caption" in include,
         legend="legend" in include,
-        fit="incidents" if "fit" in include else "country",
+        fit=framing(fit),
+        screen=screen,
     ).validated()
 
 
@@ -260,13 +287,14 @@ def register_export_callbacks(
         State("export-height", "value"),
         State("export-scale", "value"),
         State("export-include", "value"),
+        State("export-framing", "value"),
         prevent_initial_call=True,
     )
-    def download(request, image_format, aspect, width, height, scale, include):
+    def download(request, image_format, aspect, width, height, scale, include, fit):
         """Render the view the browser shows and send it as a file."""
         request = request or {}
         try:
-            options = export_options(request, image_format, aspect, width, height, scale, include)
+            options = export_options(request, image_format, aspect, width, height, scale, include, fit)
             state, _ = parse_query(urlsplit("?" + str(request.get("query", ""))).query, choices)
             data = renderer.render(export_figure(dataset, state, options, basemap), options)
         except (ExportError, ExportBusyError) as error:
@@ -295,6 +323,7 @@ def register_export_callbacks(
         State("animation-fps", "value"),
         State("animation-format", "value"),
         State("export-include", "value"),
+        State("export-framing", "value"),
         background=True,
         manager=background_manager,
         running=[
@@ -307,7 +336,7 @@ def register_export_callbacks(
         interval=400,
         prevent_initial_call=True,
     )
-    def animate(set_progress, request, step, window, fps, video, include):
+    def animate(set_progress, request, step, window, fps, video, include, fit):
         """A background job (its own process): one frame per step, with progress and cancel."""
         from dashboard.export import export_animation, frame_count
 
@@ -319,7 +348,8 @@ def register_export_callbacks(
             height=720,
             caption="caption" in include,
             legend="legend" in include,
-            fit="incidents" if "fit" in include else "country",
+            fit=framing(fit),
+            screen=screen_size(request),
         )
         video = video if video in ("gif", "mp4") else "gif"
         step_days = int(str(step).rstrip("d"))

@@ -1,7 +1,12 @@
 """Write joined records as CSV or GeoJSON (the ``unrest-map data`` output and the dashboard's download).
 
 ``municipalities`` is ``;``-separated text in CSV and a list in GeoJSON: one name for a
-point record, the covered ones for a ``regional`` record (see :mod:`geodata.join`). GeoJSON
+point record, the covered ones for a ``regional`` record (see :mod:`geodata.join`).
+
+Place and municipality names are written in one language (``lang``: en, sq or sr, as the dashboard's
+switch; :mod:`geodata.names`), so a download reads as the screen does. The boundary layer's own names
+travel beside them in ``municipality_layer_name`` and ``municipalities_layer_names``, the keys to join
+the file to the layer (or to ``--municipality``); ``place`` is the gazetteer key. GeoJSON
 also carries the reactions: each feature lists its linked reactions' ids, and the
 collection's ``reactions`` member (a GeoJSON foreign member) holds every reaction linked to a
 written incident or to none, with its ``incident_id`` (null when the source ties it to none).
@@ -20,10 +25,13 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
+from geodata.names import DEFAULT_LANGUAGE, check_language, municipality_list_names, place_names
 from geodata.regions import MUNICIPALITY_SEPARATOR
 from geodata.schema import RECORD_FIELDS
 
-#: Columns written, in order: the record fields, then where they were placed.
+#: Columns written, in order: the record fields, then where they were placed. ``place_name``,
+#: ``municipality`` and ``municipalities`` are in the chosen language; the ``*_layer_name*`` columns hold
+#: the boundary layer's names (the join keys).
 OUTPUT_COLUMNS = (
     *RECORD_FIELDS,
     "place_name",
@@ -31,21 +39,45 @@ OUTPUT_COLUMNS = (
     "lat",
     "lon",
     "municipality",
+    "municipality_layer_name",
     "district",
     "north_kosovo",
     "snapped",
     "outside_boundaries",
     "municipalities",
+    "municipalities_layer_names",
     "regional",
 )
+#: The named columns and where their layer names go.
+LAYER_NAME_COLUMNS = {
+    "municipality": "municipality_layer_name",
+    "municipalities": "municipalities_layer_names",
+}
 
 
-def output_table(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The columns written, in order; ``extra`` columns (e.g. the geocoder's) follow."""
+def output_table(
+    frame: pd.DataFrame, extra: tuple[str, ...] = (), lang: str = DEFAULT_LANGUAGE
+) -> pd.DataFrame:
+    """The columns written, in order, names in ``lang``; ``extra`` columns (e.g. the geocoder's) follow.
+
+    Raises :class:`~geodata.names.UnknownLanguageError` for a language that is not en, sq or sr.
+    """
+    lang = check_language(lang)
     columns = [*OUTPUT_COLUMNS, *(c for c in extra if c not in OUTPUT_COLUMNS)]
-    table = frame.reindex(columns=columns).copy()
+    # The layer names are the frame's own columns under a second name; only the shown ones are renamed.
+    source = frame.assign(**{layer: frame.get(named) for named, layer in LAYER_NAME_COLUMNS.items()})
+    table = source.reindex(columns=columns).copy()
     for column in ("date_start", "date_end"):
         table[column] = table[column].dt.strftime("%Y-%m-%d")
+    if "place_name" in frame:
+        table["place_name"] = place_names(frame, lang).to_numpy()
+    for column in LAYER_NAME_COLUMNS:
+        if column in frame:
+            # Each distinct name (list) is translated once; an empty cell stays empty.
+            names = municipality_list_names(
+                frame[column], lang, separator=MUNICIPALITY_SEPARATOR, join=MUNICIPALITY_SEPARATOR
+            )
+            table[column] = names.to_numpy()
     return table
 
 
@@ -71,13 +103,18 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(
-    frame: pd.DataFrame, out: TextIO, comments: Sequence[str] = (), extra: tuple[str, ...] = ()
+    frame: pd.DataFrame,
+    out: TextIO,
+    comments: Sequence[str] = (),
+    extra: tuple[str, ...] = (),
+    lang: str = DEFAULT_LANGUAGE,
 ) -> None:
-    """CSV of the joined records; ``comments`` go first as ``# ...`` lines (what the file holds),
-    ``extra`` columns (e.g. the geocoder's) after the standard ones."""
+    """CSV of the joined records, names in ``lang``; ``comments`` go first as ``# ...`` lines (what the
+    file holds), ``extra`` columns (e.g. the geocoder's) after the standard ones."""
+    table = neutralise_formulas(output_table(frame, extra, lang))
     for line in comments:
         out.write("# " + " ".join(str(line).split()) + "\n")
-    neutralise_formulas(output_table(frame, extra)).to_csv(out, index=False, lineterminator="\n")
+    table.to_csv(out, index=False, lineterminator="\n")
 
 
 def to_geojson(
@@ -85,9 +122,11 @@ def to_geojson(
     reactions: pd.DataFrame | None = None,
     about: dict | None = None,
     extra: tuple[str, ...] = (),
+    lang: str = DEFAULT_LANGUAGE,
 ) -> dict:
-    """A FeatureCollection of the records; ``about`` describes the collection (filters, sources)."""
-    table = output_table(frame, extra)
+    """A FeatureCollection of the records, names in ``lang``; ``about`` describes the collection
+    (filters, sources)."""
+    table = output_table(frame, extra, lang)
     linked: dict[str, list[str]] = {}
     if reactions is not None:
         for reaction_id, incident_id in zip(reactions["id"], reactions["incident_id"], strict=True):
@@ -96,7 +135,8 @@ def to_geojson(
     features = []
     for row in table.to_dict(orient="records"):
         properties = {k: _plain(v) for k, v in row.items() if k not in ("lat", "lon")}
-        properties["municipalities"] = _names(properties["municipalities"])
+        for column in ("municipalities", "municipalities_layer_names"):
+            properties[column] = _names(properties[column])
         if reactions is not None:
             properties["reactions"] = linked.get(str(row["id"]), [])
         features.append(
@@ -127,8 +167,9 @@ def write_geojson(
     reactions: pd.DataFrame | None = None,
     about: dict | None = None,
     extra: tuple[str, ...] = (),
+    lang: str = DEFAULT_LANGUAGE,
 ) -> None:
-    json.dump(to_geojson(frame, reactions, about, extra), out, ensure_ascii=False, indent=1)
+    json.dump(to_geojson(frame, reactions, about, extra, lang), out, ensure_ascii=False, indent=1)
     out.write("\n")
 
 

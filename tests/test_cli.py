@@ -41,12 +41,24 @@ def test_data_geojson_has_join_properties(boundaries_dir, tmp_path):
     features = collection["features"]
     assert features and all(f["properties"]["north_kosovo"] for f in features)
     jarinje = next(f for f in features if f["properties"]["place"] == "jarinje")
-    assert jarinje["properties"]["municipality"] == "Leposaviq" and jarinje["properties"]["snapped"] is False
+    # Names in English by default; the boundary layer's own name beside it (the join key).
+    assert jarinje["properties"]["municipality"] == "Leposavić" and jarinje["properties"]["snapped"] is False
+    assert jarinje["properties"]["municipality_layer_name"] == "Leposaviq"
     assert jarinje["properties"]["district"] == "Mitrovica"
     assert jarinje["geometry"]["type"] == "Point"
     assert {"municipality", "district", "north_kosovo", "snapped", "description"} <= set(
         jarinje["properties"]
     )
+
+
+def test_data_lang_names_places_and_municipalities_and_keeps_the_layer_names(boundaries_dir):
+    result = run("data", "--lang", "sq", "--event-type", "Riots", "--municipality", "Mitrovicë e Veriut")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and {r["municipality"] for r in rows} == {"Mitrovicë e Veriut"}
+    assert {r["municipality_layer_name"] for r in rows} == {"North Mitrovica"}
+    assert {r["place_name"] for r in rows} == {"Gjykata e Mitrovicës"}
+    assert run("data", "--lang", "de").returncode == 2  # argparse names the choices
 
 
 def test_bad_date_option_is_a_clear_error():

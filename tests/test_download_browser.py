@@ -1,4 +1,5 @@
-"""Download the view from the button beside the table: the file holds what the map and the count show."""
+"""Download the view from the button beside the table: the file holds what the map and the count show,
+with the names in the language on screen."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def test_download_csv_of_the_view_matches_map_and_count(dash_duo, dataset):
     wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(riots))
     wait_map_loaded(dash_duo)
     wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == riots)
+    # Names in Serbian on screen, so in the file too (the layer's own names stay in their columns).
+    dash_duo.find_element("#lang-switch input[value='sr']").find_element("xpath", "..").click()
+    table = dash_duo.find_element("#incident-table")
+    wait_until(dash_duo, lambda: "Sud u Kosovskoj Mitrovici" in table.text)
 
     dash_duo.find_element("#download-csv").click()
     csv_file = downloaded(dash_duo, DOWNLOAD_DIR, ".csv")
@@ -41,4 +46,9 @@ def test_download_csv_of_the_view_matches_map_and_count(dash_duo, dataset):
     # The file, the map and the header count are one set.
     assert {row["id"] for row in rows} == visible_marker_ids(dash_duo) == riots
     assert len(rows) == count_in_view(dash_duo)
+    by_place = {row["place"]: row for row in rows}
+    assert by_place["mitrovica_courthouse"]["place_name"] == "Sud u Kosovskoj Mitrovici"
+    assert by_place["jarinje"]["municipality"] == "Leposavić"
+    assert by_place["jarinje"]["municipality_layer_name"] == "Leposaviq"
+    assert "# names: Srpski (the boundary layer's in the *_layer_name* columns)" in comments
     assert dash_duo.find_element("#download-status").text == ""

@@ -6,6 +6,7 @@ import io
 import itertools
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from xml.etree import ElementTree
 
@@ -23,6 +24,7 @@ from dashboard.export import (
     ExportOptions,
     ImageRenderer,
     animation_windows,
+    camera_extent,
     caption_lines,
     export_animation,
     export_figure,
@@ -174,6 +176,85 @@ def test_fit_to_incidents_frames_only_them(dataset, renderer):
         assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
 
 
+NORTH = ViewFilter(municipalities=("North Mitrovica", "Zveçan", "Leposaviq", "Zubin Potok"))
+
+
+@pytest.mark.parametrize(
+    ("view", "size", "lang", "scale"),
+    [
+        (NORTH, (900, 650), "sr", 1),
+        (ViewFilter(event_types=("Riots",)), (600, 450), "sq", 2),
+        (ViewFilter(start=date(2008, 3, 14), end=date(2008, 3, 20)), (400, 300), "en", 1),
+    ],
+)
+def test_labels_of_a_fitted_export_stay_whole_inside_the_map(dataset, renderer, view, size, lang, scale):
+    """Names at the edge of a framing fitted to the incidents are nudged in, never cut by the map's edge
+    (the new-user trial saw cut ones); a municipality whose point falls just off the map keeps its name."""
+    options = ExportOptions(width=size[0], height=size[1], scale=scale, fit="incidents")
+    drawing = renderer.draw(export_figure(dataset, ViewState(filter=view, lang=lang), options))
+    figure = drawing.figure
+    figure.set_dpi(96 * scale)
+    figure.canvas.draw()
+    drawn = figure.canvas.get_renderer()
+    edge = next(a for a in figure.axes if a.patch.get_gid() == "map-area").get_window_extent(drawn)
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert len(labels) >= 4
+    # The glyphs' box as drawn, grown by half the halo's stroke (a path effect is not in the box).
+    halos = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "halo-map-label")
+    stroke_pt = max(halo.get_path_effects()[0]._gc["linewidth"] for halo in halos)
+    halo = stroke_pt / 2 * figure.dpi / 72
+    for label in labels:
+        box = label.get_window_extent(drawn)
+        inside = (
+            box.x0 - halo >= edge.x0,
+            box.x1 + halo <= edge.x1,
+            box.y0 - halo >= edge.y0,
+            box.y1 + halo <= edge.y1,
+        )
+        assert all(inside), f"{label.get_text()!r} crosses the map's edge: {box} in {edge}"
+    if view == NORTH:
+        # Its label point lies just below this framing; the name now stands on the map's bottom edge.
+        assert "Severna Mitrovica" in {label.get_text() for label in labels}
+
+
+def test_screen_framing_shows_what_the_map_on_screen_showed(dataset, renderer):
+    """The dialog's default: the view's centre and zoom over the map's size on screen (the trial's
+    export showed the whole country while the screen was zoomed to the incidents)."""
+    camera = {"lat": 42.88, "lon": 20.87, "zoom": 10.2}
+    state = replace(MARCH, **camera)
+    options = ExportOptions(width=1200, height=900, fit="screen", screen=(900, 640))
+    seen = camera_extent(camera["lat"], camera["lon"], camera["zoom"], 900, 640)
+    drawn = renderer.draw(export_figure(dataset, state, options)).extent
+    # Everything seen is drawn; the drawn box only grows along one side, to the export map's shape.
+    assert drawn[0] <= seen[0] + 1e-9 and drawn[1] <= seen[1] + 1e-9
+    assert drawn[2] >= seen[2] - 1e-9 and drawn[3] >= seen[3] - 1e-9
+    lon_ratio = (drawn[2] - drawn[0]) / (seen[2] - seen[0])
+    lat_ratio = (drawn[3] - drawn[1]) / (seen[3] - seen[1])
+    assert min(lon_ratio, lat_ratio) == pytest.approx(1.0, abs=1e-6) and max(lon_ratio, lat_ratio) < 1.6
+    assert (drawn[0] + drawn[2]) / 2 == pytest.approx(camera["lon"], abs=1e-6)
+    # Zoom 10.2 over 900 px is about 0.3 degrees of longitude, not the country's 2.
+    assert seen[2] - seen[0] == pytest.approx(900 / (512 * 2**10.2) * 360)
+    country = renderer.draw(export_figure(dataset, state, replace(options, fit="country"))).extent
+    assert (drawn[2] - drawn[0]) < 0.25 * (country[2] - country[0])
+    # A view with no camera (a URL without one) keeps the whole country.
+    no_camera = export_figure(dataset, MARCH, options)
+    assert no_camera.extent == export_figure(dataset, MARCH, replace(options, fit="country")).extent
+    assert no_camera.options.fit == "country"
+
+
+def test_camera_extent_is_web_mercator():
+    lon0, lat0, lon1, lat1 = camera_extent(0.0, 0.0, 1.0, 1024, 1024)  # the whole world at zoom 1
+    assert (lon0, lon1) == pytest.approx((-180, 180)) and (lat0, lat1) == pytest.approx((-85.0511, 85.0511))
+    lon0, lat0, lon1, lat1 = camera_extent(42.6, 20.9, 8.0, 512, 512)
+    assert lon1 - lon0 == pytest.approx(360 / 256)
+    assert lat1 - 42.6 < 42.6 - lat0  # Mercator stretches northward: fewer degrees north of the centre
+
+
+def test_a_bad_screen_size_is_refused():
+    with pytest.raises(ExportError, match="size on screen"):
+        ExportOptions(fit="screen", screen=(0, 700)).validated()
+
+
 def test_incidents_outside_the_boundary_layer_are_listed(dataset):
     outside = dataset.incidents[dataset.incidents["outside_boundaries"]]
     assert len(outside)  # the built-in data has one (Belgrade)
@@ -280,7 +361,6 @@ def test_mp4_has_a_frame_per_step(dataset, renderer, tmp_path):
 
 
 def test_too_many_frames_refused_before_rendering(dataset):
-    from dataclasses import replace
 
     longer = dataset.incidents.copy()
     longer.loc[longer.index[-1], "date_end"] = longer["date_end"].max() + pd.Timedelta(days=MAX_FRAMES)
@@ -375,7 +455,6 @@ def test_cli_paper_pdf_is_exactly_a4(tmp_path, boundaries_dir):
 
 
 def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer):
-    from dataclasses import replace
 
     bare = replace(dataset, boundaries=None)
     spec = export_figure(bare, ViewState(), ExportOptions(width=800, height=600))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -12,6 +13,9 @@ from PIL import Image
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
+from dashboard.choices import choices_of
+from dashboard.export import ExportOptions, ImageRenderer, camera_extent, export_figure
+from dashboard.viewstate import parse_query
 from tests.browser import wait_map_loaded, wait_until
 from tests.conftest import DOWNLOAD_DIR
 
@@ -29,7 +33,7 @@ def _downloaded(suffix: str) -> list:
     return sorted(p for p in DOWNLOAD_DIR.glob(f"*{suffix}") if not p.name.endswith(".crdownload"))
 
 
-def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tmp_path):
+def test_export_button_downloads_the_view_on_screen_matching_the_cli(dash_duo, dataset, tmp_path):
     for old in DOWNLOAD_DIR.iterdir():
         old.unlink()
     dash_duo.start_server(create_app(dataset))
@@ -48,6 +52,16 @@ def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tm
     assert "zoom=" not in dash_duo.driver.current_url
     lat, lon, zoom = dash_duo.driver.execute_script(camera_js)
     view_url = f"{dash_duo.driver.current_url}&lat={lat}&lon={lon}&zoom={zoom}"
+    # What the map shows, and its size: the export's default framing ("As on screen") is that box.
+    bounds, screen = dash_duo.driver.execute_script(
+        "const m = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map;"
+        "const b = m.getBounds(); const r = document.getElementById('map').getBoundingClientRect();"
+        "return [[b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], [r.width, r.height]];"
+    )
+    seen = camera_extent(float(lat), float(lon), float(zoom), round(screen[0]), round(screen[1]))
+    span = bounds[2] - bounds[0], bounds[3] - bounds[1]
+    for index, value in enumerate(seen):
+        assert abs(value - bounds[index]) < 0.01 * span[index % 2], (seen, bounds)
 
     dash_duo.find_element("#export-button").click()
     dash_duo.find_element("#export-aspect").click()
@@ -66,6 +80,11 @@ def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tm
     assert downloaded.name == "2008-unrest-in-Kosovo_2008-03-01_to_2008-03-31_Riots.png"
     from_dashboard = Image.open(downloaded).convert("RGB")
     assert from_dashboard.size == (2400, 1800)  # 4:3 at the default 2x
+    # Not the whole country (the trial's export was, while the screen showed the incidents).
+    state, _ = parse_query(urlsplit(view_url).query, choices_of(dataset))
+    country = export_figure(dataset, state, ExportOptions(width=1200, height=900, scale=2, fit="country"))
+    whole = Image.open(io.BytesIO(ImageRenderer().render(country))).convert("RGB")
+    assert np.abs(np.asarray(whole, dtype=int) - np.asarray(from_dashboard, dtype=int)).mean() > 5
 
     cli_file = tmp_path / "cli.png"
     result = subprocess.run(
@@ -78,6 +97,8 @@ def test_export_button_downloads_the_view_matching_the_cli(dash_duo, dataset, tm
             view_url,
             "--scale",
             "2",
+            "--screen",
+            f"{round(screen[0])}x{round(screen[1])}",
             "-o",
             str(cli_file),
         ],

@@ -141,6 +141,7 @@ def test_a_job_started_on_one_server_is_polled_and_downloaded_on_the_other(clust
         "animation-fps.value": 4,
         "animation-format.value": "gif",
         "export-include.value": ["caption", "legend"],
+        "export-framing.value": "screen",  # no camera in the query: the whole country
     }
 
     def entry(dependency: dict) -> dict:

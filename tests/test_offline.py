@@ -44,11 +44,17 @@ def test_every_font_ships_every_range_and_the_licence():
 
 
 def test_wheel_declares_the_glyphs_and_licence():
-    """The package data patterns cover every bundled file, so a wheel carries them."""
+    """The package data patterns cover every bundled file, so a wheel carries them (test_packaging.py
+    builds one)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    patterns = config["tool"]["setuptools"]["package-data"]["dashboard.assets"]
+    package_data = config["tool"]["setuptools"]["package-data"]
     assets = ROOT / "assets"
-    declared = {p for pattern in patterns for p in assets.glob(pattern)}
+    declared = {
+        p
+        for package, folder in (("dashboard.assets", assets), ("dashboard.assets.fonts", assets / "fonts"))
+        for pattern in package_data.get(package, [])
+        for p in folder.glob(pattern)
+    }
     bundled = {p for p in (assets / "fonts").rglob("*") if p.is_file()}
     assert bundled and bundled <= declared
 

@@ -94,3 +94,46 @@ def test_csv_comments_are_one_line_each(incidents):
     lines = out.getvalue().splitlines()
     assert lines[0] == "# filters: a b"
     assert lines[1].startswith("id,")
+
+
+def test_a_download_names_places_and_municipalities_in_the_views_language(dataset):
+    """The file reads as the screen does (lang=sr); the layer's names stay beside them for joins."""
+    query = "type=Riots&lang=sr"
+    text, _ = view_file(dataset, query, choices_of(dataset), "csv")
+    assert "# names: Srpski (the boundary layer's in the *_layer_name* columns)" in text.splitlines()
+    rows = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
+    jarinje = next(r for r in rows if r["place"] == "jarinje")
+    assert (jarinje["municipality"], jarinje["municipality_layer_name"]) == ("Leposavić", "Leposaviq")
+    courthouse = next(r for r in rows if r["place"] == "mitrovica_courthouse")
+    assert courthouse["place_name"] == "Sud u Kosovskoj Mitrovici"
+    assert courthouse["municipalities"] == "Severna Mitrovica"
+    assert courthouse["municipalities_layer_names"] == "North Mitrovica"
+
+    collection = json.loads(view_file(dataset, query, choices_of(dataset), "geojson")[0])
+    by_place = {f["properties"]["place"]: f["properties"] for f in collection["features"]}
+    assert by_place["jarinje"]["municipality"] == "Leposavić"
+    assert by_place["jarinje"]["municipality_layer_name"] == "Leposaviq"
+    assert by_place["mutivoda"]["municipalities"] == ["Podujevo"]
+    assert by_place["mutivoda"]["municipalities_layer_names"] == ["Podujeva"]
+    assert collection["properties"]["names"].startswith("Srpski")
+
+
+def test_every_municipality_name_written_is_the_screens_and_lists_keep_their_order(dataset):
+    """Shqip: each row's names are display_name of its layer names, region lists item by item."""
+    from geodata.names import display_name, place_names
+
+    frame = dataset.incidents
+    out = io.StringIO()
+    write_csv(frame, out, lang="sq")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert len(rows) == len(frame)
+    regional = 0
+    for row, expected_place in zip(rows, place_names(frame, "sq"), strict=True):
+        assert row["place_name"] == expected_place
+        layer = [n for n in row["municipalities_layer_names"].split(";") if n]
+        assert row["municipalities"].split(";") == [display_name(n, "sq") for n in layer] or not layer
+        if row["municipality_layer_name"]:
+            assert row["municipality"] == display_name(row["municipality_layer_name"], "sq")
+        regional += len(layer) > 1
+    assert regional > 0  # the region records' lists were checked too
+    assert any(r["municipality"] != r["municipality_layer_name"] for r in rows)  # names really changed
