@@ -104,9 +104,8 @@
     });
   }
 
-  /* The count badges, as figures.badge_points draws them: spots holding two or more incidents,
-     in the map's layout layers (store.badge_layers), returned as the new layers list. */
-  function badgeLayers(layers, store, points, rows) {
+  /* The count badges, as figures.badges computes them: spots holding two or more incidents. */
+  function badges(store, points, rows) {
     const cell = store.spot_degrees;
     const spots = new Map();
     rows.forEach((i) => {
@@ -115,19 +114,12 @@
       if (spot) spot.n += 1;
       else spots.set(key, { i: i, n: 1 });
     });
-    const features = Array.from(spots.values())
-      .filter((spot) => spot.n > 1)
-      .map((spot) => ({
-        type: "Feature",
-        properties: { count: String(spot.n) },
-        geometry: { type: "Point", coordinates: [points.lon[spot.i], points.lat[spot.i]] },
-      }));
-    const source = { type: "FeatureCollection", features: features };
-    const next = (layers || []).slice();
-    store.badge_layers.forEach((index) => {
-      if (next[index]) next[index] = Object.assign({}, next[index], { source: source });
-    });
-    return next;
+    const crowded = Array.from(spots.values()).filter((spot) => spot.n > 1);
+    return {
+      lon: crowded.map((spot) => points.lon[spot.i]),
+      lat: crowded.map((spot) => points.lat[spot.i]),
+      count: crowded.map((spot) => spot.n),
+    };
   }
 
   /* Municipality counts at `rows`: always for the hover, as the shading when the toggle is on. */
@@ -172,9 +164,8 @@
         markerTraces(data, store, points, rows);
         shadeByCount(data, store, points, rows, Boolean(shade && shade.length));
         const detailed = rows.length <= store.detail_limit;
-        const layers = badgeLayers(gd.layout.map.layers, store, points, detailed ? rows : []);
-        const layout = Object.assign({}, gd.layout, { map: Object.assign({}, gd.layout.map, { layers: layers }) });
-        window.Plotly.react(gd, data, layout);
+        const meta = Object.assign({}, gd.layout.meta, { badges: badges(store, points, detailed ? rows : []) });
+        window.Plotly.react(gd, data, Object.assign({}, gd.layout, { meta: meta }));
       }
       const timeline = timelineDiv();
       if (timeline && timeline.layout && window.Plotly) {

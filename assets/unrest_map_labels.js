@@ -1,23 +1,23 @@
-/* Municipality names that read on the map: a halo in the map's background colour, a few anchors
-   to try before a name gives way to another, and the count badges' numbers never hiding a name
-   (MapLibre places the top layer's symbols first, so the badges used to push out Zvečan and
-   North Mitrovica). Both are layout layers (dashboard/figures.py map_layers). Plotly exposes none
-   of these symbol properties; they are set on its layers after every redraw (Plotly leaves
-   properties it does not manage alone, and a value set again unchanged is skipped, so the names
-   are laid out once, not on every slider step). */
+/* Municipality names that read on the map: a halo in the map's background colour and a few
+   anchors to try before a name gives way to another. The names are a layout layer
+   (dashboard/figures.py map_layers); Plotly exposes none of these symbol properties, so they are
+   set on its layer after every redraw (Plotly leaves properties it does not manage alone, and a
+   value set again unchanged is skipped: the names are laid out once, not on every slider step).
+
+   And the count badges (figures.badges, sent in layout.meta.badges): HTML discs over the map,
+   placed at their points and moved with it. As a map layer they were laid out afresh whenever
+   they changed, most of a slider step; as HTML they cost the map nothing. */
 (function () {
   "use strict";
   const HALO = "#f3f1ec"; // dashboard/style.py BACKGROUND
-  // Positions in layout.map.layers (figures.LABEL_LAYER, BADGE_COUNT_LAYER).
+  // Position of the names in layout.map.layers (figures.LABEL_LAYER).
   const LABELS = 1;
-  const BADGE_COUNTS = 3;
   const LABEL_LAYOUT = {
     "text-variable-anchor": ["center", "top", "bottom", "left", "right"],
     "text-radial-offset": 0.4,
     "text-padding": 1,
   };
   const LABEL_PAINT = { "text-halo-color": HALO, "text-halo-width": 1.4 };
-  const BADGE_LAYOUT = { "text-allow-overlap": true, "text-ignore-placement": true };
 
   /* MapLibre id of the layout layer at `index`: Plotly names it plotly-layout-layer-<map>-<index>. */
   function layoutLayer(map, index) {
@@ -37,17 +37,58 @@
     });
   }
 
-  function tune(gd) {
+  function mapOf(gd) {
     const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    const map = sub && sub.map;
+    return sub && sub.map;
+  }
+
+  /* The badges' holder: a layer over the map's canvas that lets clicks through. */
+  function badgeHolder(map) {
+    const container = map.getContainer();
+    let holder = container.querySelector(":scope > .map-badges");
+    if (!holder) {
+      holder = document.createElement("div");
+      holder.className = "map-badges";
+      holder.setAttribute("aria-hidden", "true"); // the view summary and table say the same in words
+      container.appendChild(holder);
+    }
+    return holder;
+  }
+
+  function placeBadges(gd) {
+    const map = mapOf(gd);
+    if (!map) return;
+    const holder = badgeHolder(map);
+    const badges = ((gd.layout && gd.layout.meta) || {}).badges || { lon: [], lat: [], count: [] };
+    while (holder.children.length > badges.count.length) holder.lastChild.remove();
+    while (holder.children.length < badges.count.length) {
+      const badge = document.createElement("div");
+      badge.className = "map-badge";
+      holder.appendChild(badge);
+    }
+    badges.count.forEach((count, i) => {
+      const badge = holder.children[i];
+      const text = String(count);
+      if (badge.textContent !== text) badge.textContent = text;
+      const point = map.project([badges.lon[i], badges.lat[i]]);
+      badge.style.transform = "translate(" + point.x + "px, " + point.y + "px) translate(-50%, -50%)";
+    });
+  }
+
+  function tune(gd) {
+    const map = mapOf(gd);
     if (!map || !map.getStyle()) return;
     const labels = layoutLayer(map, LABELS);
-    const counts = layoutLayer(map, BADGE_COUNTS);
     if (labels) {
       set(map, labels, "layout", LABEL_LAYOUT);
       set(map, labels, "paint", LABEL_PAINT);
     }
-    if (counts) set(map, counts, "layout", BADGE_LAYOUT);
+    if (!map.unrestBadges) {
+      map.unrestBadges = true;
+      map.on("move", () => placeBadges(gd));
+      map.on("resize", () => placeBadges(gd));
+    }
+    placeBadges(gd);
   }
 
   function attach(tries) {

@@ -5,11 +5,12 @@ polygons) are sent once with the first figure; a slider step or a
 filter change sends a ``dash.Patch`` that replaces only the data of the dynamic
 traces, so the boundary GeoJSON never travels again (see :func:`map_patch`).
 
-The municipality names and the count badges are layout layers (:data:`LABEL_LAYER`,
-:data:`BADGE_COUNT_LAYER`), not traces: Plotly sets every trace's data again on each update, and
-a text trace set again makes MapLibre lay out and place all map text afresh (more than half of
-a slider step in software WebGL); a layout layer whose source has not changed is left alone.
-Neither answers hover or clicks, so neither needs to be a trace.
+The municipality names are a layout layer (:data:`LABEL_LAYER`), not a trace: Plotly sets every
+trace's data again on each update, and a text trace set again makes MapLibre lay out and place
+all map text afresh (more than half of a slider step in software WebGL); a layout layer whose
+source has not changed is left alone. The count badges change with the view, and a layout layer
+whose source changes is taken off the map and laid out again (0.4 s a step): they travel in
+``layout.meta.badges`` and ``assets/unrest_map_labels.js`` draws them as HTML over the map.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # dash is imported where a Patch is made: the CLI's exports s
 #: worker (ten traces were 70% of a step in software WebGL): the halos, the selection ring,
 #: the markers of every event type and the unknown-casualties marks are packed into the one
 #: ``"incidents"`` trace (:func:`packed_marks`). ``"anchor"`` draws nothing: its layers hold the
-#: names and the count badges (layout layers) above the markers (see :func:`below_of`).
+#: names (a layout layer) above the markers (see :func:`below_of`).
 MAP_TRACES = ("municipalities", "anchor", "incidents")
 TRACE_INDEX = {name: index for index, name in enumerate(MAP_TRACES)}
 EVENT_TRACES = tuple(EVENT_TYPES)
@@ -57,8 +58,8 @@ POINT_LIMIT = 20_000
 #: Up to this many, markers also carry hover text, halos and the unknown-casualties mark.
 DETAIL_LIMIT = 2_000
 #: Positions in ``layout.map.layers``: the country outline, the municipality names over the markers
-#: (one under a marker cannot be read), then the count badges' discs and numbers over the names.
-COUNTRY_LAYER, LABEL_LAYER, BADGE_DISC_LAYER, BADGE_COUNT_LAYER = 0, 1, 2, 3
+#: (one under a marker cannot be read).
+COUNTRY_LAYER, LABEL_LAYER = 0, 1
 #: Each trace's ``uid`` (fixed, so its MapLibre layer ids are known: see :func:`below_of`).
 TRACE_UID = {name: f"unrest-{index}" for index, name in enumerate(MAP_TRACES)}
 
@@ -221,52 +222,18 @@ def co_located(visible: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"lat": lat[first[crowded]], "lon": lon[first[crowded]], "count": counts[crowded]}
 
 
-def badge_points(visible: pd.DataFrame) -> dict:
-    """The count badges (:func:`co_located`) as a GeoJSON FeatureCollection (property ``count``);
-    only in the detailed view, like the other per-incident marks."""
+def badges(visible: pd.DataFrame) -> dict[str, list]:
+    """The count badges (:func:`co_located`): ``lon``, ``lat``, ``count``; only in the detailed
+    view, like the other per-incident marks. A dark disc with the number, drawn over the map in
+    HTML (``assets/unrest_map_labels.js``); a click goes through it to the incidents under it."""
     if len(visible) > DETAIL_LIMIT:
         visible = visible.iloc[:0]
     spots = co_located(visible)
     return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"count": str(n)},
-                "geometry": {"type": "Point", "coordinates": [round(float(lon), 5), round(float(lat), 5)]},
-            }
-            for lat, lon, n in zip(spots["lat"], spots["lon"], spots["count"].tolist(), strict=True)
-        ],
+        "lon": np.round(spots["lon"], 5).tolist(),
+        "lat": np.round(spots["lat"], 5).tolist(),
+        "count": spots["count"].tolist(),
     }
-
-
-def badge_layers(visible: pd.DataFrame) -> list[dict]:
-    """A dark disc with the number of incidents on the spot (a text offset breaks static export).
-    Not hoverable: a click there lands on the incidents under it and lists them all."""
-    points = badge_points(visible)
-    return [
-        {
-            "sourcetype": "geojson",
-            "source": points,
-            "type": "circle",
-            "below": trace_layer("anchor", "circle"),
-            "circle": {"radius": style.BADGE_SIZE / 2},
-            "color": style.BADGE_FILL,
-        },
-        {
-            "sourcetype": "geojson",
-            "source": points,
-            "type": "symbol",
-            "below": trace_layer("anchor", "symbol"),
-            "symbol": {
-                "text": "{count}",
-                "icon": "",
-                "placement": "point",
-                "textposition": "middle center",
-                "textfont": {"size": style.BADGE_TEXT_SIZE, "color": style.BADGE_TEXT},
-            },
-        },
-    ]
 
 
 def titled_hover_text(frame: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> np.ndarray:
@@ -479,13 +446,13 @@ def label_points(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
 
 
 def label_layer(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
-    """The municipality names: a symbol layer over the markers, under the count badges.
+    """The municipality names: a symbol layer over the markers.
     ``assets/unrest_map_labels.js`` adds the halo and the fallback anchors."""
     return {
         "sourcetype": "geojson",
         "source": label_points(dataset, lang),
         "type": "symbol",
-        "below": trace_layer("anchor", "line"),
+        "below": trace_layer("anchor", "line"),  # over the incidents (see below_of)
         "symbol": {
             "text": "{label}",  # MapLibre token: each point's own name
             "icon": "",
@@ -503,16 +470,11 @@ def _base_style(basemap: str, glyphs: str) -> Any:
     return offline.offline_style(style.BACKGROUND, glyphs)
 
 
-def map_layers(dataset: Dataset, visible: pd.DataFrame, lang: str) -> list[dict]:
-    """``layout.map.layers`` in the :data:`LABEL_LAYER` ... order (without boundaries, none at all
-    but the badges' two, empty country and names keep the positions)."""
+def map_layers(dataset: Dataset, lang: str) -> list[dict]:
+    """``layout.map.layers``: the country outline and the names (:data:`COUNTRY_LAYER`,
+    :data:`LABEL_LAYER`); none without boundaries."""
     if dataset.boundaries is None:
-        empty = {"type": "FeatureCollection", "features": []}
-        return [
-            {"sourcetype": "geojson", "source": empty, "type": "line", "visible": False},
-            {"sourcetype": "geojson", "source": empty, "type": "symbol", "visible": False},
-            *badge_layers(visible),
-        ]
+        return []
     country = json.loads(dataset.boundaries.country.to_json())
     return [
         {
@@ -525,7 +487,6 @@ def map_layers(dataset: Dataset, visible: pd.DataFrame, lang: str) -> list[dict]
             "sourceattribution": dataset.boundaries.attribution,
         },
         label_layer(dataset, lang),
-        *badge_layers(visible),
     ]
 
 
@@ -587,7 +548,7 @@ def map_figure(
             "style": _base_style(basemap, glyphs),
             "center": center or DEFAULT_CENTER,
             "zoom": DEFAULT_ZOOM if zoom is None else zoom,
-            "layers": map_layers(dataset, visible, lang),
+            "layers": map_layers(dataset, lang),
         },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor=style.BACKGROUND,
@@ -608,6 +569,7 @@ def map_figure(
         hoverlabel={"bgcolor": "white", "font": {"size": 12}},
         # Keep the user's pan and zoom when a patch arrives.
         uirevision="map",
+        meta={"badges": badges(visible)},
     )
     return fig
 
@@ -650,10 +612,7 @@ def map_patch(
     incidents["marker"]["color"] = _compact(marks["marker"]["color"])
     for key, value in municipality_shading(dataset, visible, shade_by_count).items():
         patch["data"][TRACE_INDEX["municipalities"]][key] = _compact(value)
-    # Plotly re-adds a layout layer only when its source differs: most steps leave the badges be.
-    badges = badge_points(visible)
-    patch["layout"]["map"]["layers"][BADGE_DISC_LAYER]["source"] = badges
-    patch["layout"]["map"]["layers"][BADGE_COUNT_LAYER]["source"] = badges
+    patch["layout"]["meta"]["badges"] = badges(visible)
     return patch
 
 

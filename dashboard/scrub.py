@@ -53,7 +53,6 @@ def scrub_points(
         "unknown_size": style.UNKNOWN_MARK_SIZE,
         "detail_limit": figures.DETAIL_LIMIT,
         "spot_degrees": figures.SPOT_DEGREES,
-        "badge_layers": [figures.BADGE_DISC_LAYER, figures.BADGE_COUNT_LAYER],
         "day_start": figures.typed_array(figures.day_numbers(frame["date_start"], first), "i4"),
         "day_end": figures.typed_array(figures.day_numbers(frame["date_end"], first), "i4"),
         "trace": figures.typed_array(trace, "u1"),

@@ -454,7 +454,7 @@ def view_outputs(
     )
     if map_patch is not None:
         # The map says which window it has drawn: Play steps on only once it has (unrest_map.js).
-        map_patch["layout"]["meta"] = {"window": [low, high]}
+        map_patch["layout"]["meta"]["window"] = [low, high]
         # A new drawn area (or none) drops the selection outline and dimming: the filter replaces them.
         map_patch["layout"]["selectionrevision"] = area_to_param(area) or "none"
         map_patch["layout"]["selections"] = []

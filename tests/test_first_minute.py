@@ -101,7 +101,7 @@ def test_municipality_card_counts_in_view_and_offers_the_filter(context, dataset
 
 
 def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
-    from dashboard.figures import badge_points, co_located
+    from dashboard.figures import badges, co_located
 
     spots = co_located(incidents)
     # Every incident on a crowded spot is counted once, and the counts add up.
@@ -114,10 +114,17 @@ def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
     crowded = crowded[crowded > 1]
     assert sorted(spots["count"].tolist()) == sorted(crowded.tolist())
     assert max(spots["count"]) >= 6  # the courthouse and North Mitrovica
-    badges = badge_points(incidents)["features"]
-    assert [f["properties"]["count"] for f in badges] == [str(n) for n in spots["count"]]
+    assert badges(incidents)["count"] == spots["count"].tolist()
     single = incidents[incidents["id"] == "KOS-2008-05"]
-    assert badge_points(single)["features"] == []
+    assert badges(single) == {"lon": [], "lat": [], "count": []}
+    # The page draws them in HTML with the style spec's colours and sizes.
+    from pathlib import Path
+
+    from dashboard import style
+
+    css = (Path(__file__).resolve().parents[1] / "assets" / "style.css").read_text()
+    assert style.BADGE_FILL in css and f"height: {style.BADGE_SIZE}px" in css
+    assert f"font: {style.BADGE_TEXT_SIZE}px" in css and f"color: {style.BADGE_TEXT}" in css
 
 
 def test_hover_names_event_type_place_and_date(dataset, incidents):
@@ -250,9 +257,9 @@ def test_markers_count_facets_and_table_show_the_same_set(context, incidents, da
     meta = [
         op["params"]["value"]
         for op in outputs[0].to_plotly_json()["operations"]
-        if op["location"] == ["layout", "meta"]
+        if op["location"] == ["layout", "meta", "window"]
     ]
-    assert meta == [{"window": sorted(c["window"])}]  # the map says which window it drew
+    assert meta == [sorted(c["window"])]  # the map says which window it drew
     # Facets: the event-type and place-kind counts add up to the count (single-valued facets).
     for position, facet, chosen in ((4, "event_type", c["event_types"]), (7, "place_kind", c["place_kinds"])):
         counts = {o["value"]: int(o["label"].rsplit("(", 1)[1].rstrip(")")) for o in outputs[position]}
