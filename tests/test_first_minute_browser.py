@@ -184,3 +184,44 @@ def test_a_filter_frames_its_incidents_and_selection_comes_into_view(dash_duo, d
     dash_duo.wait_for_text_to_equal("#incident-details .incident-id", outside["id"], timeout=10)
     point = [outside["lon"], outside["lat"], outside["lon"], outside["lat"]]
     wait_until(dash_duo, lambda: fully_inside(dash_duo, point), 10, "Belgrade not brought into view")
+
+
+#: Each count badge drawn over the map: its number, its centre, and where the map puts its point.
+BADGES_JS = (
+    MAP_JS
+    + """const map = gd._fullLayout.map._subplot.map;
+const box = map.getContainer().getBoundingClientRect();
+const meta = gd.layout.meta.badges;
+return Array.from(document.querySelectorAll('#map .map-badge')).map((el, i) => {
+  const r = el.getBoundingClientRect();
+  const p = map.project([meta.lon[i], meta.lat[i]]);
+  return {text: el.textContent, x: r.left + r.width / 2 - box.left, y: r.top + r.height / 2 - box.top,
+          px: p.x, py: p.y};
+});"""
+)
+
+
+def test_count_badges_sit_on_their_spots_and_follow_the_view(dash_duo, dataset, incidents):
+    from dashboard.figures import badges
+
+    start_at(dash_duo, dataset, (1280, 720))
+
+    def drawn() -> list[dict]:
+        return dash_duo.driver.execute_script(BADGES_JS)
+
+    def on_their_points(expected: list[int]) -> bool:
+        shown = drawn()
+        return sorted(int(b["text"]) for b in shown) == sorted(expected) and all(
+            abs(b["x"] - b["px"]) < 1.5 and abs(b["y"] - b["py"]) < 1.5 for b in shown
+        )
+
+    everything = badges(incidents)["count"]
+    assert len(everything) >= 2
+    wait_until(dash_duo, lambda: on_their_points(everything), 15, "badges not drawn on their spots")
+    # A filter changes them; a zoom moves them with the map.
+    dash_duo.find_element("#filter-event-type input[value='Riots']").click()
+    riots = badges(incidents[incidents["event_type"] == "Riots"])["count"]
+    wait_until(dash_duo, lambda: on_their_points(riots), 15, "badges did not follow the filter")
+    dash_duo.driver.execute_script(MAP_JS + "gd._fullLayout.map._subplot.map.zoomTo(10, {duration: 0});")
+    wait_until(dash_duo, lambda: on_their_points(riots), 15, "badges did not follow the map")
+    assert app_errors(dash_duo) == []
