@@ -66,7 +66,9 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
     everything = dataset.incidents
     map_fig = figures.map_figure(dataset, everything, basemap=basemap)
     # As an update tags it: Play steps on once the map has drawn this window (unrest_map.js).
-    map_fig.update_layout(meta={**map_fig.layout.meta, "window": [0, len(days) - 1]}, selectionrevision="none")
+    map_fig.update_layout(
+        meta={**map_fig.layout.meta, "window": [0, len(days) - 1]}, selectionrevision="none"
+    )
     counts = context.timeline.everything if context.timeline is not None else None
     timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()), counts)
     timeline = timeaxis.share_time_axis(timeline, days)
