@@ -62,6 +62,7 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--event-type",
         nargs="+",
+        action="extend",  # repeated, it adds values (the last one used to win alone)
         default=[],
         metavar="T",
         help="keep these ACLED event types (e.g. Riots 'Strategic developments')",
@@ -69,6 +70,7 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--side",
         nargs="+",
+        action="extend",
         default=[],
         metavar="S",
         help="keep incidents involving any of these sides (e.g. KFOR 'Kosovo Serbs')",
@@ -76,6 +78,7 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--municipality",
         nargs="+",
+        action="extend",
         default=[],
         metavar="M",
         help=f"keep these municipalities (named in English, Shqip or Srpski, or '{NORTH_KOSOVO_GROUP}')",
@@ -83,6 +86,7 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--place-kind",
         nargs="+",
+        action="extend",
         default=[],
         metavar="K",
         help="keep these place kinds (city, town, village, border crossing, site, region)",

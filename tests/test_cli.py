@@ -33,6 +33,17 @@ def test_data_csv_filtered(boundaries_dir):
     assert rows[0]["municipality"] == "North Mitrovica" and rows[0]["injured"] == "131"
 
 
+def test_a_repeated_filter_option_adds_its_values(boundaries_dir, incidents):
+    def ids(*options: str) -> list[str]:
+        result = run("data", *options)
+        assert result.returncode == 0, result.stderr
+        return [r["id"] for r in csv.DictReader(io.StringIO(result.stdout))]
+
+    together = ids("--event-type", "Riots", "Protests")
+    assert together == ids("--event-type", "Riots", "--event-type", "Protests")
+    assert len(together) == int(incidents["event_type"].isin(["Riots", "Protests"]).sum())
+
+
 def test_data_geojson_has_join_properties(boundaries_dir, tmp_path):
     out = tmp_path / "north.geojson"
     result = run("data", "--format", "geojson", "--municipality", "North Kosovo", "--output", str(out))

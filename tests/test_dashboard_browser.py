@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -268,9 +268,17 @@ def test_play_advances_the_window(app_started):
     dash_duo.wait_for_text_to_equal("#date-range-label", "17 Feb 2008 – 29 Feb 2008", timeout=30)
     wait_map_loaded(dash_duo, timeout=30)
     dash_duo.find_element("#play-button").click()
-    wait_until(
-        dash_duo, lambda: dash_duo.find_element("#date-range-label").text.startswith("19 Feb 2008"), 60
-    )
+
+    def window() -> tuple[date, date]:
+        label = dash_duo.find_element("#date-range-label").text
+        first, last = (datetime.strptime(part, "%d %b %Y").date() for part in label.split(" – "))
+        return first, last
+
+    # At least two days on (a fast machine steps past any one day between two looks), and the
+    # window moves whole: still 13 days.
+    wait_until(dash_duo, lambda: window()[0] >= date(2008, 2, 19), 60)
+    first, last = window()
+    assert (last - first).days == 12
     assert dash_duo.find_element("#play-button").text == "❚❚ Pause"
     dash_duo.find_element("#play-button").click()
     dash_duo.wait_for_text_to_equal("#play-button", "▶ Play", timeout=10)  # set by a clientside callback
