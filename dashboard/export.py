@@ -183,6 +183,8 @@ class FrameContent:
     """What changes from one animation frame to the next."""
 
     layers: tuple[MarkerLayer, ...]
+    #: The count badges as the screen shows them (figures.badges): lon, lat, count.
+    badges: dict[str, list]
     fills: tuple[str, ...]  # one colour per municipality
     fill_alpha: float
     dates: str
@@ -274,6 +276,7 @@ def frame_content(
     lines = caption_lines(dataset, state, len(visible))
     return FrameContent(
         layers=tuple(layers),
+        badges=figures.badges(visible),
         fills=fills,
         fill_alpha=float(shading.get("marker", {}).get("opacity", 1.0)),
         dates=date_range_words(start, end),
@@ -787,7 +790,35 @@ def _draw_markers(ax, content: FrameContent, k: float) -> list:
         )
         artist.set_gid(f"map-markers-{layer.name}")
         artists.append(artist)
-    return artists
+    return artists + _draw_badges(ax, content.badges, k)
+
+
+def _draw_badges(ax, badges: dict[str, list], k: float) -> list:
+    """The count badges, as on screen: a dark disc with the number of incidents on the spot, over
+    the markers and the names (zorder above both)."""
+    if not badges["count"]:
+        return []
+    lon = np.asarray(badges["lon"], dtype=float) * k
+    lat = np.asarray(badges["lat"], dtype=float)
+    discs = ax.scatter(
+        lon, lat, s=(style.BADGE_SIZE * PT_PER_PX) ** 2, c=[_rgba(style.BADGE_FILL)], linewidths=0, zorder=40
+    )
+    discs.set_gid("map-badges")
+    numbers = [
+        ax.text(
+            x,
+            y,
+            str(count),
+            color=style.BADGE_TEXT,
+            fontsize=style.BADGE_TEXT_SIZE * PT_PER_PX,
+            fontfamily=FONT,
+            ha="center",
+            va="center_baseline",
+            zorder=41,
+        )
+        for x, y, count in zip(lon, lat, badges["count"], strict=True)
+    ]
+    return [discs, *numbers]
 
 
 @dataclass(frozen=True)

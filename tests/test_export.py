@@ -23,6 +23,7 @@ from dashboard.export import (
     ExportError,
     ExportOptions,
     ImageRenderer,
+    _rgba,
     animation_windows,
     camera_extent,
     caption_lines,
@@ -161,6 +162,25 @@ def test_png_shows_the_whole_country_above_the_caption(dataset, renderer, size):
         assert caption.bottom <= size[1] and caption.x + caption.width <= size[0] + 1, f"{name} off the page"
     # No empty band: the map fills the width, and the room between header and footer.
     assert box.width >= size[0] - 2 * 0.05 * size[0]
+
+
+def test_png_draws_the_count_badges_of_the_screen(dataset, renderer):
+    """Each spot holding several incidents carries the screen's dark disc (a number in white on it)."""
+    state = ViewState(filter=ViewFilter(event_types=("Riots", "Protests"), end=date(2008, 3, 31)))
+    visible = apply_filter(dataset.incidents, state.filter)
+    spec = export_figure(dataset, state, ExportOptions(width=1000, height=750, fit="incidents"))
+    badges = figures.badges(visible)
+    assert spec.content.badges == badges and badges["count"]
+    drawing = renderer.draw(spec)
+    image = np.asarray(Image.open(io.BytesIO(renderer.render(spec))).convert("RGB"), dtype=int)
+    fill = np.array(_rgba(style.BADGE_FILL)[:3]) * 255
+    for lon, lat in zip(badges["lon"], badges["lat"], strict=True):
+        x, y = (round(v) for v in drawing.to_pixels(lon, lat))
+        disc = image[y - 7 : y + 8, x - 7 : x + 8].reshape(-1, 3)
+        assert (np.abs(disc - fill).max(axis=-1) <= 40).sum() > 40, (lon, lat)  # the dark disc
+        assert (disc.min(axis=-1) >= 200).any(), (lon, lat)  # and the white number on it
+    svg = renderer.render(export_figure(dataset, state, ExportOptions(format="svg", fit="incidents")))
+    assert b'id="map-badges"' in svg
 
 
 def test_fit_to_incidents_frames_only_them(dataset, renderer):
