@@ -186,6 +186,8 @@ class FrameContent:
     #: The count badges as the screen shows them (figures.badges): lon, lat, count.
     badges: dict[str, list]
     fills: tuple[str, ...]  # one colour per municipality
+    #: Each municipality's outline (colour, width in pixels), as on screen: North Kosovo's heavier.
+    outlines: tuple[tuple[str, float], ...]
     fill_alpha: float
     dates: str
     count: str
@@ -272,12 +274,14 @@ def frame_content(
         tuple(_scale_colour(shading["colorscale"], (v - shading["zmin"]) / span) for v in z) if len(z) else ()
     )
     counts = np.asarray(shading.get("customdata", []), dtype=float)
+    line = shading.get("marker", {}).get("line", {"color": [], "width": []})
     start, end = _window(dataset, state)
     lines = caption_lines(dataset, state, len(visible))
     return FrameContent(
         layers=tuple(layers),
         badges=figures.badges(visible),
         fills=fills,
+        outlines=tuple(zip(line["color"], line["width"], strict=True)),
         fill_alpha=float(shading.get("marker", {}).get("opacity", 1.0)),
         dates=date_range_words(start, end),
         count=lines[3],
@@ -620,6 +624,20 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
         )
         municipality_artist.set_gid("map-municipalities")
         ax.add_collection(municipality_artist)
+        # The heavier outlines (North Kosovo) over every thin one, whatever the fills show.
+        heavy = [
+            (p, o) for p, o in zip(paths, spec.content.outlines, strict=True) if o[1] > style.BOUNDARY_WIDTH
+        ]
+        if heavy:
+            heavy_artist = PathCollection(
+                [p for p, _ in heavy],
+                facecolors="none",
+                edgecolors=[colour for _, (colour, _) in heavy],
+                linewidths=[width * PT_PER_PX for _, (_, width) in heavy],
+                zorder=1.5,
+            )
+            heavy_artist.set_gid("map-north-outline")
+            ax.add_collection(heavy_artist)
         outline = PathCollection(
             [_geometry_path(g, k) for g in spec.country],
             facecolors="none",
@@ -635,7 +653,12 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
     drawing.dynamic = _draw_markers(ax, spec.content, k)
     if animated:
         # Shading by count changes the fills, so the map layers above them are redrawn too.
-        map_layers = list(ax.collections[:2]) + label_artists if spec.content.shade_max > 0 else []
+        boundaries = ("map-municipalities", "map-north-outline", "map-outline")
+        map_layers = (
+            [c for c in ax.collections if c.get_gid() in boundaries] + label_artists
+            if spec.content.shade_max > 0
+            else []
+        )
         drawing.animated = [*map_layers, *([texts["dates"]] if "dates" in texts else [])]
         for artist in [*drawing.animated, *drawing.dynamic]:
             artist.set_animated(True)

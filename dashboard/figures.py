@@ -353,7 +353,7 @@ def municipality_shading(
     north = municipalities["north_kosovo"].to_numpy(dtype=bool)
     line = {
         "color": np.where(north, style.NORTH_OUTLINE, style.BOUNDARY_LINE).tolist(),
-        "width": np.where(north, 2.2, 0.8).tolist(),
+        "width": np.where(north, style.NORTH_WIDTH, style.BOUNDARY_WIDTH).tolist(),
     }
     if shade_by_count or is_aggregated(visible):
         classes = style.count_classes(int(counts.max(initial=0)) if largest is None else largest)

@@ -85,6 +85,8 @@ ACCENT: Final = "#0072b2"
 #: Shading by incident count: a discrete scale, one colour per class (the first is "none").
 SHADE_COLOURS: Final = ("#f3f1ec", "#fdd9b5", "#f6a66e", "#de6b3a", "#b3361b")
 NORTH_OUTLINE: Final = "#2f5d95"
+#: North Kosovo's outline width in pixels, on screen and in exports, shaded or not.
+NORTH_WIDTH: Final = 2.2
 
 
 def count_classes(largest: int) -> list[tuple[int, int]]:

@@ -183,6 +183,19 @@ def test_png_draws_the_count_badges_of_the_screen(dataset, renderer):
     assert b'id="map-badges"' in svg
 
 
+def test_north_kosovo_keeps_its_outline_when_shaded(dataset, renderer):
+    """As on screen: shading changes the fills, and North Kosovo's heavier outline stays."""
+    state = ViewState(filter=ViewFilter(), shade=True)
+    spec = export_figure(dataset, state, ExportOptions(width=1000, height=750))
+    north = dataset.boundaries.municipalities["north_kosovo"].to_numpy(dtype=bool)
+    assert [o == (style.NORTH_OUTLINE, style.NORTH_WIDTH) for o in spec.content.outlines] == list(north)
+    image = np.asarray(Image.open(io.BytesIO(renderer.render(spec))).convert("RGB"), dtype=int)
+    outline = np.array(_rgba(style.NORTH_OUTLINE)[:3]) * 255
+    assert (np.abs(image - outline).max(axis=-1) <= 30).sum() > 200  # drawn, not only listed
+    svg = renderer.render(export_figure(dataset, state, ExportOptions(format="svg")))
+    assert b'id="map-north-outline"' in svg
+
+
 def test_fit_to_incidents_frames_only_them(dataset, renderer):
     state = ViewState(filter=ViewFilter(start=date(2008, 3, 14), end=date(2008, 3, 20)))
     visible = apply_filter(dataset.incidents, state.filter)
