@@ -284,8 +284,10 @@ def register_municipality_card(app: Dash, dataset: Dataset, days: pd.DatetimeInd
     def card(name, area, lang, *controls):
         """The card when a municipality is clicked; every view update then keeps its count."""
         view = view_from_controls(days, *controls)
-        count = in_view_count(dataset, view, name, area_mask(dataset.incidents, area)) if name else 0
-        return municipality_card(dataset, name, view, count, lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+        inside = area_mask(dataset.incidents, area)
+        count = in_view_count(dataset, view, name, inside) if name else 0
+        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        return municipality_card(dataset, name, view, count, lang, inside)
 
     @app.callback(
         Output("filter-municipality", "value", allow_duplicate=True),

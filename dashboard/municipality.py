@@ -6,6 +6,8 @@ polygon underneath); it shows this card, whose "Show only ..." button filters.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from dash import html
 
@@ -31,17 +33,43 @@ def in_view_count(dataset: Dataset, view: ViewFilter, name: str, extra: np.ndarr
     return int(mask.sum())
 
 
+def show_only_count(dataset: Dataset, view: ViewFilter, name: str, extra: np.ndarray | None = None) -> int:
+    """What "Show only ``name``" would list: the view with the municipality filter set to it, which
+    also keeps region-level records that name it (a North Kosovo record is in all four)."""
+    mask = filter_mask(dataset.incidents, replace(view, municipalities=(name,)))
+    if extra is not None:
+        mask &= extra
+    return int(mask.sum())
+
+
 def municipality_card(
-    dataset: Dataset, name: str | None, view: ViewFilter, count: int, lang: str = DEFAULT_LANGUAGE
+    dataset: Dataset,
+    name: str | None,
+    view: ViewFilter,
+    count: int,
+    lang: str = DEFAULT_LANGUAGE,
+    extra: np.ndarray | None = None,
 ) -> list:
     """The card for the clicked municipality, named in ``lang`` (nothing when none is clicked or
-    it is unknown)."""
+    it is unknown). ``count``: incidents in view located in it; ``extra``: the drawn area's mask."""
     names = municipality_names(dataset, lang)
     if not name or name not in names:
         return []
     total = int((dataset.incidents["municipality"] == name).sum())
     noun = "incident" if count == 1 else "incidents"
     filtered = name in view.municipalities and len(view.municipalities) == 1
+    listed = show_only_count(dataset, view, name, extra)
+    # Region-level records that name it are not located in it: say so, or the button's result
+    # (more incidents than the card counts) looks wrong.
+    regional = (
+        [
+            html.Br(),
+            html.B(f"{listed:,}"),
+            " with the region-level records that include it (Show only lists these)",
+        ]
+        if listed != count
+        else []
+    )
     return [
         html.Div(
             [
@@ -57,7 +85,7 @@ def municipality_card(
             className="aside-head",
         ),
         html.P(
-            [html.B(f"{count:,}"), f" {noun} in view here ({total:,} in the whole dataset)"],
+            [html.B(f"{count:,}"), f" {noun} in view here ({total:,} in the whole dataset)", *regional],
             className="municipality-count",
         ),
         html.Button(

@@ -486,7 +486,9 @@ def view_outputs(
         # Apart from the count, which a slider drag redraws in the browser: the note's buttons
         # then stay put (a pattern-matching Input would fire on every drag step otherwise).
         outside_note(visible, incidents, rows, lang),
-        municipality_card(dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang)
+        municipality_card(
+            dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang, masks.get("area")
+        )
         if clicked
         else [],
         *(

@@ -100,6 +100,25 @@ def test_municipality_card_counts_in_view_and_offers_the_filter(context, dataset
     assert municipality_card(dataset, "Atlantis", riots, 0) == []
 
 
+def test_municipality_card_says_what_show_only_will_list(dataset, incidents):
+    """Region-level records that name a municipality are not located in it: the card gives both
+    counts, and the second is what "Show only" then shows (the trial saw 2 on the card, 7 after)."""
+    from dashboard.municipality import in_view_count, municipality_card, show_only_count
+
+    view = ViewFilter()
+    located = in_view_count(dataset, view, "Leposaviq")
+    listed = show_only_count(dataset, view, "Leposaviq")
+    assert listed == len(apply_filter(incidents, ViewFilter(municipalities=("Leposaviq",))))
+    assert listed > located
+    text = " ".join(str(municipality_card(dataset, "Leposaviq", view, located)).split())
+    assert f"{located}" in text and f"{listed}" in text and "region-level" in text
+    # Where the two agree, the card does not mention it.
+    riots = ViewFilter(event_types=("Riots",))
+    count = in_view_count(dataset, riots, "North Mitrovica")
+    assert show_only_count(dataset, riots, "North Mitrovica") == count
+    assert "region-level" not in str(municipality_card(dataset, "North Mitrovica", riots, count))
+
+
 def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
     from dashboard.figures import badges, co_located
 
