@@ -11,7 +11,7 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures
-from dashboard.area import area_from_selection, area_mask
+from dashboard.area import area_from_selection
 from dashboard.details import dataset_summary
 from dashboard.ids import from_id_text
 from dashboard.legend import LEGEND_OUTPUTS
@@ -22,6 +22,7 @@ from dashboard.view import (
     day_offset,
     view_context,
     view_from_controls,
+    view_masks,
     view_outputs,
     visible_incidents,
     window_bounds,
@@ -284,10 +285,10 @@ def register_municipality_card(app: Dash, dataset: Dataset, days: pd.DatetimeInd
     def card(name, area, lang, *controls):
         """The card when a municipality is clicked; every view update then keeps its count."""
         view = view_from_controls(days, *controls)
-        inside = area_mask(dataset.incidents, area)
-        count = in_view_count(dataset, view, name, inside) if name else 0
+        masks = view_masks(dataset.incidents, view, area)
+        count = in_view_count(dataset, view, name, masks.get("area")) if name else 0
         lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-        return municipality_card(dataset, name, view, count, lang, inside)
+        return municipality_card(dataset, name, view, count, lang, masks)
 
     @app.callback(
         Output("filter-municipality", "value", allow_duplicate=True),

@@ -6,14 +6,12 @@ polygon underneath); it shows this card, whose "Show only ..." button filters.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from dash import html
 
 from dashboard.ids import id_text
 from geodata.dataset import Dataset
-from geodata.filters import ViewFilter, filter_mask
+from geodata.filters import ViewFilter, combine, component_masks, filter_mask
 from geodata.names import DEFAULT_LANGUAGE, display_name
 
 
@@ -33,13 +31,16 @@ def in_view_count(dataset: Dataset, view: ViewFilter, name: str, extra: np.ndarr
     return int(mask.sum())
 
 
-def show_only_count(dataset: Dataset, view: ViewFilter, name: str, extra: np.ndarray | None = None) -> int:
-    """What "Show only ``name``" would list: the view with the municipality filter set to it, which
-    also keeps region-level records that name it (a North Kosovo record is in all four)."""
-    mask = filter_mask(dataset.incidents, replace(view, municipalities=(name,)))
-    if extra is not None:
-        mask &= extra
-    return int(mask.sum())
+def show_only_count(dataset: Dataset, name: str, masks: dict[str, np.ndarray]) -> int:
+    """What "Show only ``name``" would list: the view's masks (``view_masks``, the drawn area
+    included) with the municipality filter set to it, which also keeps region-level records that
+    name it (a North Kosovo record is in all four). Only the municipality's mask is computed."""
+    incidents = dataset.incidents
+    chosen = {
+        **masks,
+        "municipalities": component_masks(incidents, ViewFilter(municipalities=(name,)))["municipalities"],
+    }
+    return int(combine(chosen, length=len(incidents)).sum())
 
 
 def municipality_card(
@@ -48,17 +49,20 @@ def municipality_card(
     view: ViewFilter,
     count: int,
     lang: str = DEFAULT_LANGUAGE,
-    extra: np.ndarray | None = None,
+    masks: dict[str, np.ndarray] | None = None,
 ) -> list:
     """The card for the clicked municipality, named in ``lang`` (nothing when none is clicked or
-    it is unknown). ``count``: incidents in view located in it; ``extra``: the drawn area's mask."""
+    it is unknown). ``count``: incidents in view located in it; ``masks``: the view's
+    (``view.view_masks``; by default computed from ``view``)."""
     names = municipality_names(dataset, lang)
     if not name or name not in names:
         return []
     total = int((dataset.incidents["municipality"] == name).sum())
     noun = "incident" if count == 1 else "incidents"
     filtered = name in view.municipalities and len(view.municipalities) == 1
-    listed = show_only_count(dataset, view, name, extra)
+    listed = show_only_count(
+        dataset, name, component_masks(dataset.incidents, view) if masks is None else masks
+    )
     # Region-level records that name it are not located in it: say so, or the button's result
     # (more incidents than the card counts) looks wrong.
     regional = (

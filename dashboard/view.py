@@ -487,7 +487,7 @@ def view_outputs(
         # then stay put (a pattern-matching Input would fire on every drag step otherwise).
         outside_note(visible, incidents, rows, lang),
         municipality_card(
-            dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang, masks.get("area")
+            dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang, masks
         )
         if clicked
         else [],

@@ -231,22 +231,18 @@ ACLED_READ = (
     "admin2",
     "source",
 )
-#: The columns of an ACLED export not kept as ``src_*`` (their values are in the common columns).
-ACLED_USED = frozenset(
-    {
-        "event_id_cnty",
-        "event_date",
-        "event_type",
-        "sub_event_type",
-        "actor1",
-        "actor2",
-        "latitude",
-        "longitude",
-        "fatalities",
-        "notes",
-        "location",
-    }
-)
+#: The columns of an ACLED export not kept as ``src_*`` (their values are in the common columns):
+#: all it reads but those whose original is kept beside what they give (precision codes, admin
+#: names, interaction codes, the source).
+ACLED_USED = frozenset(ACLED_READ) - {
+    "inter1",
+    "inter2",
+    "time_precision",
+    "geo_precision",
+    "admin1",
+    "admin2",
+    "source",
+}
 
 
 def acled_frame(raw: pd.DataFrame, source: str, extras: bool = True) -> ReadResult:
