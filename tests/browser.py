@@ -103,26 +103,29 @@ def settled(dash_duo, read, quiet: float = 1.0, timeout: float = 30):
 
 
 #: The event markers the map holds now, from the decoded data Plotly drew (gd._fullData): points
-#: of the incidents trace whose colour is an event type's layer; their ids where hover text is sent.
-EVENT_MARKERS_JS = (
-    MAP_JS
-    + """const codes = arguments[0], ids = [];
-let count = 0;
-const t = gd._fullData.find(d => d.name === 'Incidents');
-if (t && t.visible !== false && t.lat) {
-  for (let i = 0; i < t.lat.length; i++) {
-    if (!codes.includes(t.marker.color[i])) continue;
-    count += 1;
-    if (t.text) ids.push(t.text[i].split('<br>')[1].split(' · ')[0]);
+#: of the incidents trace whose colour is an event type's layer (``arguments[0]``: their codes),
+#: counted in ``markerCount``, their ids in ``markerIds`` where hover text is sent. A script body,
+#: after MAP_JS, for scripts that read more in the same call.
+EVENT_MARKERS_BODY = """
+const markerCodes = arguments[0], markerIds = [];
+let markerCount = 0;
+const marks = gd._fullData.find(d => d.name === 'Incidents');
+if (marks && marks.visible !== false && marks.lat) {
+  for (let i = 0; i < marks.lat.length; i++) {
+    if (!markerCodes.includes(marks.marker.color[i])) continue;
+    markerCount += 1;
+    if (marks.text) markerIds.push(marks.text[i].split('<br>')[1].split(' · ')[0]);
   }
 }
-return {count: count, ids: ids};"""
-)
+"""
+EVENT_MARKERS_JS = MAP_JS + EVENT_MARKERS_BODY + "return {count: markerCount, ids: markerIds};"
+#: The ``arguments[0]`` those scripts take.
+EVENT_MARKER_CODES = [MARK_LAYERS.index(t) for t in EVENT_TYPES]
 
 
 def event_markers(dash_duo) -> dict:
     """``count`` and ``ids`` of the event markers drawn now (see :data:`EVENT_MARKERS_JS`)."""
-    return dash_duo.driver.execute_script(EVENT_MARKERS_JS, [MARK_LAYERS.index(t) for t in EVENT_TYPES])
+    return dash_duo.driver.execute_script(EVENT_MARKERS_JS, EVENT_MARKER_CODES)
 
 
 def visible_marker_ids(dash_duo) -> set[str]:

@@ -107,6 +107,16 @@ def renderer():
 
 
 @pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """An empty import cache folder for this test (``UNREST_MAP_CACHE`` points at it)."""
+    from geodata.cache import CACHE_ENV_VAR
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV_VAR, str(folder))
+    return folder
+
+
+@pytest.fixture
 def mirror(tmp_path):
     """A loopback HTTP server over a folder (initially empty); yields (folder, base URL)."""
     folder = tmp_path / "mirror"

@@ -7,20 +7,12 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from geodata import cache
 from geodata.dataset import load_dataset
 from geodata.filters import ViewFilter, apply_filter
 
 ACLED = Path(__file__).parent / "data" / "acled_sample.csv"
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV_VAR, str(folder))
-    return folder
 
 
 def test_entry_is_arrow_and_comes_back_equal(cache_dir, boundaries_dir, tmp_path):

@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from geodata.cache import CACHE_ENV_VAR
 from geodata.dataset import load_dataset
 from geodata.filters import ViewFilter, apply_filter
 from geodata.importers import detect_format, read_events, read_header
@@ -18,13 +16,6 @@ from geodata.importers import detect_format, read_events, read_header
 DATA = Path(__file__).parent / "data"
 ACLED = DATA / "acled_sample.csv"
 UCDP = DATA / "ucdp_sample.csv"
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(CACHE_ENV_VAR, str(folder))
-    return folder
 
 
 def test_format_is_detected_from_the_header():

@@ -24,10 +24,17 @@ from selenium.common.exceptions import (
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
-from dashboard.figures import MARK_LAYERS
 from geodata.filters import ViewFilter, apply_filter
 from geodata.schema import EVENT_TYPES
-from tests.browser import MAP_JS, click_map_at, settled, wait_map_loaded, wait_until
+from tests.browser import (
+    EVENT_MARKER_CODES,
+    EVENT_MARKERS_BODY,
+    MAP_JS,
+    click_map_at,
+    settled,
+    wait_map_loaded,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -40,18 +47,8 @@ EVENTS_PER_RUN = 55 if LONG else 45
 #: Everything the invariant compares, read in one script call (no re-render between reads).
 SNAPSHOT = (
     MAP_JS
+    + EVENT_MARKERS_BODY
     + """
-const codes = arguments[0];  // the event types' layers in the incidents trace
-const drawn = [];
-let drawnPoints = 0;
-const marks = gd._fullData.find(t => t.name === 'Incidents');
-if (marks && marks.visible !== false && marks.lat) {
-  for (let i = 0; i < marks.lat.length; i++) {
-    if (!codes.includes(marks.marker.color[i])) continue;
-    drawnPoints += 1;
-    if (marks.text) drawn.push(marks.text[i].split('<br>')[1].split(' · ')[0]);
-  }
-}
 const b = document.querySelector('#incident-count b');
 const checked = sel => Array.from(document.querySelectorAll(sel + ' input:checked')).map(i => i.value);
 const facet = Array.from(document.querySelectorAll('#filter-event-type label')).map(l => l.textContent);
@@ -60,8 +57,8 @@ const places = Array.from(
 const map = gd._fullLayout.map._subplot.map;
 return {
   count: b ? b.textContent : null,
-  drawn: drawn.sort(),
-  drawnPoints: drawnPoints,
+  drawn: markerIds.sort(),
+  drawnPoints: markerCount,
   label: document.querySelector('#date-range-label').textContent,
   types: checked('#filter-event-type'),
   sides: checked('#filter-side'),
@@ -79,7 +76,7 @@ return {
 
 
 def snapshot(dash_duo) -> dict:
-    return dash_duo.driver.execute_script(SNAPSHOT, [MARK_LAYERS.index(t) for t in EVENT_TYPES])
+    return dash_duo.driver.execute_script(SNAPSHOT, EVENT_MARKER_CODES)
 
 
 def expected_for(incidents, snap: dict):

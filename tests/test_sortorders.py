@@ -13,7 +13,6 @@ import pytest
 from dashboard.table import SortOrders
 from dashboard.table import table_page as page_by_selection
 from dashboard.view import TABLE_SORT_COLUMNS, table_page
-from geodata import cache
 from geodata.cache import _write_atomically
 from geodata.dataset import load_dataset
 from geodata.names import LANGUAGES, PLACE_COLUMNS
@@ -106,13 +105,6 @@ def test_orders_of_another_length_or_version_are_not_used(frame, tmp_path):
 
 def test_every_sortable_column_is_stored():
     assert set(TABLE_SORT_COLUMNS.values()) | set(PLACE_COLUMNS.values()) <= set(SORTED_COLUMNS)
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV_VAR, str(folder))
-    return folder
 
 
 def _pages(dataset, orders, rows):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date
 
 import numpy as np
@@ -33,7 +32,7 @@ from geodata.filters import (
     filter_mask,
     take_rows,
 )
-from tests.views import view_update
+from tests.views import decoded, view_update
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 SCRUB, FRAME, FOCUS = 13, 14, 15
@@ -174,11 +173,6 @@ def test_table_rows_keep_unknown_as_null_and_text_as_text(incidents):
     assert rows[0]["fatalities"] is None and rows[1]["fatalities"] == 0
 
 
-def _decoded(spec: dict) -> np.ndarray:
-    numpy_type = {"f4": "<f4", "u1": "u1", "u2": "<u2", "i4": "<i4"}[spec["dtype"]]
-    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=numpy_type)
-
-
 @pytest.mark.parametrize("window", [(0, 10), (25, 60), (0, 132)])
 def test_browser_points_draw_what_the_server_draws(context, dataset, incidents, window):
     """The drag preview's data (scrub_points), filtered as the browser does, gives the same
@@ -187,9 +181,9 @@ def test_browser_points_draw_what_the_server_draws(context, dataset, incidents, 
         dataset, take_rows(incidents, np.arange(len(incidents)), VIEW_COLUMNS), context.days
     )
     low, high = window
-    day_start, day_end = _decoded(points["day_start"]), _decoded(points["day_end"])
+    day_start, day_end = decoded(points["day_start"]), decoded(points["day_end"])
     rows = np.flatnonzero((day_end >= low) & (day_start <= high))  # what scrub() in the JS does
-    trace, lat, size = _decoded(points["trace"]), _decoded(points["lat"]), _decoded(points["size"])
+    trace, lat, size = decoded(points["trace"]), decoded(points["lat"]), decoded(points["size"])
     days = context.days
     visible = apply_filter(incidents, ViewFilter(start=days[low].date(), end=days[high].date()))
     server = marker_layers(dataset, take_rows(visible, np.arange(len(visible)), VIEW_COLUMNS), None)
@@ -199,7 +193,7 @@ def test_browser_points_draw_what_the_server_draws(context, dataset, incidents, 
         assert lat[mine].tolist() == server[name]["lat"].tolist()
         assert size[mine].tolist() == server[name]["marker"]["size"].tolist()
         assert [points["text"][i] for i in mine] == server[name]["text"].tolist()
-    halo = _decoded(points["halo"])
+    halo = decoded(points["halo"])
     assert halo[rows][halo[rows] > 0].tolist() == server["approximate"]["marker"]["size"].tolist()
 
 
