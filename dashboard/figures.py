@@ -525,7 +525,18 @@ def map_figure(
             colorbar={"title": {"text": "Incidents"}, "thickness": 12, "len": 0.5, "x": 0.99},
             showlegend=False,
         ),
-        "anchor": go.Scattermap(name="Anchor", mode="none", hoverinfo="skip", showlegend=False),
+        # One invisible point: Plotly drops a trace without points and puts its layers where
+        # it likes, which gave it the municipalities' `below`, and two traces sharing one are
+        # taken off the map and put back on every update (the polygons laid out again each step).
+        "anchor": go.Scattermap(
+            name="Anchor",
+            mode="markers",
+            lat=[DEFAULT_CENTER["lat"]],
+            lon=[DEFAULT_CENTER["lon"]],
+            marker={"size": 1, "opacity": 0},
+            hoverinfo="skip",
+            showlegend=False,
+        ),
         "incidents": go.Scattermap(
             name="Incidents",
             mode="markers",
