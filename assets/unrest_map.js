@@ -5,6 +5,8 @@
   // Days per second (layout.SPEEDS): one tick is one day.
   const SPEEDS = { Slow: 1, Normal: 3, Fast: 6 };
   const PLAY_WINDOW_DAYS = 7; // the moving window Play starts with from the full period
+  // A slider key's preview holds the server's request until the map has drawn, this long at most.
+  const PREVIEW_WAIT_MS = 1000;
   const noUpdate = () => window.dash_clientside.no_update;
 
   function mapDiv() {
@@ -122,6 +124,17 @@
     };
   }
 
+  /* The histogram's shaded window over days low..high. */
+  function moveTimelineWindow(firstDay, low, high) {
+    const timeline = timelineDiv();
+    if (timeline && timeline.layout && window.Plotly) {
+      window.Plotly.relayout(timeline, {
+        "shapes[0].x0": plotlyTime(dayTime(firstDay, low) - DAY_MS / 2),
+        "shapes[0].x1": plotlyTime(dayTime(firstDay, high) + DAY_MS / 2),
+      });
+    }
+  }
+
   /* Municipality counts at `rows`: always for the hover, as the shading when the toggle is on. */
   function shadeByCount(data, store, points, rows, shade) {
     const index = store.trace_index.municipalities;
@@ -142,43 +155,56 @@
   }
 
   window.unrestMap = {
-    /* A drag step of the date slider. With the points in the browser (scrub.py) the map,
-       count, label and histogram window follow here, with no server round trip; the value
-       commits on release and the server answers as for any change. Without them, the step
-       is sent to the server as a value. */
+    /* A step of the date slider: a drag, or a key press on a handle. With the points in the
+       browser (scrub.py) the map, count, label and histogram window follow here at once, with
+       no server round trip; the value commits (on release, or at once for a key) and the
+       server answers as for any change, confirming the preview. Without them, a drag step is
+       sent to the server as a value.
+
+       A key press commits at once: its preview resolves once the map has drawn it, and only
+       then writes map-previewed, which the server's view update takes as an input, so Dash
+       sends that request after the map is on screen (PREVIEW_WAIT_MS at most). */
     scrub: function (dragValue, value, store, shade) {
-      const none = [noUpdate(), noUpdate(), noUpdate()];
+      const none = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
       if (!dragValue || dragValue.length !== 2) return none;
-      // Already the value (a key press, or the release): the server answers for it.
-      if (value && value[0] === dragValue[0] && value[1] === dragValue[1]) return none;
-      if (!store) return [dragValue, noUpdate(), noUpdate()];
+      const committed = value && value[0] === dragValue[0] && value[1] === dragValue[1];
+      if (!store) return committed ? none : [dragValue, noUpdate(), noUpdate(), noUpdate()];
       const [low, high] = dragValue;
+      const gd = mapDiv();
+      // Drawn already: the release of a drag whose last step this preview drew, or the server's map.
+      const meta = (gd && gd.layout && gd.layout.meta) || {};
+      const shown = meta.previewed || meta.window;
+      if (committed && shown && shown[0] === low && shown[1] === high) return none;
       const points = pointsOf(store);
       const rows = [];
       for (let i = 0; i < store.count; i++) {
         if (points.day_end[i] >= low && points.day_start[i] <= high) rows.push(i);
       }
-      const gd = mapDiv();
+      let drawn = Promise.resolve();
       if (gd && gd.data && window.Plotly) {
         const data = gd.data.slice();
         markerTraces(data, store, points, rows);
         shadeByCount(data, store, points, rows, Boolean(shade && shade.length));
         const detailed = rows.length <= store.detail_limit;
-        const meta = Object.assign({}, gd.layout.meta, { badges: badges(store, points, detailed ? rows : []) });
-        window.Plotly.react(gd, data, Object.assign({}, gd.layout, { meta: meta }));
-      }
-      const timeline = timelineDiv();
-      if (timeline && timeline.layout && window.Plotly) {
-        window.Plotly.relayout(timeline, {
-          "shapes[0].x0": plotlyTime(dayTime(store.first_day, low) - DAY_MS / 2),
-          "shapes[0].x1": plotlyTime(dayTime(store.first_day, high) + DAY_MS / 2),
+        const previewMeta = Object.assign({}, meta, {
+          badges: badges(store, points, detailed ? rows : []),
+          previewed: [low, high],
         });
+        drawn = window.Plotly.react(gd, data, Object.assign({}, gd.layout, { meta: previewMeta }));
       }
       const count = [
         { type: "B", namespace: "dash_html_components", props: { children: rows.length.toLocaleString("en-US") } },
         " of " + store.total.toLocaleString("en-US") + " incidents in view",
       ];
-      return [noUpdate(), dayLabel(store.first_day, low) + " – " + dayLabel(store.first_day, high), count];
+      const label = dayLabel(store.first_day, low) + " – " + dayLabel(store.first_day, high);
+      const rest = () => {
+        moveTimelineWindow(store.first_day, low, high);
+        return [noUpdate(), label, count, committed ? [low, high] : noUpdate()];
+      };
+      if (!committed) return rest();
+      // The map first: the histogram's window, the label and the count follow it on screen.
+      const wait = new Promise((resolve) => setTimeout(resolve, PREVIEW_WAIT_MS));
+      return Promise.race([Promise.resolve(drawn), wait]).then(rest, rest);
     },
 
 

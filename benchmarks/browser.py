@@ -307,7 +307,7 @@ def interactions(port: int, repeat: int) -> dict:
         for _ in range(repeat):
             before = driver.execute_script("return window.__draws")
             filters.append(timed(box.click, lambda before=before: redrawn(before)))
-            time.sleep(0.3)
+            settle(driver)
     finally:
         driver.quit()
     return {
@@ -318,6 +318,23 @@ def interactions(port: int, repeat: int) -> dict:
 
 
 MAP_JS = "const gd = document.querySelector('#map .js-plotly-plot');"
+
+
+def settle(driver, quiet: float = 0.5, timeout: float = 30) -> None:
+    """Wait until the map has not been redrawn for ``quiet`` seconds and MapLibre is idle, so a
+    later redraw of this step (the project's server confirming a preview drawn in the browser,
+    or a late second answer) is never counted as the next step's."""
+    deadline = time.monotonic() + timeout
+    draws, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        now = driver.execute_script(
+            MAP_JS + "return gd._fullLayout.map._subplot.map.loaded() ? window.__draws : -1;"
+        )
+        if now != draws or now == -1:
+            draws, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.05)
 
 
 def slider_steps(port: int, repeat: int, timeout: float) -> list[float]:
@@ -350,7 +367,7 @@ def slider_steps(port: int, repeat: int, timeout: float) -> list[float]:
                 "redraw",
             )
             times.append((time.perf_counter() - start) * 1000)
-            time.sleep(0.3)  # let a late second answer to this step land before the next
+            settle(driver)
     finally:
         driver.quit()
     return times

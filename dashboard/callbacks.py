@@ -114,15 +114,19 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
         Input("incident-table", "sort_by"),
         Input("area-filter", "data"),
         Input("lang-switch", "value"),
+        # Dash holds a callback while one of its inputs awaits another callback: a slider key's
+        # request goes out once the browser has drawn its preview, not beside it (the server's
+        # answer and the map's drawing then do not compete for the same two cores).
+        Input("map-previewed", "data"),
         State("clicked-municipality", "data"),
         # The page is built with the opening view (layout.py): only a change asks the server.
         prevent_initial_call=True,
     )
     def update_view(*controls):
         # A slider step alone leaves the histogram's bars as they are: only its shading moves.
-        dates_only = set(ctx.triggered_prop_ids) == {"date-range.value"}
+        dates_only = set(ctx.triggered_prop_ids) <= {"date-range.value", "map-previewed.data"}
         lang_changed = "lang-switch.value" in ctx.triggered_prop_ids
-        *view_controls, clicked = controls
+        *view_controls, _previewed, clicked = controls
         return view_outputs(
             context, *view_controls, dates_only=dates_only, lang_changed=lang_changed, clicked=clicked
         )
@@ -223,6 +227,7 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
         Output("date-range", "value", allow_duplicate=True),
         Output("date-range-label", "children", allow_duplicate=True),
         Output("incident-count", "children", allow_duplicate=True),
+        Output("map-previewed", "data"),
         Input("date-range", "drag_value"),
         State("date-range", "value"),
         State("scrub-points", "data"),

@@ -82,6 +82,9 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
             dcc.Store(id="selected-id"),
             dcc.Store(id="view-query", data=opening["view-query", "data"]),
             dcc.Store(id="scrub-points", data=opening["scrub-points", "data"]),
+            # The window a slider key's preview has drawn (unrest_map.js scrub): an input of the
+            # view update, so its request waits until the map shows the new window.
+            dcc.Store(id="map-previewed"),
             dcc.Store(id="url-written"),
             # The camera: bounds to fit and the selected incident's place (view.py); JS fits.
             dcc.Store(id="map-frame", data=opening["map-frame", "data"]),

@@ -9,9 +9,11 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
+from dashboard.figures import TRACE_UID
 from geodata.filters import ViewFilter, apply_filter
 from geodata.names import display_name
 from tests.browser import (
+    MAP_JS,
     app_errors,
     click_map_at,
     count_in_view,
@@ -242,6 +244,65 @@ def test_dragging_the_slider_redraws_in_the_browser_then_commits(app_started, in
     )
     assert dash_duo.find_element("#date-range-label").text == label
     assert visible_marker_ids(dash_duo) == set(expected["id"])
+    assert app_errors(dash_duo) == []
+
+
+#: At each view request, the window the map shows (its preview or the server's) and the slider's.
+WINDOW_AT_REQUEST = """
+    window.__atRequest = [];
+    const send = window.fetch;
+    window.fetch = function (...args) {
+      const body = String(args[1] && args[1].body);
+      if (String(args[0]).includes("_dash-update-component") && body.includes("incident-table.data")) {
+        const gd = document.querySelector('#map .js-plotly-plot');
+        const meta = gd.layout.meta || {};
+        const handles = document.querySelectorAll('#date-range [role=slider]');
+        const slider = Array.from(handles, (h) => Number(h.getAttribute('aria-valuenow')));
+        window.__atRequest.push({shown: meta.previewed || meta.window, slider: slider});
+      }
+      return send.apply(this, args);
+    };
+"""
+
+
+def test_slider_key_draws_in_the_browser_before_asking_the_server(app_started, incidents):
+    """A key press on a handle redraws the map from the points in the browser, and the view's request
+    (table, facets) goes out once the map shows the new window: the two do not compete."""
+    dash_duo = app_started
+    dash_duo.driver.execute_script(WINDOW_AT_REQUEST)
+    # Which map sources are given new data in the worker (the polygons never change on a step).
+    dash_duo.driver.execute_script(
+        MAP_JS + "window.__loaded = {}; gd._fullLayout.map._subplot.map.on('sourcedata', (e) => {"
+        "  const id = e.sourceId;"
+        "  if (e.sourceDataType === 'content') window.__loaded[id] = (window.__loaded[id] || 0) + 1;"
+        "});"
+    )
+    handle = dash_duo.find_elements("#date-range [role=slider]")[1]
+    handle.click()
+
+    def requests() -> int:
+        return len(dash_duo.driver.execute_script("return window.__atRequest"))
+
+    for _ in range(3):
+        before = requests()
+        handle.send_keys(Keys.ARROW_LEFT)
+        wait_until(dash_duo, lambda before=before: requests() > before)
+    for request in dash_duo.driver.execute_script("return window.__atRequest"):
+        assert request["shown"] is not None and request["shown"][1] == request["slider"][1], request
+    label = dash_duo.find_element("#date-range-label").text
+    expected = apply_filter(incidents, _window_from_label(label))
+    wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == set(expected["id"]))
+    wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(expected))
+    # Plotly keeps every trace's and layer's own `below` (a trace it drops, or two sharing one, would be
+    # taken off the map and put back on every update: the polygons laid out again on each step).
+    below = dash_duo.driver.execute_script(
+        "const s = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot;"
+        "return Object.values(s.belowLookup);"
+    )
+    assert len(below) == len(set(below)), below
+    loaded = dash_duo.driver.execute_script("return window.__loaded")
+    assert loaded.get(f"source-{TRACE_UID['incidents']}-circle", 0) >= 1, loaded  # steps that change it
+    assert f"source-{TRACE_UID['municipalities']}" not in loaded, loaded
     assert app_errors(dash_duo) == []
 
 
