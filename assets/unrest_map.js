@@ -7,6 +7,8 @@
   const PLAY_WINDOW_DAYS = 7; // the moving window Play starts with from the full period
   // A slider key's preview holds the server's request until the map has drawn, this long at most.
   const PREVIEW_WAIT_MS = 1000;
+  // ... and until the server has answered the previous key's request, this long at most.
+  const ANSWER_WAIT_MS = 3000;
   const noUpdate = () => window.dash_clientside.no_update;
 
   function mapDiv() {
@@ -124,6 +126,42 @@
     };
   }
 
+  /* A server answer for a window the slider has already left is not drawn: keys pressed
+     faster than the server answers would otherwise see the map step back to the previous
+     window over the newer preview. The newer window's own answer follows (every change of the
+     value asks the server). */
+  let committedWindow = null;
+  let previewSteps = 0; // previews started: a slow one resolving late writes nothing
+  let awaiting = null; // the window of the view request a preview sent, until its answer
+  let previewText = null; // the label and count the last preview wrote, by component id
+  let answerWaiters = [];
+  const answered = () => (awaiting ? new Promise((resolve) => answerWaiters.push(resolve)) : Promise.resolve());
+  function noteAnswer() {
+    awaiting = null;
+    answerWaiters.splice(0).forEach((resolve) => resolve());
+  }
+  function skipStaleAnswers() {
+    const Plotly = window.Plotly;
+    if (!Plotly || Plotly.unrestStaleGuard) return;
+    const react = Plotly.react;
+    Plotly.react = function (gd, ...args) {
+      // Dash's Graph passes one figure {data, layout, config}; a caller may pass data, layout.
+      const layout = Array.isArray(args[0]) ? args[1] : args[0] && args[0].layout;
+      // The server tags its map with its window; a preview's layout is marked previewed.
+      const meta = (layout && layout.meta) || {};
+      const tagged = !meta.previewed && meta.window;
+      const stale =
+        gd === mapDiv() && tagged && committedWindow &&
+        (tagged[0] !== committedWindow[0] || tagged[1] !== committedWindow[1]);
+      if (gd === mapDiv() && tagged) noteAnswer();
+      if (!stale) return react.call(this, gd, ...args);
+      // The same answer set the label and the count for its window: the preview's come back.
+      if (previewText) setTimeout(() => previewText.forEach((props, id) => window.dash_clientside.set_props(id, props)));
+      return Promise.resolve(gd);
+    };
+    Plotly.unrestStaleGuard = true;
+  }
+
   /* The histogram's shaded window over days low..high. */
   function moveTimelineWindow(firstDay, low, high) {
     const timeline = timelineDiv();
@@ -161,14 +199,30 @@
        server answers as for any change, confirming the preview. Without them, a drag step is
        sent to the server as a value.
 
-       A key press commits at once: its preview resolves once the map has drawn it, and only
-       then writes map-previewed, which the server's view update takes as an input, so Dash
-       sends that request after the map is on screen (PREVIEW_WAIT_MS at most). */
+       A key press commits at once: its preview resolves once the map has drawn it and the
+       previous key's request has its answer, and only then writes map-previewed, which the
+       server's view update takes as an input: Dash sends that request after the map is on
+       screen, and one at a time, so no answer lands over a newer window (keys pressed faster
+       than the server answers skip to the latest window). */
     scrub: function (dragValue, value, store, shade) {
       const none = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
+      committedWindow = value;
+      skipStaleAnswers();
+      const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id);
+      if (!triggered.includes("date-range.drag_value")) {
+        // The value alone: from a key on a handle (it has the focus) it is previewed like a drag
+        // step; from Play, the URL or a reset (other filters may change with it) it is not.
+        const focus = document.activeElement;
+        if (!(focus && focus.closest && focus.closest("#date-range"))) return none;
+        dragValue = value;
+      }
       if (!dragValue || dragValue.length !== 2) return none;
       const committed = value && value[0] === dragValue[0] && value[1] === dragValue[1];
-      if (!store) return committed ? none : [dragValue, noUpdate(), noUpdate(), noUpdate()];
+      if (!store) {
+        if (committed) return none;
+        committedWindow = dragValue; // sent as the value (Dash does not call this again for it)
+        return [dragValue, noUpdate(), noUpdate(), noUpdate()];
+      }
       const [low, high] = dragValue;
       const gd = mapDiv();
       // Drawn already: the release of a drag whose last step this preview drew, or the server's map.
@@ -197,14 +251,31 @@
         " of " + store.total.toLocaleString("en-US") + " incidents in view",
       ];
       const label = dayLabel(store.first_day, low) + " – " + dayLabel(store.first_day, high);
-      const rest = () => {
+      if (!committed) {
         moveTimelineWindow(store.first_day, low, high);
-        return [noUpdate(), label, count, committed ? [low, high] : noUpdate()];
-      };
-      if (!committed) return rest();
+        return [noUpdate(), label, count, noUpdate()];
+      }
+      const step = ++previewSteps;
+      const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
       // The map first: the histogram's window, the label and the count follow it on screen.
-      const wait = new Promise((resolve) => setTimeout(resolve, PREVIEW_WAIT_MS));
-      return Promise.race([Promise.resolve(drawn), wait]).then(rest, rest);
+      const show = () => {
+        if (step !== previewSteps) return; // a newer step has drawn (or is drawing) its own
+        moveTimelineWindow(store.first_day, low, high);
+        previewText = new Map([
+          ["date-range-label", { children: label }],
+          ["incident-count", { children: count }],
+        ]);
+        previewText.forEach((props, id) => window.dash_clientside.set_props(id, props));
+      };
+      // Then the request, one at a time: answers arrive in order, none over a newer window's.
+      return Promise.race([Promise.resolve(drawn), later(PREVIEW_WAIT_MS)])
+        .then(show, show)
+        .then(() => Promise.race([answered(), later(ANSWER_WAIT_MS)]))
+        .then(() => {
+          if (step !== previewSteps) return none;
+          awaiting = [low, high];
+          return [noUpdate(), noUpdate(), noUpdate(), [low, high]];
+        });
     },
 
 

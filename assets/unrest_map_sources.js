@@ -1,10 +1,18 @@
-/* Map data not sent twice. Plotly sets every map trace's GeoJSON again on each update, changed
+/* Nothing sent to the map twice.
+
+   Data. Plotly sets every map trace's GeoJSON again on each update, changed
    or not, and MapLibre cuts each one into tiles again in its one worker before the map may
    draw. For the 38 municipal polygons (6,400 vertices) that was most of a slider step, though
    on a step they do not change: the counts reach the hover through the trace's customdata,
    which Plotly keeps in the page, not in the GeoJSON. So a small collection equal to the one
    this source was last given is not given again. Large ones (the incidents at thousands of
-   points) change on a step anyway, and comparing them would cost more than it saves. */
+   points) change on a step anyway, and comparing them would cost more than it saves.
+
+   Camera. Plotly also sets the centre, zoom, bearing and pitch and resizes the map on every
+   update. MapLibre takes each as a move and draws a frame, with the old data since the new is
+   still in the worker: in software WebGL a frame of this map costs about 80 ms of the page's
+   main thread, a third of a slider step. It sets every layer's properties too, each a frame
+   asked for. A camera or property call that changes nothing is skipped. */
 (function () {
   "use strict";
   const MAX_COMPARED_FEATURES = 1000;
@@ -35,6 +43,71 @@
     proto.unrestGuarded = true;
   }
 
+  const SAME = 1e-9;
+
+  /* Camera and layer-property calls that change nothing return at once (no event, no frame). */
+  function guardCamera(map) {
+    if (map.unrestCameraGuarded) return;
+    map.unrestCameraGuarded = true;
+    const unchanged = {
+      setCenter: (center) => {
+        const [lng, lat] = Array.isArray(center) ? center : [center.lng ?? center.lon, center.lat];
+        const now = map.getCenter();
+        return Math.abs(now.lng - lng) < SAME && Math.abs(now.lat - lat) < SAME;
+      },
+      setZoom: (zoom) => Math.abs(map.getZoom() - zoom) < SAME,
+      setBearing: (bearing) => Math.abs(map.getBearing() - bearing) < SAME,
+      setPitch: (pitch) => Math.abs(map.getPitch() - pitch) < SAME,
+    };
+    // Plotly's update resolves on the next frame drawn with everything loaded: when no new data
+    // is on its way (nothing changed), that frame is asked for here, else the data brings it.
+    // Checked once Plotly's update has made all its calls (a microtask later): by then new
+    // data, if any, is in the worker and the map no longer counts as loaded, and any change
+    // has asked for its frame. With neither, the map would draw the very same pixels: the
+    // frame Plotly waits for is announced without drawing it.
+    let checking = false;
+    const skipped = () => {
+      if (!checking) {
+        checking = true;
+        Promise.resolve().then(() => {
+          checking = false;
+          if (map.loaded() && !map._frameRequest) map.fire("render");
+        });
+      }
+      return map;
+    };
+    Object.entries(unchanged).forEach(([name, isUnchanged]) => {
+      const call = map[name];
+      if (typeof call !== "function") return;
+      map[name] = function (...args) {
+        return args.length === 1 && isUnchanged(args[0]) ? skipped() : call.apply(map, args);
+      };
+    });
+    // Plotly sets every layer's properties on every update; MapLibre asks for a frame on each
+    // call, changed or not.
+    [
+      ["setLayoutProperty", "getLayoutProperty"],
+      ["setPaintProperty", "getPaintProperty"],
+    ].forEach(([name, getter]) => {
+      const call = map[name];
+      map[name] = function (id, key, value, ...rest) {
+        const now = map.getLayer(id) ? map[getter](id, key) : undefined;
+        const same = now !== undefined && JSON.stringify(now) === JSON.stringify(value);
+        return same && !rest.length ? skipped() : call.call(map, id, key, value, ...rest);
+      };
+    });
+    // Same size and pixel ratio: nothing to resize (with or without the window's event).
+    const resize = map.resize;
+    map.resize = function (...args) {
+      const box = map.getContainer();
+      const canvas = map.getCanvas().style; // MapLibre sizes it to the container in CSS pixels
+      const same =
+        canvas.width === box.clientWidth + "px" && canvas.height === box.clientHeight + "px" &&
+        map.getPixelRatio() === (window.devicePixelRatio || 1);
+      return same ? skipped() : resize.apply(map, args);
+    };
+  }
+
   function attach(tries) {
     const gd = document.querySelector("#map .js-plotly-plot");
     const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
@@ -42,6 +115,7 @@
     const style = map && map.getStyle && map.getStyle();
     const ids = style ? Object.keys(style.sources || {}) : [];
     const source = ids.map((id) => map.getSource(id)).find((s) => s && s.type === "geojson");
+    if (map) guardCamera(map);
     if (source) guard(source);
     else if ((tries || 0) < 600) setTimeout(() => attach((tries || 0) + 1), 50);
   }

@@ -229,7 +229,9 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
         Output("incident-count", "children", allow_duplicate=True),
         Output("map-previewed", "data"),
         Input("date-range", "drag_value"),
-        State("date-range", "value"),
+        # Also the value: a key press may commit it before the drag value arrives, and the view
+        # update must find the preview already pending to wait for it.
+        Input("date-range", "value"),
         State("scrub-points", "data"),
         State("shade-toggle", "value"),
         prevent_initial_call=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
 import pytest
@@ -265,10 +266,27 @@ WINDOW_AT_REQUEST = """
 """
 
 
-def test_slider_key_draws_in_the_browser_before_asking_the_server(app_started, incidents):
+SLIDER_VALUE_JS = (
+    "return Array.from(document.querySelectorAll('#date-range [role=slider]'),"
+    " (h) => Number(h.getAttribute('aria-valuenow')));"
+)
+
+
+def test_slider_key_draws_in_the_browser_before_asking_the_server(dash_duo, dataset, incidents, monkeypatch):
     """A key press on a handle redraws the map from the points in the browser, and the view's request
     (table, facets) goes out once the map shows the new window: the two do not compete."""
-    dash_duo = app_started
+    from dashboard import callbacks
+
+    def slow_view_outputs(*args, **kwargs):
+        if kwargs.get("dates_only"):
+            time.sleep(0.6)  # a busy server: a step's answer lands after the next key's preview
+        return view_outputs(*args, **kwargs)
+
+    view_outputs = callbacks.view_outputs
+    monkeypatch.setattr(callbacks, "view_outputs", slow_view_outputs)
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=45)
+    wait_map_loaded(dash_duo, timeout=45)
     dash_duo.driver.execute_script(WINDOW_AT_REQUEST)
     # Which map sources are given new data in the worker (the polygons never change on a step).
     dash_duo.driver.execute_script(
@@ -277,13 +295,19 @@ def test_slider_key_draws_in_the_browser_before_asking_the_server(app_started, i
         "  if (e.sourceDataType === 'content') window.__loaded[id] = (window.__loaded[id] || 0) + 1;"
         "});"
     )
+    # Each key is pressed as soon as the last one's request is out, before its answer: the map must
+    # never step back to a window already left (that answer arriving over the newer preview).
+    dash_duo.driver.execute_script(
+        MAP_JS + "window.__drawn = []; gd.on('plotly_afterplot', () => {"
+        "  const meta = gd.layout.meta || {}; window.__drawn.push((meta.previewed || meta.window)[1]); });"
+    )
     handle = dash_duo.find_elements("#date-range [role=slider]")[1]
     handle.click()
 
     def requests() -> int:
         return len(dash_duo.driver.execute_script("return window.__atRequest"))
 
-    for _ in range(3):
+    for _ in range(5):
         before = requests()
         handle.send_keys(Keys.ARROW_LEFT)
         wait_until(dash_duo, lambda before=before: requests() > before)
@@ -293,6 +317,18 @@ def test_slider_key_draws_in_the_browser_before_asking_the_server(app_started, i
     expected = apply_filter(incidents, _window_from_label(label))
     wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == set(expected["id"]))
     wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(expected))
+    # The server's answer for the last window confirms the preview on the map.
+    wait_until(
+        dash_duo,
+        lambda: (
+            dash_duo.driver.execute_script(
+                MAP_JS + "const meta = gd.layout.meta; return !meta.previewed && meta.window[1];"
+            )
+            == dash_duo.driver.execute_script(SLIDER_VALUE_JS)[1]
+        ),
+    )
+    drawn = dash_duo.driver.execute_script("return window.__drawn")
+    assert drawn == sorted(drawn, reverse=True), drawn
     # Plotly keeps every trace's and layer's own `below` (a trace it drops, or two sharing one, would be
     # taken off the map and put back on every update: the polygons laid out again on each step).
     below = dash_duo.driver.execute_script(
