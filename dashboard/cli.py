@@ -555,12 +555,12 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"--workers/--threads: {error}", file=sys.stderr)
             return 2
         # The dataset is already loaded here, in the master, with what the views derive from it once
-        # (choices, the timeline's per-row numbers) and the page: the workers share them after the fork
-        # and each builds only its Dash app (the job cache's connection must not cross a fork).
+        # (choices, the timeline's per-row numbers), the page and the Dash app: the workers share them
+        # after the fork.
         context = view_context(dataset)
         layout = build_layout(dataset, args.basemap, context)
         serve_with_gunicorn(
-            lambda: create_app(dataset, basemap=args.basemap, context=context, layout=layout).server, options
+            lambda: create_app(dataset, basemap=args.basemap, context=context, layout=layout), options
         )
         return 0
     app = create_app(dataset, basemap=args.basemap)

@@ -135,6 +135,11 @@ def _view_request(port: int, callback: UpdateCallback, values: dict, changed: st
 
 def test_gunicorn_runs_two_workers_that_answer_the_same(gunicorn_server, incidents):
     port, server = gunicorn_server
+    # The app is built before the fork, so the first worker can answer before gunicorn has forked
+    # the second (it waits up to 0.1 s between forks).
+    deadline = time.monotonic() + 30
+    while len(_worker_pids(server.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(_worker_pids(server.pid)) == 2
     layout = get_json(port, "/_dash-layout")
     callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"), layout)
