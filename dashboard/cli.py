@@ -526,8 +526,8 @@ def run_worker(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
     from dashboard.layout import build_layout
+    from dashboard.opening import served_context
     from dashboard.production import finish_setup, gunicorn_options, serve_fast, serve_with_gunicorn
-    from dashboard.view import view_context
     from geodata.dataset import DataLoadError
 
     if not _use_jobs(args):
@@ -557,7 +557,7 @@ def run_serve(args: argparse.Namespace) -> int:
         # The dataset is already loaded here, in the master, with what the views derive from it once
         # (choices, the timeline's per-row numbers), the page and the Dash app: the workers share them
         # after the fork.
-        context = view_context(dataset)
+        context = served_context(dataset)
         layout = build_layout(dataset, args.basemap, context)
         serve_with_gunicorn(
             lambda: create_app(dataset, basemap=args.basemap, context=context, layout=layout), options
