@@ -134,8 +134,13 @@ def probe_workers(
 def measure(command: list[str], port: int, workers: int, root: Path = ROOT) -> dict:
     env = os.environ | {"PYTHONPATH": str(root)}
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    process = subprocess.Popen(  # run in ``root``: ``python -m`` looks in the working folder first
+        command,
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         first = wait_first(port, process, started)
