@@ -13,7 +13,15 @@ from plotly.io.json import to_json_plotly
 
 from benchmarks.scale import generate
 from dashboard.layout import build_layout
-from dashboard.opening import OPENING_VERSION, TIMELINE_ARRAYS, derive, opening_data, opening_files, read
+from dashboard.opening import (
+    OPENING_VERSION,
+    TIMELINE_ARRAYS,
+    code_fingerprint,
+    derive,
+    opening_data,
+    opening_files,
+    read,
+)
 from dashboard.view import view_context, view_outputs
 from geodata.cache import CACHE_ENV_VAR
 from geodata.dataset import load_dataset
@@ -96,6 +104,12 @@ def test_opening_that_does_not_fit_is_derived_again(imported):
     assert read(meta, arrays, imported) is None
     assert_same(opening_data(imported), derive(imported))  # derived and written again
     assert read(meta, arrays, imported) is not None
+    # Derived by other code (say the timeline's bins changed).
+    text = meta.read_text(encoding="utf-8")
+    meta.write_text(json.dumps({**json.loads(text), "code": "0" * 64}), encoding="utf-8")
+    assert read(meta, arrays, imported) is None
+    assert_same(opening_data(imported), derive(imported))
+    assert json.loads(meta.read_text(encoding="utf-8"))["code"] == code_fingerprint()
     # A cut binary file.
     arrays.write_bytes(arrays.read_bytes()[:-8])
     assert read(meta, arrays, imported) is None
