@@ -33,7 +33,7 @@ from benchmarks.load import (
     wait_ready,
 )
 from dashboard.app import create_app
-from dashboard.production import create_server, finish_setup
+from dashboard.production import close_job_connections, create_server, finish_setup
 from tests.browser import app_errors, count_in_view, settled, wait_map_loaded, wait_until
 from tests.conftest import pytest_setup_options
 
@@ -131,6 +131,29 @@ def _view_request(port: int, callback: UpdateCallback, values: dict, changed: st
     response = connection.getresponse()
     assert response.status == 200
     return json.loads(response.read())["response"]
+
+
+def test_job_cache_built_before_a_fork_works_on_both_sides(boundaries_dir, dataset, tmp_path):
+    """``serve --workers`` builds the app, job cache included, in the master: after
+    ``close_job_connections`` a forked worker and the master each use the cache through their own
+    connection, and each sees what the other wrote."""
+    app = create_app(dataset, jobs_dir=tmp_path / "jobs")
+    [cache] = [m.handle for m in app._background_managers()]
+    cache.set("before", 1)
+    close_job_connections(app)
+    child = os.fork()
+    if child == 0:  # the worker: write, read what the master wrote, report through the exit code
+        code = 1
+        try:
+            cache.set("worker", os.getpid())
+            code = 0 if cache.get("before") == 1 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache.get("worker") == child
+    cache.set("after", 2)
+    assert cache.get("after") == 2
 
 
 def test_gunicorn_runs_two_workers_that_answer_the_same(gunicorn_server, incidents):
