@@ -527,11 +527,19 @@ def run_serve(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
     from dashboard.layout import build_layout
     from dashboard.opening import served_context
-    from dashboard.production import finish_setup, gunicorn_options, serve_fast, serve_with_gunicorn
+    from dashboard.production import (
+        finish_setup,
+        gunicorn_options,
+        return_large_blocks,
+        serve_fast,
+        serve_with_gunicorn,
+    )
     from geodata.dataset import DataLoadError
 
     if not _use_jobs(args):
         return 2
+    if args.workers:  # before the dataset is loaded: its heap is the one the workers inherit
+        return_large_blocks()
 
     try:
         dataset = _load(args, strict=False)  # bad rows are reported and skipped; none left is an error

@@ -253,3 +253,30 @@ def test_load_script_runs_on_loopback_without_errors(boundaries_dir):
     assert summary["errors"] == 0 and summary["requests"] > 0
     assert summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
     assert summary["requests_per_s"] == pytest.approx(summary["requests"] / summary["duration_s"], rel=0.05)
+
+
+def test_large_blocks_are_given_back_in_a_served_process():
+    """``serve --workers`` fixes the C library's mmap threshold (see ``return_large_blocks``): a freed
+    block of 8 MB goes back to the system at once, where glibc's raised threshold kept it in the heap."""
+    script = (
+        "import sys, numpy as np\n"
+        "from dashboard.production import return_large_blocks\n"
+        "fixed = sys.argv[1] == 'fixed' and return_large_blocks()\n"
+        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
+        "np.ones(8_000_000 // 8).sum()  # freed: glibc raises its threshold past 8 MB\n"
+        "pin = [np.ones(1_000) for _ in range(5)]\n"
+        "before = rss()\n"
+        "blocks = [np.ones(8_000_000 // 8) for _ in range(6)]\n"
+        "pin.append(np.ones(1_000))  # above them on the heap: the heap's top cannot shrink\n"
+        "del blocks\n"
+        "print(fixed, (rss() - before) // 1_000_000)\n"
+    )
+    found = {}
+    for mode in ("fixed", "default"):
+        out = subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()
+        found[mode] = (out[0], int(out[1]))
+    assert found["fixed"][0] == "True"
+    assert found["fixed"][1] < 8  # MB kept after freeing 48 MB
+    assert found["default"][1] >= 40  # the same with glibc's default: kept
