@@ -6,7 +6,8 @@ the unfiltered view, the dataset summary) cost about 0.4 CPU-seconds, in a start
 does in about one. It depends on the entry's rows only, so it is derived once, the first time the
 dashboard loads an entry (``serve`` itself when it imports the file), and kept beside the entry:
 
-- ``KEY.opening.json``: the counts, choices and summary, and where each array lies in
+- ``KEY.opening.json``: the counts, choices and summary, whether the dates are in order (and the longest
+  incident), and where each array lies in
 - ``KEY.opening.bin``: the timeline's per-row arrays, raw, memory-mapped at load (nothing is read
   until a view update uses them, and forked workers share the pages).
 
@@ -32,7 +33,7 @@ from dashboard.choices import PresentValues, present_in
 from dashboard.details import SummaryCounts, summary_counts
 from dashboard.timecounts import TimelineRows, timeline_rows
 from geodata.dataset import Dataset
-from geodata.filters import ViewFilter, all_facet_counts
+from geodata.filters import DateOrder, ViewFilter, all_facet_counts, date_order
 
 #: Bump when what is stored changes: data of another version is derived again.
 OPENING_VERSION = 1
@@ -68,6 +69,9 @@ class OpeningData:
     #: ``dataset_summary``'s counts (five busiest, names in English).
     summary: SummaryCounts | None
     timeline: TimelineRows
+    #: ``date_order`` of the incidents: its start and end are the frame's own columns (not stored); the
+    #: check that they are in order and the longest incident are, so a start does not read them.
+    dates: DateOrder | None
 
 
 def derive(dataset: Dataset) -> OpeningData:
@@ -83,6 +87,7 @@ def derive(dataset: Dataset) -> OpeningData:
         facets=all_facet_counts(incidents, ViewFilter()),
         summary=summary_counts(incidents),
         timeline=timeline_rows(incidents, days),
+        dates=date_order(incidents),
     )
 
 
@@ -164,6 +169,7 @@ def write(data: OpeningData, meta_path: Path, arrays_path: Path) -> None:
             "last": [summary.last.isoformat(), summary.last.unit],
         },
         "arrays": layout,
+        "dates": None if data.dates is None else {"unit": data.dates.unit, "longest": data.dates.longest},
     }
     partial = meta_path.with_name(f"{meta_path.name}.{tag}")
     partial.write_text(json.dumps(meta), encoding="utf-8")
@@ -198,6 +204,7 @@ def read(meta_path: Path, arrays_path: Path, dataset: Dataset) -> OpeningData | 
         timeline = TimelineRows(days, *(arrays[name] for name in TIMELINE_ARRAYS), everything)
         if len(timeline.day_key) != rows:
             return None
+        dates = None if meta["dates"] is None else _date_order(dataset, **meta["dates"])
         return OpeningData(
             rows=rows,
             days=days,
@@ -219,9 +226,18 @@ def read(meta_path: Path, arrays_path: Path, dataset: Dataset) -> OpeningData | 
                 places=tuple((str(p), int(n)) for p, n in summary["places"]),
             ),
             timeline=timeline,
+            dates=dates,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _date_order(dataset: Dataset, unit: str, longest: int) -> DateOrder:
+    """The stored :class:`~geodata.filters.DateOrder` over ``dataset``'s own date columns (views)."""
+    start, end = dataset.incidents["date_start"].to_numpy(), dataset.incidents["date_end"].to_numpy()
+    if start.dtype != np.dtype(f"datetime64[{unit}]") or end.dtype != start.dtype:
+        raise ValueError(f"dates stored as {unit}, the frame's are {start.dtype} and {end.dtype}")
+    return DateOrder(start.view("i8"), end.view("i8"), unit, int(longest))
 
 
 def served_context(dataset: Dataset):

@@ -323,9 +323,10 @@ def view_context(dataset: Dataset, opening: OpeningData | None = None) -> ViewCo
     if opening is None:
         choices = choices_of(dataset)
         days = days_of(dataset)
-        timeline = timeline_rows(dataset.incidents, days)
+        timeline, dates = timeline_rows(dataset.incidents, days), date_order(dataset.incidents)
     else:
-        choices, days, timeline = choices_of(dataset, opening.present), opening.days, opening.timeline
+        choices, days = choices_of(dataset, opening.present), opening.days
+        timeline, dates = opening.timeline, opening.dates
     return ViewContext(
         dataset,
         days,
@@ -333,7 +334,7 @@ def view_context(dataset: Dataset, opening: OpeningData | None = None) -> ViewCo
         {lang: municipality_choices(dataset, lang, choices) for lang in LANGUAGES},
         SortOrders(dataset.incidents, dataset.sort_orders),
         timeline,
-        date_order(dataset.incidents),
+        dates,
         opening,
     )
 

@@ -54,6 +54,11 @@ def assert_same(found, derived) -> None:
     for name in TIMELINE_ARRAYS:
         kept, fresh = getattr(found.timeline, name), getattr(derived.timeline, name)
         assert kept.dtype == fresh.dtype and np.array_equal(kept, fresh), name
+    assert (found.dates is None) == (derived.dates is None)
+    if derived.dates is not None:
+        assert (found.dates.unit, found.dates.longest) == (derived.dates.unit, derived.dates.longest)
+        assert np.array_equal(found.dates.start, derived.dates.start)
+        assert np.array_equal(found.dates.end, derived.dates.end)
     assert list(found.timeline.everything) == list(derived.timeline.everything)
     for name, fresh in derived.timeline.everything.items():
         kept = found.timeline.everything[name]
@@ -123,5 +128,5 @@ def test_data_without_a_cache_entry_is_derived(dataset):
     assert opening_files(dataset) is None  # the built-in records have no entry
     assert_same(opening_data(dataset), derive(dataset))
     assert {f.name for f in fields(derive(dataset))} == {
-        "rows", "days", "present", "facets", "summary", "timeline"
+        "rows", "days", "present", "facets", "summary", "timeline", "dates"
     }  # fmt: skip
