@@ -524,6 +524,13 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import gc
+
+    if args.workers:
+        # What the start makes (modules, dataset, app) lives as long as the server: collections during it
+        # only scan it again and again (0.06 CPU-s of the app's build alone at 5M). serve_with_gunicorn
+        # freezes it all before the fork and turns collection back on.
+        gc.disable()
     from dashboard.app import create_app
     from dashboard.layout import build_layout
     from dashboard.opening import served_context
@@ -538,8 +545,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not _use_jobs(args):
         return 2
-    if args.workers:  # before the dataset is loaded: its heap is the one the workers inherit
-        return_large_blocks()
+    if args.workers:
+        return_large_blocks()  # before the dataset is loaded: its heap is the one the workers inherit
 
     try:
         dataset = _load(args, strict=False)  # bad rows are reported and skipped; none left is an error

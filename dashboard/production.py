@@ -357,6 +357,7 @@ def serve_with_gunicorn(build_app: Callable[[], Any], options: dict[str, Any]) -
     import gc
 
     gc.freeze()
+    gc.enable()  # off while the app was built (``run_serve``): the frozen objects are never scanned
     Application().run()
 
 
