@@ -27,8 +27,9 @@ from dashboard.downloads import register_download_callbacks
 from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
+from dashboard.opening import served_context
 from dashboard.upload import register_upload_callbacks, register_upload_route, upload_panel
-from dashboard.view import ViewContext, view_context
+from dashboard.view import ViewContext
 from geodata.dataset import Dataset
 from geodata.uploads import UploadReport
 
@@ -137,8 +138,9 @@ def dataset_app(
         suppress_callback_exceptions=False,
     )
     app.index_string = INDEX_STRING.replace("PLOTLY_JS_URL", plotly_js_url(app))
-    # The dates, filter choices and labels, derived once here for the layout and every callback.
-    context = view_context(dataset) if context is None else context
+    # The dates, filter choices and labels, derived once here for the layout and every callback (what
+    # counts every row read from the cache entry when it is stored there).
+    context = served_context(dataset) if context is None else context
     choices = context.choices
     page = build_layout(dataset, basemap, context) if layout is None else layout
     app.layout = with_panel(page, upload_panel(sha, dataset.title, report, home))

@@ -9,6 +9,8 @@ the ids are not copied at all: :class:`IdSet` answers ``in`` from the incidents'
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -70,21 +72,42 @@ def all_sides(incidents: pd.DataFrame) -> list[str]:
     return sorted(names)
 
 
-def choices_of(dataset: Dataset) -> Choices:
-    """The dates, event types, sides, municipalities, place kinds and ids the dataset holds."""
+@dataclass(frozen=True)
+class PresentValues:
+    """What :func:`choices_of` reads from every row: the first and last day, the sides named and the
+    municipalities incidents fall in (the opening data stores it with the cache entry, ``opening.py``)."""
+
+    first_day: date
+    last_day: date
+    sides: tuple[str, ...]
+    municipalities: tuple[str, ...]
+
+
+def present_in(incidents: pd.DataFrame) -> PresentValues:
+    """:class:`PresentValues` of ``incidents``."""
+    return PresentValues(
+        first_day=incidents["date_start"].min().normalize().date(),
+        last_day=incidents["date_end"].max().normalize().date(),
+        sides=tuple(all_sides(incidents)),
+        municipalities=tuple(present_values(incidents["municipality"])),
+    )
+
+
+def choices_of(dataset: Dataset, present: PresentValues | None = None) -> Choices:
+    """The dates, event types, sides, municipalities, place kinds and ids the dataset holds.
+    ``present``: :func:`present_in` of its incidents, when already at hand."""
     incidents = dataset.incidents
-    first = incidents["date_start"].min().normalize()
-    last = incidents["date_end"].max().normalize()
-    municipalities = set(present_values(incidents["municipality"]))
+    present = present_in(incidents) if present is None else present
+    municipalities = set(present.municipalities)
     if dataset.boundaries is not None:
         municipalities |= set(dataset.boundaries.municipalities["name"])
         if dataset.boundaries.municipalities["north_kosovo"].any():
             municipalities.add(NORTH_KOSOVO_GROUP)
     return Choices(
-        first_day=first.date(),
-        last_day=last.date(),
+        first_day=present.first_day,
+        last_day=present.last_day,
         event_types=frozenset(EVENT_TYPES),
-        sides=frozenset(all_sides(incidents)),
+        sides=frozenset(present.sides),
         municipalities=frozenset(municipalities),
         place_kinds=frozenset(PLACE_KINDS),
         ids=IdSet(incidents["id"]),  # type: ignore[arg-type]

@@ -524,14 +524,29 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    import gc
+
+    if args.workers:
+        # What the start makes (modules, dataset, app) lives as long as the server: collections during it
+        # only scan it again and again (0.06 CPU-s of the app's build alone at 5M). serve_with_gunicorn
+        # freezes it all before the fork and turns collection back on.
+        gc.disable()
     from dashboard.app import create_app
     from dashboard.layout import build_layout
-    from dashboard.production import finish_setup, gunicorn_options, serve_fast, serve_with_gunicorn
-    from dashboard.view import view_context
+    from dashboard.opening import served_context
+    from dashboard.production import (
+        finish_setup,
+        gunicorn_options,
+        return_large_blocks,
+        serve_fast,
+        serve_with_gunicorn,
+    )
     from geodata.dataset import DataLoadError
 
     if not _use_jobs(args):
         return 2
+    if args.workers:
+        return_large_blocks()  # before the dataset is loaded: its heap is the one the workers inherit
 
     try:
         dataset = _load(args, strict=False)  # bad rows are reported and skipped; none left is an error
@@ -555,12 +570,12 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"--workers/--threads: {error}", file=sys.stderr)
             return 2
         # The dataset is already loaded here, in the master, with what the views derive from it once
-        # (choices, the timeline's per-row numbers) and the page: the workers share them after the fork
-        # and each builds only its Dash app (the job cache's connection must not cross a fork).
-        context = view_context(dataset)
+        # (choices, the timeline's per-row numbers), the page and the Dash app: the workers share them
+        # after the fork.
+        context = served_context(dataset)
         layout = build_layout(dataset, args.basemap, context)
         serve_with_gunicorn(
-            lambda: create_app(dataset, basemap=args.basemap, context=context, layout=layout).server, options
+            lambda: create_app(dataset, basemap=args.basemap, context=context, layout=layout), options
         )
         return 0
     app = create_app(dataset, basemap=args.basemap)

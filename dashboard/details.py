@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from dash import html
@@ -241,41 +243,74 @@ def _arrow_text(column: pd.Series) -> bool:
     return isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"
 
 
+@dataclass(frozen=True)
+class SummaryCounts:
+    """What :func:`dataset_summary` counts over every incident (the opening data stores it with the
+    cache entry, ``opening.py``): the period, incidents by event type, the busiest municipalities
+    (layer names) and places with several incidents (named in the language it was counted in)."""
+
+    first: pd.Timestamp
+    last: pd.Timestamp
+    incidents: int
+    types: tuple[tuple[str, int], ...]
+    municipalities: tuple[tuple[str, int], ...]
+    places: tuple[tuple[str, int], ...]
+
+
+def summary_counts(incidents: pd.DataFrame, busiest: int = 5, lang: str = DEFAULT_LANGUAGE) -> SummaryCounts:
+    """:class:`SummaryCounts` of ``incidents`` (not empty)."""
+    municipalities = value_counts(incidents["municipality"]).head(busiest)
+    places = place_counts(incidents, lang)
+    places = places[places > 1].head(busiest)
+    return SummaryCounts(
+        first=incidents["date_start"].min(),
+        last=incidents["date_end"].max(),
+        incidents=len(incidents),
+        types=tuple((str(t), int(n)) for t, n in value_counts(incidents["event_type"]).items()),
+        municipalities=tuple((str(m), int(n)) for m, n in municipalities.items()),
+        places=tuple((str(p), int(n)) for p, n in places.items()),
+    )
+
+
 def dataset_summary(
-    incidents: pd.DataFrame, title: str, busiest: int = 5, lang: str = DEFAULT_LANGUAGE
+    incidents: pd.DataFrame,
+    title: str,
+    busiest: int = 5,
+    lang: str = DEFAULT_LANGUAGE,
+    counts: SummaryCounts | None = None,
 ) -> html.Div:
     """The details column before anything is selected: what the dataset holds, in brief.
 
     Period, incidents by event type, and the busiest municipalities and places (named in ``lang``).
+    ``counts``: :func:`summary_counts` of ``incidents`` for ``busiest`` and ``lang``, when at hand.
     """
     if incidents.empty:
         return html.Div(
             [html.H3(title), html.P("This dataset holds no incidents.")], className="dataset-summary"
         )
-    first, last = incidents["date_start"].min(), incidents["date_end"].max()
-    types = value_counts(incidents["event_type"])
-    municipalities = value_counts(incidents["municipality"]).head(busiest)
-    municipalities.index = [display_name(m, lang) for m in municipalities.index]
-    places = place_counts(incidents, lang)
-    places = places[places > 1].head(busiest)
+    counts = summary_counts(incidents, busiest, lang) if counts is None else counts
+    first, last = counts.first, counts.last
+    types = counts.types
+    municipalities = [(display_name(m, lang), n) for m, n in counts.municipalities]
+    places = counts.places
     blocks = [
         html.H3(title),
         html.P(
             [
                 "The whole dataset, before any filter: ",
-                html.B(f"{len(incidents):,} incidents"),
+                html.B(f"{counts.incidents:,} incidents"),
                 f" from {first:%-d %b %Y} to {last:%-d %b %Y}.",
             ]
         ),
         html.H4("By event type"),
-        html.Table(html.Tbody([_row(str(t), f"{n:,}") for t, n in types.items()]), className="facts"),
+        html.Table(html.Tbody([_row(str(t), f"{n:,}") for t, n in types]), className="facts"),
         html.H4("Busiest municipalities"),
-        html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities.items()]),
+        html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities]),
     ]
     if len(places):
         blocks += [
             html.H4("Places with several incidents"),
-            html.Ol([html.Li(f"{p} ({n:,})") for p, n in places.items()]),
+            html.Ol([html.Li(f"{p} ({n:,})") for p, n in places]),
         ]
     blocks.append(
         html.P("Click an incident on the map or in the table to see its details.", className="hint")

@@ -73,6 +73,7 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
     timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()), counts)
     timeline = timeaxis.share_time_axis(timeline, days)
     notices = [dataset.boundary_notice] if dataset.boundary_notice else []
+    summary = context.opening.summary if context.opening is not None else None  # stored, else counted
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
@@ -343,7 +344,7 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
                                 className="details",
                             ),
                             # the opening state, shown while nothing is selected (theme.css)
-                            dataset_summary(everything, dataset.title),
+                            dataset_summary(everything, dataset.title, counts=summary),
                         ],
                         className="details-column",
                     ),

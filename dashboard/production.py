@@ -23,6 +23,7 @@ Exports are bounded per worker (one rendering plus a short queue; more get "busy
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -114,12 +115,13 @@ def create_server() -> Flask:
     return finish_setup(serve_fast(create_app(dataset, basemap=os.environ.get(BASEMAP_ENV, "none")).server))
 
 
-def finish_setup(server: Flask, path: str = "/") -> Flask:
+def finish_setup(server: Flask, path: str = "/", compress: bool = True) -> Flask:
     """Run Dash's one-time setup now, in one thread, before the server takes traffic.
 
-    With :func:`serve_fast` on, it also compresses the page's scripts once, ahead of the first user,
-    in a thread of its own: the server answers meanwhile (brotli at the quality used takes about
-    half a CPU-second per process for plotly.js, and each gunicorn worker would wait for it).
+    With :func:`serve_fast` on (and ``compress``), it also compresses the page's scripts once, ahead of
+    the first user, in a thread of its own (:func:`compress_in_background`): the server answers
+    meanwhile (brotli at the quality used takes about half a CPU-second per process for plotly.js).
+    A server built before a fork passes ``compress=False`` and starts that in each process after it.
 
     Dash does it on the first request and marks it done before it has registered the
     script bundles; a threaded worker's second request in that gap gets a 500 for
@@ -130,17 +132,31 @@ def finish_setup(server: Flask, path: str = "/") -> Flask:
     response = client.get(path)  # an uploaded dataset's app lives under /d/<sha256>/
     if response.status_code != 200:
         raise RuntimeError(f"dashboard index answered {response.status_code} during start-up")
-    if server.extensions.get("unrest_map_fast"):
-        import threading
-
-        page = response.get_data(as_text=True)
-        threading.Thread(
-            target=_compress_scripts_now,
-            args=(server.test_client(), page, path),
-            name="compress-scripts",
-            daemon=True,
-        ).start()
+    if compress:
+        compress_in_background(server, path)
     return server
+
+
+def compress_in_background(server: Flask, path: str = "/", delay: float = 0.0) -> None:
+    """Compress the page's scripts (see :func:`_compress_scripts_now`) in a daemon thread, after
+    ``delay`` seconds, when :func:`serve_fast` is on."""
+    if not server.extensions.get("unrest_map_fast"):
+        return
+    import threading
+
+    def run() -> None:
+        time.sleep(delay)
+        client = server.test_client()
+        _compress_scripts_now(client, client.get(path).get_data(as_text=True), path)
+
+    threading.Thread(target=run, name="compress-scripts", daemon=True).start()
+
+
+#: Seconds a gunicorn worker waits before compressing the scripts: until the other workers have
+#: started. Its thread runs at the lowest priority, and a thread that holds the GIL while the
+#: scheduler leaves it waiting holds up the worker's own requests too: started at once, it delayed
+#: the first answer of the last of four workers by up to two seconds (at load 4 on two cores).
+WORKER_COMPRESS_DELAY_S = 3.0
 
 
 #: Scripts the page loads that its HTML does not name (Dash loads plotly.js when a graph mounts).
@@ -258,7 +274,9 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "timeout": 120,  # an animation export can take a minute; it runs as a background job anyway
         "graceful_timeout": 10,
         "keepalive": 5,  # seconds an idle browser connection stays open (gunicorn's default is 2)
-        "preload_app": False,  # load() runs in each worker, after the fork
+        # load() runs in each worker, after the fork; the server it returns was built before it
+        # (serve_with_gunicorn).
+        "preload_app": False,
         "proc_name": "unrest-map",
         "accesslog": None,
         "errorlog": "-",
@@ -278,29 +296,76 @@ PRELOADED_MODULES = (
 )
 
 
-def serve_with_gunicorn(build_server: Callable[[], Flask], options: dict[str, Any]) -> None:
-    """Run gunicorn in this process (the master) until it is stopped; each worker calls ``build_server``."""
+#: Blocks of this many bytes or more get a memory mapping of their own, given back to the system when
+#: freed (glibc's ``M_MMAP_THRESHOLD``, fixed). By default glibc raises the threshold to the size of each
+#: such block freed (up to 32 MB), after which a worker's view updates (masks and row arrays of a few
+#: megabytes) came from its heap and stayed there when freed: at 1M events each of four workers kept
+#: 90-118 MB private, 36-59 MB with this. A 5M slider step costs 5-10 ms more (fresh pages each time).
+MMAP_THRESHOLD_BYTES = 2 * 1024 * 1024
+
+
+def return_large_blocks(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Fix the C library's mmap threshold at ``threshold`` bytes for this process and the ones it forks
+    (see :data:`MMAP_THRESHOLD_BYTES`); False where the C library has no ``mallopt`` or refuses."""
+    import ctypes
+
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    try:
+        libc = ctypes.CDLL(None)
+        # The heap's free top is given back past twice the threshold (glibc's own ratio, which its raised
+        # threshold had lifted to as much as 64 MB while the dataset loaded).
+        return bool(libc.mallopt(m_mmap_threshold, threshold)) and bool(
+            libc.mallopt(m_trim_threshold, 2 * threshold)
+        )
+    except (OSError, AttributeError):
+        return False
+
+
+def serve_with_gunicorn(build_app: Callable[[], Any], options: dict[str, Any]) -> None:
+    """Run gunicorn in this process (the master) until it is stopped.
+
+    The server (``build_app``: the Dash app with its layout and callbacks) is built here, once,
+    before the workers fork: a worker then has nothing to build and answers as soon as it runs, and
+    the app's objects are shared between workers like the dataset's. Only what must not cross a fork
+    is made in each worker: the job cache's SQLite connection (diskcache opens one per process by
+    itself; the master's is closed before the fork) and the scripts' compression thread.
+    """
     from gunicorn.app.base import BaseApplication
+
+    app = build_app()
+    server = finish_setup(serve_fast(app.server), compress=False)
+    close_job_connections(app)
 
     class Application(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)
 
-        def load(self) -> Flask:
-            return finish_setup(serve_fast(build_server()))
+        def load(self) -> Flask:  # in each worker, after the fork (preload_app is off)
+            compress_in_background(server, delay=WORKER_COMPRESS_DELAY_S)
+            return server
 
-    # What every worker's app imports (the job cache's manager brings psutil, dill and multiprocess;
-    # compression brings brotli): imported once here, before the fork, not once per worker.
+    # Modules a worker may still import (the compressor, the job cache's helpers): imported once here.
     import contextlib
     import importlib
 
     for module in PRELOADED_MODULES:
         with contextlib.suppress(ImportError):  # a worker that needs it reports it
             importlib.import_module(module)
-    # Objects made so far (the dataset's frames, the page) move to a generation the collector never
+    # Objects made so far (the dataset's frames, the app) move to a generation the collector never
     # scans: its passes would write to them in every worker, and each page written is copied.
     import gc
 
     gc.freeze()
+    gc.enable()  # off while the app was built (``run_serve``): the frozen objects are never scanned
     Application().run()
+
+
+def close_job_connections(app: Any) -> None:
+    """Close this process's connections to the Dash ``app``'s background-job disk caches (each process
+    opens its own when it next uses one): an SQLite connection must not be used on both sides of a fork."""
+    import diskcache
+
+    for manager in app._background_managers():
+        if isinstance(getattr(manager, "handle", None), diskcache.Cache | diskcache.FanoutCache):
+            manager.handle.close()

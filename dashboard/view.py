@@ -19,6 +19,7 @@ from dashboard.choices import choices_of
 from dashboard.details import details_panel
 from dashboard.legend import legend_outputs
 from dashboard.municipality import municipality_card
+from dashboard.opening import OpeningData
 from dashboard.scrub import CLIENT_LIMIT, scrub_points
 from dashboard.table import SortOrders
 from dashboard.table import table_page as page_by_selection
@@ -302,6 +303,8 @@ class ViewContext:
     timeline: TimelineRows | None = None
     #: The incidents' dates as kept ticks: the date window by binary search (None: rows compared).
     dates: DateOrder | None = None
+    #: What the opening view counts over every row, stored with the cache entry (``opening.py``).
+    opening: OpeningData | None = None
 
     @property
     def municipality_values(self) -> list[str]:
@@ -313,18 +316,26 @@ class ViewContext:
         return self.municipality_choices[DEFAULT_LANGUAGE][1]
 
 
-def view_context(dataset: Dataset) -> ViewContext:
-    """Derived once per app (:func:`dashboard.app.create_app`) and handed to the layout and callbacks."""
-    choices = choices_of(dataset)
-    days = days_of(dataset)
+def view_context(dataset: Dataset, opening: OpeningData | None = None) -> ViewContext:
+    """Derived once per app (:func:`dashboard.app.create_app`) and handed to the layout and callbacks.
+    ``opening``: the dataset's :class:`~dashboard.opening.OpeningData` (read from its cache entry),
+    which holds what would otherwise be derived here from every row."""
+    if opening is None:
+        choices = choices_of(dataset)
+        days = days_of(dataset)
+        timeline, dates = timeline_rows(dataset.incidents, days), date_order(dataset.incidents)
+    else:
+        choices, days = choices_of(dataset, opening.present), opening.days
+        timeline, dates = opening.timeline, opening.dates
     return ViewContext(
         dataset,
         days,
         choices,
         {lang: municipality_choices(dataset, lang, choices) for lang in LANGUAGES},
         SortOrders(dataset.incidents, dataset.sort_orders),
-        timeline_rows(dataset.incidents, days),
-        date_order(dataset.incidents),
+        timeline,
+        dates,
+        opening,
     )
 
 
@@ -427,7 +438,11 @@ def view_outputs(
         scrub = (
             scrub_points(dataset, take_rows(incidents, counted, VIEW_COLUMNS), days, lang) if small else None
         )
-    counts = all_facet_counts(incidents, view, masks)
+    opening = context.opening
+    # The page's view counts every row: its counts were stored with the cache entry (opening.py).
+    counts = (
+        opening.facets if for_page and opening and not masks else all_facet_counts(incidents, view, masks)
+    )
     page_rows = table_page(incidents, rows, page, sort_by, lang, context.orders)
     incident = incident_by_id(incidents, selected_id)
     where = np.flatnonzero((visible["id"] == selected_id).to_numpy()) if incident is not None else []

@@ -84,11 +84,23 @@ def take_rows(frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -> 
     return pd.DataFrame({c: frame[c].array.take(rows) for c in present}, index=frame.index[rows], copy=False)
 
 
+#: Rows compared at a time by :func:`_every_row`.
+_EVERY_ROW_CHUNK = 1 << 16
+
+
 def _every_row(rows: np.ndarray, length: int) -> bool:
-    """``rows`` is ``0, 1, ..., length - 1``: each row once, in order."""
+    """``rows`` is ``0, 1, ..., length - 1``: each row once, in order.
+
+    Compared a chunk at a time: ``np.diff`` over five million rows made two fresh arrays (45 MB, their
+    page faults most of its 25-70 ms, twice in every server start)."""
     if len(rows) != length or length == 0 or rows[0] != 0 or rows[-1] != length - 1:
         return False
-    return bool(np.all(np.diff(rows) == 1))
+    expected = np.arange(min(_EVERY_ROW_CHUNK, length), dtype=np.int64)
+    for start in range(0, length, _EVERY_ROW_CHUNK):
+        chunk = rows[start : start + _EVERY_ROW_CHUNK]
+        if not np.array_equal(chunk, expected[: len(chunk)] + start):
+            return False
+    return True
 
 
 def incident_position(frame: pd.DataFrame, incident_id: str | None) -> int | None:

@@ -168,3 +168,17 @@ def test_date_window_by_binary_search_equals_comparing_every_row():
     assert date_order(shuffled) is None  # not sorted: rows are compared
     backwards = frame.assign(date_end=frame["date_start"] - pd.Timedelta(days=1))
     assert date_order(backwards) is None
+
+
+def test_every_row_is_checked_exactly_across_chunks():
+    from geodata.filters import _EVERY_ROW_CHUNK, _every_row
+
+    n = 2 * _EVERY_ROW_CHUNK + 5  # more than one chunk, the last one short
+    assert _every_row(np.arange(n), n)
+    assert _every_row(np.arange(n, dtype=np.int32), n)
+    for position in (1, _EVERY_ROW_CHUNK, _EVERY_ROW_CHUNK + 1, n - 2):  # one swap anywhere is found
+        rows = np.arange(n)
+        rows[[position, position + 1]] = rows[[position + 1, position]]
+        assert not _every_row(rows, n)
+    assert not _every_row(np.arange(n - 1), n) and not _every_row(np.arange(n), n + 1)
+    assert not _every_row(np.arange(0), 0)

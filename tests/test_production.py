@@ -33,7 +33,7 @@ from benchmarks.load import (
     wait_ready,
 )
 from dashboard.app import create_app
-from dashboard.production import create_server, finish_setup
+from dashboard.production import close_job_connections, create_server, finish_setup
 from tests.browser import app_errors, count_in_view, settled, wait_map_loaded, wait_until
 from tests.conftest import pytest_setup_options
 
@@ -133,8 +133,36 @@ def _view_request(port: int, callback: UpdateCallback, values: dict, changed: st
     return json.loads(response.read())["response"]
 
 
+def test_job_cache_built_before_a_fork_works_on_both_sides(boundaries_dir, dataset, tmp_path):
+    """``serve --workers`` builds the app, job cache included, in the master: after
+    ``close_job_connections`` a forked worker and the master each use the cache through their own
+    connection, and each sees what the other wrote."""
+    app = create_app(dataset, jobs_dir=tmp_path / "jobs")
+    [cache] = [m.handle for m in app._background_managers()]
+    cache.set("before", 1)
+    close_job_connections(app)
+    child = os.fork()
+    if child == 0:  # the worker: write, read what the master wrote, report through the exit code
+        code = 1
+        try:
+            cache.set("worker", os.getpid())
+            code = 0 if cache.get("before") == 1 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache.get("worker") == child
+    cache.set("after", 2)
+    assert cache.get("after") == 2
+
+
 def test_gunicorn_runs_two_workers_that_answer_the_same(gunicorn_server, incidents):
     port, server = gunicorn_server
+    # The app is built before the fork, so the first worker can answer before gunicorn has forked
+    # the second (it waits up to 0.1 s between forks).
+    deadline = time.monotonic() + 30
+    while len(_worker_pids(server.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(_worker_pids(server.pid)) == 2
     layout = get_json(port, "/_dash-layout")
     callback = UpdateCallback.from_dependencies(get_json(port, "/_dash-dependencies"), layout)
@@ -225,3 +253,30 @@ def test_load_script_runs_on_loopback_without_errors(boundaries_dir):
     assert summary["errors"] == 0 and summary["requests"] > 0
     assert summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
     assert summary["requests_per_s"] == pytest.approx(summary["requests"] / summary["duration_s"], rel=0.05)
+
+
+def test_large_blocks_are_given_back_in_a_served_process():
+    """``serve --workers`` fixes the C library's mmap threshold (see ``return_large_blocks``): a freed
+    block of 8 MB goes back to the system at once, where glibc's raised threshold kept it in the heap."""
+    script = (
+        "import sys, numpy as np\n"
+        "from dashboard.production import return_large_blocks\n"
+        "fixed = sys.argv[1] == 'fixed' and return_large_blocks()\n"
+        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
+        "np.ones(8_000_000 // 8).sum()  # freed: glibc raises its threshold past 8 MB\n"
+        "pin = [np.ones(1_000) for _ in range(5)]\n"
+        "before = rss()\n"
+        "blocks = [np.ones(8_000_000 // 8) for _ in range(6)]\n"
+        "pin.append(np.ones(1_000))  # above them on the heap: the heap's top cannot shrink\n"
+        "del blocks\n"
+        "print(fixed, (rss() - before) // 1_000_000)\n"
+    )
+    found = {}
+    for mode in ("fixed", "default"):
+        out = subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()
+        found[mode] = (out[0], int(out[1]))
+    assert found["fixed"][0] == "True"
+    assert found["fixed"][1] < 8  # MB kept after freeing 48 MB
+    assert found["default"][1] >= 40  # the same with glibc's default: kept
