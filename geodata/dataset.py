@@ -139,6 +139,23 @@ def _join(
 ) -> pd.DataFrame:
     """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
     the sort may let each unsorted column go as soon as its sorted copy exists."""
+    ordered = _joined_in_order(records, boundaries, snap_tolerance_m, originals_written, owned)
+    return _with_search_text(ordered)
+
+
+def _with_search_text(ordered: pd.DataFrame) -> pd.DataFrame:
+    ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
+    return ordered
+
+
+def _joined_in_order(
+    records: pd.DataFrame,
+    boundaries: Boundaries | None,
+    snap_tolerance_m: float,
+    originals_written: Future | None = None,
+    owned: bool = False,
+) -> pd.DataFrame:
+    """:func:`_join` but for ``search_text``, which is made after the sort, in its final order."""
     joined = (
         join_boundaries(records, boundaries, snap_tolerance_m)
         if boundaries is not None
@@ -157,10 +174,7 @@ def _join(
     # search_place before the sort (each place's names come from its first row in file order);
     # search_text, row by row, after it: made in its final order, it is never sorted.
     joined = search_columns(joined, load_gazetteer(), boundaries, text=False)
-    ordered = by_date_then_id(joined, emptying=owned)
-    del joined
-    ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
-    return ordered
+    return by_date_then_id(joined, emptying=owned)
 
 
 def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame:
@@ -256,12 +270,27 @@ def _load_file(
     from geodata.importers import import_events
 
     # Geocoded rows depend on GeoNames and the gazetteer too: a change there rebuilds the entry.
-    key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}", file_format)
-    cached = cache.load_cached(key)
-    if cached is not None:
-        frame, read, detected, table = cached
-        return frame, read, detected, table, True, cache.load_orders(key, len(frame))
+    identity = f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}"
+    key = cache.known_cache_key(path, identity, file_format)
+    hashing = None
+    if key is None:
+        # A file not hashed before (at this path, with these times) is hashed while it is read:
+        # the key (the whole file's sha256, as always) is known once it is read, and an entry for
+        # the same bytes under another name or time is still found then, the reading wasted.
+        hashing = cache.cache_key_in_thread(path, identity, file_format)
+    else:
+        cached = cache.load_cached(key)
+        if cached is not None:
+            frame, read, detected, table = cached
+            return frame, read, detected, table, True, cache.load_orders(key, len(frame))
     read, detected, own = import_events(path, file_format)
+    if hashing is not None:
+        key = hashing.result()
+        cached = cache.load_cached(key)
+        if cached is not None:
+            del read, own
+            frame, read, detected, table = cached
+            return frame, read, detected, table, True, cache.load_orders(key, len(frame))
     records, problems, rows_read = read.records, read.problems, read.rows_read
     del read  # the unsorted rows are let go as soon as the sort has copied them
     originals = [c for c in records.columns if str(c).startswith("src_")]
@@ -273,9 +302,13 @@ def _load_file(
     del own
     pending = [records.drop(columns=originals)]
     del records  # the join gets the only reference: the sort lets the unsorted columns go
-    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
+    core = _joined_in_order(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
+    # The table's sort orders need the sorted rows only: worked out in a thread (NumPy's and
+    # Arrow's sorts let go of the GIL) while this one folds the search text and writes the entry.
+    orders = cache.orders_in_thread(core) if len(core) else None
+    core = _with_search_text(core)
     read = ReadResult(core, problems, rows_read)
-    table = cache.store(key, core, read, detected, writing) if len(core) else None
+    table = cache.store(key, core, read, detected, writing, orders) if len(core) else None
     orders = cache.load_orders(key, len(core)) if table is not None else None
     return core, read, detected, table, False, orders
 
