@@ -200,13 +200,25 @@ def store_originals(key: str, originals) -> Future[Path]:
     target = _originals_path(key)
     target.parent.mkdir(parents=True, exist_ok=True)
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_write_atomically, table, target)
+    future = pool.submit(_write_atomically, table, target, True)
     pool.shutdown(wait=False)
     return future
 
 
-def _write_atomically(table, target: Path) -> Path:
-    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file."""
+def _write_atomically(table, target: Path, plain_text: bool = False) -> Path:
+    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file.
+
+    ``plain_text``: columns of dictionary-encoded text (as an import reads some) are written as
+    plain text, the type they are read back as.
+    """
+    if plain_text:
+        import pyarrow as pa
+
+        table = pa.table(
+            [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns],
+            names=table.column_names,
+            metadata=table.schema.metadata,
+        )
     # A name of this writer's own: two processes importing the same file at once (two workers,
     # or a server and a benchmark) each write their whole copy, and the last rename wins.
     partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
