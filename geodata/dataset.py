@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +155,20 @@ def _joined_in_order(
     originals_written: Future | None = None,
     owned: bool = False,
 ) -> pd.DataFrame:
-    """:func:`_join` but for ``search_text``, which is made after the sort, in its final order."""
+    """:func:`_join` but for ``search_text``, which is made after the sort, in its final order.
+
+    ``owned``: the columns the join and the search columns do not read are sorted in a thread
+    while they work (Arrow's and NumPy's takes and shapely's tests let go of the GIL), the others
+    after them.
+    """
+    names, sorting = list(records.columns), None
+    if owned and len(records) >= 2 and "id" in records and "date_start" in records:
+        order = _date_then_id_order(records["date_start"], records["id"])
+        aside = {name: records.pop(name).array for name in names if name not in _JOIN_READS}
+        pool = ThreadPoolExecutor(max_workers=1)
+        sorting = pool.submit(_sorted_columns, aside, order)
+        pool.shutdown(wait=False)
+        del aside
     joined = (
         join_boundaries(records, boundaries, snap_tolerance_m)
         if boundaries is not None
@@ -174,7 +187,37 @@ def _joined_in_order(
     # search_place before the sort (each place's names come from its first row in file order);
     # search_text, row by row, after it: made in its final order, it is never sorted.
     joined = search_columns(joined, load_gazetteer(), boundaries, text=False)
-    return by_date_then_id(joined, emptying=owned)
+    if sorting is None:
+        return by_date_then_id(joined, emptying=owned)
+    added = [name for name in joined.columns if name not in names]
+    rest = _sorted_columns({name: joined.pop(name).array for name in list(joined.columns)}, order)
+    rest.update(sorting.result())
+    return pd.DataFrame({name: rest[name] for name in names + added}, copy=False)
+
+
+#: The columns :func:`geodata.join.join_boundaries`, :func:`geodata.join.apply_region_rule` and
+#: :func:`geodata.filters.search_columns` read (besides those they add).
+_JOIN_READS = frozenset(
+    {"lon", "lat", "location_precision", "place", "place_name", "place_name_sq", "place_name_sr"}
+)
+
+
+def _sorted_columns(unsorted: dict[str, object], order: np.ndarray) -> dict[str, object]:
+    """Each of the arrays in ``order``, one after the other, each unsorted one let go (emptying
+    ``unsorted``) as soon as its sorted copy exists."""
+    import pyarrow as pa
+
+    done: dict[str, object] = {}
+    for name in list(unsorted):
+        # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
+        column = unsorted.pop(name)
+        same = _same_in_every_row(column)
+        done[name] = same if same is not None else column.take(order)
+        if isinstance(column, pd.arrays.ArrowExtensionArray):
+            del column
+            pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
+    pa.default_memory_pool().release_unused()
+    return done
 
 
 def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame:
@@ -186,7 +229,6 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
     holds the unsorted and the sorted copy of one column at a time, not of the whole frame
     (only for a frame nothing else refers to: it is left without columns).
     """
-    import pyarrow as pa
 
     if len(frame) < 2:
         return frame.reset_index(drop=True)
@@ -194,23 +236,9 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
     if not emptying:
         return frame.take(order).reset_index(drop=True)
     names = list(frame.columns)
-    unsorted = {name: frame.pop(name).array for name in names}
-    sorted_columns: dict[str, object] = {}
-
-    def take(name: str) -> None:
-        # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
-        column = unsorted.pop(name)
-        same = _same_in_every_row(column)
-        sorted_columns[name] = same if same is not None else column.take(order)
-        if isinstance(column, pd.arrays.ArrowExtensionArray):
-            del column
-            pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
-
-    # One column after the other, in this thread: Arrow's allocator then reuses the memory each
-    # unsorted column leaves (threads would each take fresh memory: 150 MB more at the peak).
-    for name in names:
-        take(name)
-    pa.default_memory_pool().release_unused()
+    # One column after the other: Arrow's allocator then reuses the memory each unsorted column
+    # leaves (threads would each take fresh memory: 150 MB more at the peak).
+    sorted_columns = _sorted_columns({name: frame.pop(name).array for name in names}, order)
     return pd.DataFrame({name: sorted_columns[name] for name in names}, copy=False)
 
 
