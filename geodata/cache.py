@@ -262,16 +262,15 @@ def store(
     read: ReadResult,
     file_format: str,
     originals: Future[Path] | None = None,
-    orders: Future | None = None,
 ) -> Path:
-    """Write the joined frame (Arrow IPC), its sort orders (``orders``: from :func:`orders_in_thread`,
-    started here when not given) and the read report; returns the originals' file (Parquet)."""
+    """Write the joined frame (Arrow IPC), its sort orders and the read report; returns the
+    originals' file (Parquet)."""
     import pyarrow as pa
 
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
     # The orders are computed in a thread while this one writes the frame.
-    orders = orders if orders is not None else orders_in_thread(frame)
+    orders = orders_in_thread(frame)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if any(column.num_chunks > 1 for column in table.columns):
         table = table.combine_chunks()  # one record batch (see load_cached)

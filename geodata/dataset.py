@@ -139,34 +139,17 @@ def _join(
 ) -> pd.DataFrame:
     """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
     the sort may let each unsorted column go as soon as its sorted copy exists."""
-    ordered = _joined_in_order(records, boundaries, snap_tolerance_m, originals_written, owned)
-    return _with_search_text(ordered)
-
-
-def _with_search_text(ordered: pd.DataFrame) -> pd.DataFrame:
-    ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
-    return ordered
-
-
-def _joined_in_order(
-    records: pd.DataFrame,
-    boundaries: Boundaries | None,
-    snap_tolerance_m: float,
-    originals_written: Future | None = None,
-    owned: bool = False,
-) -> pd.DataFrame:
-    """:func:`_join` but for ``search_text``, which is made after the sort, in its final order.
-
-    ``owned``: the columns the join and the search columns do not read are sorted in a thread
-    while they work (Arrow's and NumPy's takes and shapely's tests let go of the GIL), the others
-    after them.
-    """
+    """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
+    the sort may let each unsorted column go as soon as its sorted copy exists, and the columns the
+    join and the search columns do not read are sorted in a thread while they work (Arrow's and
+    NumPy's takes and shapely's tests let go of the GIL), the folded search text made there from
+    them once they are in order, and the others are sorted after the join."""
     names, sorting = list(records.columns), None
     if owned and len(records) >= 2 and "id" in records and "date_start" in records:
         order = _date_then_id_order(records["date_start"], records["id"])
         aside = {name: records.pop(name).array for name in names if name not in _JOIN_READS}
         pool = ThreadPoolExecutor(max_workers=1)
-        sorting = pool.submit(_sorted_columns, aside, order)
+        sorting = pool.submit(_sorted_and_searchable, aside, order)
         pool.shutdown(wait=False)
         del aside
     joined = (
@@ -188,11 +171,23 @@ def _joined_in_order(
     # search_text, row by row, after it: made in its final order, it is never sorted.
     joined = search_columns(joined, load_gazetteer(), boundaries, text=False)
     if sorting is None:
-        return by_date_then_id(joined, emptying=owned)
+        ordered = by_date_then_id(joined, emptying=owned)
+        ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
+        return ordered
     added = [name for name in joined.columns if name not in names]
+    added.insert(added.index("search_place"), "search_text")
     rest = _sorted_columns({name: joined.pop(name).array for name in list(joined.columns)}, order)
     rest.update(sorting.result())
     return pd.DataFrame({name: rest[name] for name in names + added}, copy=False)
+
+
+def _sorted_and_searchable(unsorted: dict[str, object], order: np.ndarray) -> dict[str, object]:
+    """:func:`_sorted_columns`, with ``search_text`` made from them (description and actors)."""
+    done = _sorted_columns(unsorted, order)
+    searched = {name: done[name] for name in ("description", "actor1", "actor2") if name in done}
+    text = search_text(pd.DataFrame(searched, index=pd.RangeIndex(len(order)), copy=False))
+    done["search_text"] = text.array
+    return done
 
 
 #: The columns :func:`geodata.join.join_boundaries`, :func:`geodata.join.apply_region_rule` and
@@ -330,13 +325,9 @@ def _load_file(
     del own
     pending = [records.drop(columns=originals)]
     del records  # the join gets the only reference: the sort lets the unsorted columns go
-    core = _joined_in_order(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
-    # The table's sort orders need the sorted rows only: worked out in a thread (NumPy's and
-    # Arrow's sorts let go of the GIL) while this one folds the search text and writes the entry.
-    orders = cache.orders_in_thread(core) if len(core) else None
-    core = _with_search_text(core)
+    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
     read = ReadResult(core, problems, rows_read)
-    table = cache.store(key, core, read, detected, writing, orders) if len(core) else None
+    table = cache.store(key, core, read, detected, writing) if len(core) else None
     orders = cache.load_orders(key, len(core)) if table is not None else None
     return core, read, detected, table, False, orders
 
