@@ -138,8 +138,6 @@ def _join(
     owned: bool = False,
 ) -> pd.DataFrame:
     """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
-    the sort may let each unsorted column go as soon as its sorted copy exists."""
-    """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
     the sort may let each unsorted column go as soon as its sorted copy exists, and the columns the
     join and the search columns do not read are sorted in a thread while they work (Arrow's and
     NumPy's takes and shapely's tests let go of the GIL), the folded search text made there from
@@ -224,7 +222,6 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
     holds the unsorted and the sorted copy of one column at a time, not of the whole frame
     (only for a frame nothing else refers to: it is left without columns).
     """
-
     if len(frame) < 2:
         return frame.reset_index(drop=True)
     order = _date_then_id_order(frame["date_start"], frame["id"])
