@@ -61,16 +61,10 @@ def remembered_sha256(path: Path) -> str:
     changed file is hashed again; a file changed just before it was hashed is not remembered.
     """
     stat = path.stat()
-    identity = "|".join(
-        map(str, (path.resolve(), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
-    )
-    memo = cache_folder() / "hashes" / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.sha256"
-    try:
-        known = memo.read_text(encoding="ascii").strip()
-        if len(known) == 64:
-            return known
-    except (OSError, UnicodeDecodeError):
-        pass
+    memo = _memo_path(path, stat)
+    known = _remembered(memo)
+    if known is not None:
+        return known
     digest = file_sha256(path)
     if time.time() - max(stat.st_mtime, stat.st_ctime) < RECENT_CHANGE_S:
         return digest
@@ -84,10 +78,44 @@ def remembered_sha256(path: Path) -> str:
     return digest
 
 
+def _memo_path(path: Path, stat: os.stat_result) -> Path:
+    identity = "|".join(
+        map(str, (path.resolve(), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+    )
+    return cache_folder() / "hashes" / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.sha256"
+
+
+def _remembered(memo: Path) -> str | None:
+    try:
+        known = memo.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return known if len(known) == 64 else None
+
+
+def known_cache_key(path: Path, boundary_identity: str, file_format: str | None) -> str | None:
+    """:func:`cache_key` when the file's hash is remembered (no reading of the file), else None."""
+    digest = _remembered(_memo_path(path, path.stat()))
+    return _key(digest, boundary_identity, file_format) if digest is not None else None
+
+
+def cache_key_in_thread(path: Path, boundary_identity: str, file_format: str | None) -> Future[str]:
+    """:func:`cache_key`, worked out in a thread: hashing a file nobody has hashed yet (0.2 CPU-s
+    at a million rows) runs beside the caller's reading of it (the digest lets go of the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(cache_key, path, boundary_identity, file_format)
+    pool.shutdown(wait=False)
+    return future
+
+
 def cache_key(path: Path, boundary_identity: str, file_format: str | None) -> str:
+    return _key(remembered_sha256(path), boundary_identity, file_format)
+
+
+def _key(digest: str, boundary_identity: str, file_format: str | None) -> str:
     text = "|".join(
         [
-            remembered_sha256(path),
+            digest,
             f"schema{SCHEMA_VERSION}",
             f"importer{IMPORTER_VERSION}",
             f"format{CACHE_FORMAT}",
@@ -172,13 +200,25 @@ def store_originals(key: str, originals) -> Future[Path]:
     target = _originals_path(key)
     target.parent.mkdir(parents=True, exist_ok=True)
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_write_atomically, table, target)
+    future = pool.submit(_write_atomically, table, target, True)
     pool.shutdown(wait=False)
     return future
 
 
-def _write_atomically(table, target: Path) -> Path:
-    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file."""
+def _write_atomically(table, target: Path, plain_text: bool = False) -> Path:
+    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file.
+
+    ``plain_text``: columns of dictionary-encoded text (as an import reads some) are written as
+    plain text, the type they are read back as.
+    """
+    if plain_text:
+        import pyarrow as pa
+
+        table = pa.table(
+            [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns],
+            names=table.column_names,
+            metadata=table.schema.metadata,
+        )
     # A name of this writer's own: two processes importing the same file at once (two workers,
     # or a server and a benchmark) each write their whole copy, and the last rename wins.
     partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
@@ -200,6 +240,22 @@ def _write_atomically(table, target: Path) -> Path:
     return target
 
 
+def orders_in_thread(frame: pd.DataFrame) -> Future:
+    """The table's sort orders of ``frame`` (:func:`geodata.sortorders.orders_table`: about 0.3 CPU-s
+    per million rows, mostly NumPy and Arrow sorts, which let go of the GIL), in a thread.
+
+    The thread reads its own selection of the columns: the caller may add columns to ``frame``
+    meanwhile.
+    """
+    from geodata.sortorders import SORTED_COLUMNS, orders_table
+
+    columns = frame[[c for c in SORTED_COLUMNS if c in frame.columns]]  # copy-on-write: no data copied
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(orders_table, columns)
+    pool.shutdown(wait=False)
+    return future
+
+
 def store(
     key: str,
     frame: pd.DataFrame,
@@ -207,18 +263,14 @@ def store(
     file_format: str,
     originals: Future[Path] | None = None,
 ) -> Path:
-    """Write the joined frame (Arrow IPC) and the read report; returns the originals' file (Parquet)."""
+    """Write the joined frame (Arrow IPC), its sort orders and the read report; returns the
+    originals' file (Parquet)."""
     import pyarrow as pa
 
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    from geodata.sortorders import orders_table
-
-    # The table's sort orders (about 0.3 CPU-s per million rows, mostly NumPy and Arrow sorts, which
-    # let go of the GIL) are computed in a thread while this one writes the frame.
-    pool = ThreadPoolExecutor(max_workers=1)
-    orders = pool.submit(orders_table, frame)
-    pool.shutdown(wait=False)
+    # The orders are computed in a thread while this one writes the frame.
+    orders = orders_in_thread(frame)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if any(column.num_chunks > 1 for column in table.columns):
         table = table.combine_chunks()  # one record batch (see load_cached)

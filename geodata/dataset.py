@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +138,18 @@ def _join(
     owned: bool = False,
 ) -> pd.DataFrame:
     """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
-    the sort may let each unsorted column go as soon as its sorted copy exists."""
+    the sort may let each unsorted column go as soon as its sorted copy exists, and the columns the
+    join and the search columns do not read are sorted in a thread while they work (Arrow's and
+    NumPy's takes and shapely's tests let go of the GIL), the folded search text made there from
+    them once they are in order, and the others are sorted after the join."""
+    names, sorting = list(records.columns), None
+    if owned and len(records) >= 2 and "id" in records and "date_start" in records:
+        order = _date_then_id_order(records["date_start"], records["id"])
+        aside = {name: records.pop(name).array for name in names if name not in _JOIN_READS}
+        pool = ThreadPoolExecutor(max_workers=1)
+        sorting = pool.submit(_sorted_and_searchable, aside, order)
+        pool.shutdown(wait=False)
+        del aside
     joined = (
         join_boundaries(records, boundaries, snap_tolerance_m)
         if boundaries is not None
@@ -157,10 +168,49 @@ def _join(
     # search_place before the sort (each place's names come from its first row in file order);
     # search_text, row by row, after it: made in its final order, it is never sorted.
     joined = search_columns(joined, load_gazetteer(), boundaries, text=False)
-    ordered = by_date_then_id(joined, emptying=owned)
-    del joined
-    ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
-    return ordered
+    if sorting is None:
+        ordered = by_date_then_id(joined, emptying=owned)
+        ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
+        return ordered
+    added = [name for name in joined.columns if name not in names]
+    added.insert(added.index("search_place"), "search_text")
+    rest = _sorted_columns({name: joined.pop(name).array for name in list(joined.columns)}, order)
+    rest.update(sorting.result())
+    return pd.DataFrame({name: rest[name] for name in names + added}, copy=False)
+
+
+def _sorted_and_searchable(unsorted: dict[str, object], order: np.ndarray) -> dict[str, object]:
+    """:func:`_sorted_columns`, with ``search_text`` made from them (description and actors)."""
+    done = _sorted_columns(unsorted, order)
+    searched = {name: done[name] for name in ("description", "actor1", "actor2") if name in done}
+    text = search_text(pd.DataFrame(searched, index=pd.RangeIndex(len(order)), copy=False))
+    done["search_text"] = text.array
+    return done
+
+
+#: The columns :func:`geodata.join.join_boundaries`, :func:`geodata.join.apply_region_rule` and
+#: :func:`geodata.filters.search_columns` read (besides those they add).
+_JOIN_READS = frozenset(
+    {"lon", "lat", "location_precision", "place", "place_name", "place_name_sq", "place_name_sr"}
+)
+
+
+def _sorted_columns(unsorted: dict[str, object], order: np.ndarray) -> dict[str, object]:
+    """Each of the arrays in ``order``, one after the other, each unsorted one let go (emptying
+    ``unsorted``) as soon as its sorted copy exists."""
+    import pyarrow as pa
+
+    done: dict[str, object] = {}
+    for name in list(unsorted):
+        # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
+        column = unsorted.pop(name)
+        same = _same_in_every_row(column)
+        done[name] = same if same is not None else column.take(order)
+        if isinstance(column, pd.arrays.ArrowExtensionArray):
+            del column
+            pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
+    pa.default_memory_pool().release_unused()
+    return done
 
 
 def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame:
@@ -172,31 +222,15 @@ def by_date_then_id(frame: pd.DataFrame, emptying: bool = False) -> pd.DataFrame
     holds the unsorted and the sorted copy of one column at a time, not of the whole frame
     (only for a frame nothing else refers to: it is left without columns).
     """
-    import pyarrow as pa
-
     if len(frame) < 2:
         return frame.reset_index(drop=True)
     order = _date_then_id_order(frame["date_start"], frame["id"])
     if not emptying:
         return frame.take(order).reset_index(drop=True)
     names = list(frame.columns)
-    unsorted = {name: frame.pop(name).array for name in names}
-    sorted_columns: dict[str, object] = {}
-
-    def take(name: str) -> None:
-        # (taking also leaves each Arrow column in one chunk, which the dashboard's steps need)
-        column = unsorted.pop(name)
-        same = _same_in_every_row(column)
-        sorted_columns[name] = same if same is not None else column.take(order)
-        if isinstance(column, pd.arrays.ArrowExtensionArray):
-            del column
-            pa.default_memory_pool().release_unused()  # the unsorted chunks, back to the system
-
-    # One column after the other, in this thread: Arrow's allocator then reuses the memory each
-    # unsorted column leaves (threads would each take fresh memory: 150 MB more at the peak).
-    for name in names:
-        take(name)
-    pa.default_memory_pool().release_unused()
+    # One column after the other: Arrow's allocator then reuses the memory each unsorted column
+    # leaves (threads would each take fresh memory: 150 MB more at the peak).
+    sorted_columns = _sorted_columns({name: frame.pop(name).array for name in names}, order)
     return pd.DataFrame({name: sorted_columns[name] for name in names}, copy=False)
 
 
@@ -256,12 +290,27 @@ def _load_file(
     from geodata.importers import import_events
 
     # Geocoded rows depend on GeoNames and the gazetteer too: a change there rebuilds the entry.
-    key = cache.cache_key(path, f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}", file_format)
-    cached = cache.load_cached(key)
-    if cached is not None:
-        frame, read, detected, table = cached
-        return frame, read, detected, table, True, cache.load_orders(key, len(frame))
+    identity = f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}"
+    key = cache.known_cache_key(path, identity, file_format)
+    hashing = None
+    if key is None:
+        # A file not hashed before (at this path, with these times) is hashed while it is read:
+        # the key (the whole file's sha256, as always) is known once it is read, and an entry for
+        # the same bytes under another name or time is still found then, the reading wasted.
+        hashing = cache.cache_key_in_thread(path, identity, file_format)
+    else:
+        cached = cache.load_cached(key)
+        if cached is not None:
+            frame, read, detected, table = cached
+            return frame, read, detected, table, True, cache.load_orders(key, len(frame))
     read, detected, own = import_events(path, file_format)
+    if hashing is not None:
+        key = hashing.result()
+        cached = cache.load_cached(key)
+        if cached is not None:
+            del read, own
+            frame, read, detected, table = cached
+            return frame, read, detected, table, True, cache.load_orders(key, len(frame))
     records, problems, rows_read = read.records, read.problems, read.rows_read
     del read  # the unsorted rows are let go as soon as the sort has copied them
     originals = [c for c in records.columns if str(c).startswith("src_")]

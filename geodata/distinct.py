@@ -37,17 +37,28 @@ def distinct_rows(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def per_distinct(compute: Callable, *columns: pd.Series):
     """``compute(*columns)`` for an elementwise ``compute`` (returning one Series or a tuple of
     them, each row's value depending on that row's values only), worked out once per distinct
-    combination of values and spread to every row: the same result, without the per-row work."""
+    combination of values and spread to every row: the same result, without the per-row work.
+
+    A categorical column (text an import read as codes) is numbered by its codes and handed to
+    ``compute`` as the text itself, in its categories' dtype.
+    """
     first, which = distinct_rows(*columns)
     if len(first) > len(which) // 2:  # mostly distinct: nothing to save
-        return compute(*columns)
-    results = compute(*(column.iloc[first] for column in columns))
+        return compute(*(_values(column) for column in columns))
+    results = compute(*(_values(column.iloc[first]) for column in columns))
     index = columns[0].index
 
     def spread(few: pd.Series) -> pd.Series:
         return pd.Series(few.array.take(which), index=index, name=few.name)
 
     return tuple(spread(r) for r in results) if isinstance(results, tuple) else spread(results)
+
+
+def _values(column: pd.Series) -> pd.Series:
+    """A categorical column as its values (in the categories' dtype); any other as it is."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype(column.cat.categories.dtype)
+    return column
 
 
 def mostly_repeated(*columns: pd.Series) -> bool:

@@ -231,6 +231,20 @@ ACLED_READ = (
     "admin2",
     "source",
 )
+#: The columns of an ACLED export :func:`acled_frame` reads only value by distinct value (dates,
+#: codes, types, counts): an import reads them as dictionary arrays, pandas categoricals.
+ACLED_CODED = frozenset(
+    {
+        "event_date",
+        "event_type",
+        "sub_event_type",
+        "inter1",
+        "inter2",
+        "fatalities",
+        "time_precision",
+        "geo_precision",
+    }
+)
 #: The columns of an ACLED export not kept as ``src_*`` (their values are in the common columns):
 #: all it reads but those whose original is kept beside what they give (precision codes, admin
 #: names, interaction codes, the source).
@@ -445,12 +459,14 @@ def _cells_frame(names: list[str], columns: list, rows: np.ndarray) -> pd.DataFr
 
 
 def _arrow_cells(
-    path: Path, for_pandas: Iterable[str] | None = None
+    path: Path, for_pandas: Iterable[str] | None = None, coded: Iterable[str] = ()
 ) -> tuple[list[str], list, np.ndarray] | None:
     """:func:`_read_regular_table`'s cells as (header names, trimmed Arrow string columns, row
     numbers), or None for an irregular file. ``for_pandas``: the names (stripped, lower case)
     of the columns that become pandas text, read as large_string, the type pandas holds (the
-    others as string, with half the offsets' memory); default: all."""
+    others as string, with half the offsets' memory); default: all. ``coded``: names (stripped,
+    lower case) read as dictionary arrays instead (each distinct text stored once, its rows as
+    codes: the parser's threads number the values, the same cells come out)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as arrow_csv
@@ -490,7 +506,9 @@ def _arrow_cells(
             ),
             convert_options=arrow_csv.ConvertOptions(
                 column_types={
-                    name: pa.large_string()
+                    name: pa.dictionary(pa.int32(), pa.string())
+                    if name.strip().lower() in coded
+                    else pa.large_string()
                     if for_pandas is None or name.strip().lower() in for_pandas
                     else pa.string()
                     for name in names
@@ -518,7 +536,7 @@ def _arrow_cells(
             column = column.combine_chunks()
             columns[index] = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
         else:
-            chunks = [pc.utf8_trim_whitespace(c) if _may_have_edge_space(c) else c for c in column.chunks]
+            chunks = [_trimmed(c) for c in column.chunks]
             columns[index] = pa.chunked_array(chunks, type=column.type)
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels let go of the GIL
@@ -535,6 +553,23 @@ def _arrow_cells(
         columns = [c.filter(keep) for c in columns]
         rows = rows[keep.to_numpy(zero_copy_only=False)]
     return names, columns, rows
+
+
+def _trimmed(cells):
+    """An Arrow chunk of text (plain or dictionary) with each cell trimmed as pandas' ``str.strip``
+    trims; the chunk itself when no cell needs it. A dictionary chunk has its distinct texts
+    trimmed, and those that become the same text share one code."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(cells.type):
+        return pc.utf8_trim_whitespace(cells) if _may_have_edge_space(cells) else cells
+    if not _may_have_edge_space(cells.dictionary):
+        return cells
+    merged = pc.dictionary_encode(pc.utf8_trim_whitespace(cells.dictionary))
+    return pa.DictionaryArray.from_arrays(
+        merged.indices.take(cells.indices).cast(cells.type.index_type), merged.dictionary
+    )
 
 
 def _is_utf8(data) -> bool:
@@ -611,7 +646,7 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
         geocode.detect_input_format(header) == geocode.FORMAT or detect_format(header) != "acled"
     ):
         return None
-    cells = _arrow_cells(path, frozenset(ACLED_READ))
+    cells = _arrow_cells(path, frozenset(ACLED_READ), ACLED_CODED)
     if cells is None:
         return None
     names, columns, rows = cells

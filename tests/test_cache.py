@@ -57,3 +57,15 @@ def test_file_changed_just_now_is_not_remembered(cache_dir, tmp_path):
     data.write_text("a,b\n1,2\n", encoding="utf-8")
     assert cache.remembered_sha256(data) == hashlib.sha256(data.read_bytes()).hexdigest()
     assert not list(cache_dir.glob("hashes/*.sha256"))
+
+
+def test_same_bytes_under_another_name_use_the_entry(cache_dir, boundaries_dir, tmp_path):
+    """A file not hashed before is hashed while it is read: an entry for the same bytes is still found."""
+    first, other = tmp_path / "acled.csv", tmp_path / "renamed.csv"
+    shutil.copy(ACLED, first)
+    imported = load_dataset(first, strict=False)
+    shutil.copy(ACLED, other)
+    again = load_dataset(other, strict=False)
+    assert again.from_cache and len(list(cache_dir.glob("*.arrow"))) == 1
+    pd.testing.assert_frame_equal(imported.incidents, again.incidents)
+    assert again.sort_orders is not None and set(again.sort_orders) == set(imported.sort_orders)
