@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 from geodata.distinct import per_distinct
 from geodata.records import (
     FIRST_DATA_ROW,
+    MAX_COUNT,
     Problem,
     ReadResult,
     _unique,
@@ -158,15 +159,22 @@ def _counts(raw: pd.DataFrame, column: str, check: _Checker) -> pd.Series:
     if column not in raw.columns:
         return pd.Series(pd.NA, index=raw.index, dtype="Int64")
 
-    def parse(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def parse(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         values = _number(text)
         given = text != ""
         bad = given & (values.isna() | ~np.isfinite(values) | (values < 0) | (values % 1 != 0))
-        return values.where(given & ~bad).astype("Int64"), bad
+        # Beyond any real count, and beyond what a 64-bit count holds exactly (it crashed the cast).
+        too_large = given & ~bad & (values > MAX_COUNT)
+        return values.where(given & ~bad & ~too_large).astype("Int64"), bad, too_large
 
-    counts, bad = per_distinct(parse, raw[column])
+    counts, bad, too_large = per_distinct(parse, raw[column])
     check.flag(
         bad, column, (f"{v!r} is not a whole number >= 0 (leave empty if unknown)" for v in raw[column][bad])
+    )
+    check.flag(
+        too_large,
+        column,
+        (f"{v!r} is larger than any count ({MAX_COUNT:,} at most)" for v in raw[column][too_large]),
     )
     return counts
 

@@ -31,6 +31,10 @@ from geodata.schema import (
     SIDE_SEPARATOR,
 )
 
+#: The largest casualty count a file may give: far above any event's, and exact in a float (a
+#: larger one crashed the conversion to whole numbers instead of being reported).
+MAX_COUNT = 10**9
+
 BUILTIN_RECORDS = "incidents_2008.csv"
 BUILTIN_REACTIONS = "reactions_2008.csv"
 #: Row numbers count the header as row 1, as a spreadsheet shows them.
@@ -285,7 +289,10 @@ def records_from_table(raw: pd.DataFrame, source: str, gazetteer: Gazetteer) -> 
         )
         negative = ~not_number & (numbers < 0)
         flag(negative, name, (f"{v} is negative" for v in raw[name][negative]))
-        counts[name] = numbers.where(~not_number & ~negative).astype("Int64")
+        too_large = ~not_number & (numbers > MAX_COUNT)
+        too_much = (f"{v} is larger than any count ({MAX_COUNT:,} at most)" for v in raw[name][too_large])
+        flag(too_large, name, too_much)
+        counts[name] = numbers.where(~not_number & ~negative & ~too_large).astype("Int64")
 
     places = _locate(raw, source, gazetteer, problems)
 

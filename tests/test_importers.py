@@ -83,6 +83,24 @@ def test_ucdp_maps_violence_and_deaths():
     }
 
 
+def test_a_count_beyond_any_real_one_is_rejected_with_its_row(tmp_path):
+    """A 'best' of 2**63 - 512 (found by the property test) crashed the import instead of being
+    reported; now its row is rejected with the reason and the other rows go on."""
+    header, first, *rest = UCDP.read_text(encoding="utf-8").splitlines(keepends=True)
+    names = header.rstrip("\n").split(",")
+    cells = first.rstrip("\n").split(",")
+    cells[names.index("best")] = "9223372036854775296"
+    path = tmp_path / "ucdp_huge_count.csv"
+    path.write_text(header + ",".join(cells) + "\n" + "".join(rest), encoding="utf-8")
+    original, _ = read_events(UCDP)
+    result, _ = read_events(path)
+    huge = [p for p in result.problems if p.field == "best"]
+    assert [(p.file, p.row) for p in huge] == [(str(path), 2)]
+    assert "9223372036854775296" in huge[0].reason and "larger than any count" in huge[0].reason
+    assert result.rows_read == original.rows_read
+    assert set(result.records["id"]) == set(original.records["id"]) - {"101"}
+
+
 def test_imported_events_join_their_municipalities(cache_dir, boundaries_dir):
     dataset = load_dataset(ACLED, strict=False)
     by_id = dataset.incidents.set_index("id")

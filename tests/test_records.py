@@ -88,6 +88,20 @@ def test_every_problem_is_reported_with_row_and_field(tmp_path):
     assert result.rows_read == result.rows_accepted + result.rows_rejected == 7
 
 
+def test_a_count_beyond_any_real_one_is_reported_not_a_crash(tmp_path):
+    path = write(
+        tmp_path,
+        """\
+        A,2008-03-05,,,Riots,,Kosovo Serbs,Mitrovica,9223372036854775296,
+        B,2008-03-05,,,Riots,,Kosovo Serbs,Mitrovica,1000000000,1
+        """,
+    )
+    result = read_records(path)
+    assert [(p.row, p.field) for p in result.problems] == [(2, "fatalities")]
+    assert "larger than any count" in str(result.problems[0]) and str(path) in str(result.problems[0])
+    assert result.records["id"].tolist() == ["B"] and result.records["fatalities"].tolist() == [10**9]
+
+
 def test_blank_lines_are_not_rows_and_do_not_shift_row_numbers(tmp_path):
     path = write(
         tmp_path,
