@@ -91,10 +91,30 @@
     placeBadges(gd);
   }
 
+  /* The names laid out with their halo and anchors from the first time: set as Plotly adds the
+     layer, before MapLibre's worker lays it out (set after the first draw, the names were laid
+     out twice, a second round of the worker and frames before the map counted as loaded). */
+  function tuneOnAdd(map) {
+    if (map.unrestLabelsOnAdd) return;
+    map.unrestLabelsOnAdd = true;
+    const add = map.addLayer;
+    map.addLayer = function (layer, ...rest) {
+      const result = add.call(this, layer, ...rest);
+      const id = layer && layer.id;
+      if (typeof id === "string" && id.startsWith("plotly-layout-layer-") && id.endsWith("-" + LABELS)) {
+        set(map, id, "layout", LABEL_LAYOUT);
+        set(map, id, "paint", LABEL_PAINT);
+      }
+      return result;
+    };
+  }
+
   function attach(tries) {
     const gd = document.querySelector("#map .js-plotly-plot");
+    const early = mapOf(gd || {});
+    if (early) tuneOnAdd(early);
     if (!gd || !gd.on || !gd._fullLayout || !gd._fullLayout.map) {
-      if ((tries || 0) < 600) setTimeout(() => attach((tries || 0) + 1), 50);
+      if ((tries || 0) < 1500) setTimeout(() => attach((tries || 0) + 1), 20);
       return;
     }
     if (!gd.unrestLabels) {

@@ -24,6 +24,16 @@ def test_shqip_renames_map_labels_options_and_table(dash_duo, dataset):
     wait_map_loaded(dash_duo)
     driver = dash_duo.driver
     assert "North Mitrovica" in driver.execute_script(LABELS, figures.LABEL_LAYER).split("|")
+    # The names' halo and fallback anchors (assets/unrest_map_labels.js, set as the layer is added).
+    tuned = driver.execute_script(
+        MAP_JS + "const m = gd._fullLayout.map._subplot.map; const suffix = '-' + arguments[0];"
+        "const id = m.getStyle().layers.map((l) => l.id)"
+        "  .find((i) => i.startsWith('plotly-layout-layer-') && i.endsWith(suffix));"
+        "return [m.getLayoutProperty(id, 'text-variable-anchor'),"
+        "        m.getPaintProperty(id, 'text-halo-width')];",
+        figures.LABEL_LAYER,
+    )
+    assert tuned[0][:2] == ["center", "top"] and tuned[1] > 0, tuned
     table = dash_duo.find_element("#incident-table")
     wait_until(dash_duo, lambda: "UN courthouse in Mitrovica" in table.text)
 
