@@ -34,15 +34,16 @@ from geodata.dataset import Dataset
 from geodata.uploads import UploadReport
 
 #: Dash's page template with the page language declared (screen readers pick their voice by it).
-#: plotly.js (4.8 MB, the page's largest file) is preloaded: Dash asks for it only once the map's
-#: component has mounted, after the layout has arrived; fetched from the start it is there by then.
+#: plotly.js (4.8 MB, the page's largest file, about a second to run in this browser) is a deferred
+#: script: it runs while the layout is on its way, not after it (Dash asks for it only once the
+#: map's component has mounted, and takes the one already there: ``window.Plotly``).
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="en">
     <head>
         {%metas%}
         <title>{%title%}</title>
         {%favicon%}
-        <link rel="preload" href="PLOTLY_JS_URL" as="script">
+        <script defer src="PLOTLY_JS_URL"></script>
         {%css%}
     </head>
     <body>
