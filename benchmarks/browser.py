@@ -17,9 +17,9 @@ benchmarks/scale.py's generator) and each page, from a fresh browser profile eve
   inside the page; milliseconds from navigation).
 
 Then, for each dataset, the median of ``--repeat`` slider key presses to the map redrawn, on
-the project and on the naive dashboard, and their ratio. And on the project with the built-in
-data, medians of ``--repeat`` runs of: marker click to
-its details shown, slider key to the map redrawn, filter change to the map redrawn. Each server
+the project and on the naive dashboard in four interleaved batches, and their ratio. And on the
+project with the built-in data, medians of ``--repeat`` marker clicks to the details shown and
+filter changes to the map redrawn. Each server
 answers one throwaway page load first, as a server that has been up a while would. With
 ``--json`` the last line is one JSON object.
 """
@@ -373,11 +373,18 @@ def slider_steps(port: int, repeat: int, timeout: float) -> list[float]:
     return times
 
 
-def compare_steps(servers: dict, repeat: int, timeout: float) -> dict:
-    """Slider key to map redrawn: the project beside the naive dashboard (medians)."""
-    steps = {name: attempt(slider_steps, servers[name][0], repeat, timeout) for name in ("project", "naive")}
+def compare_steps(servers: dict, repeat: int, timeout: float, rounds: int = 4) -> dict:
+    """Slider key to map redrawn: the project beside the naive dashboard (medians), in ``rounds``
+    interleaved batches so a busy moment of the machine hits both alike."""
+    steps: dict[str, list[float] | dict] = {"project": [], "naive": []}
+    for index in range(rounds):
+        batch = repeat // rounds + (1 if index < repeat % rounds else 0)
+        for name in steps:
+            if batch and isinstance(steps[name], list):
+                runs = attempt(slider_steps, servers[name][0], batch, timeout)
+                steps[name] = steps[name] + runs if isinstance(runs, list) else runs
     medians = {
-        name: round(statistics.median(runs)) if isinstance(runs, list) else runs
+        name: round(statistics.median(runs)) if isinstance(runs, list) and runs else (runs or None)
         for name, runs in steps.items()
     }
     numbers = [medians[name] for name in ("project", "naive") if isinstance(medians[name], int | float)]
