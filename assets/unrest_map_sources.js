@@ -120,6 +120,29 @@
     else if ((tries || 0) < 600) setTimeout(() => attach((tries || 0) + 1), 50);
   }
 
+  /* Plotly updates a map whose style is still loading as if it were ready, and MapLibre throws
+     ("Style is not done loading"): a view the URL restores can arrive that early. Such an update
+     waits for the map's load. */
+  function holdUntilStyleLoaded(tries) {
+    const Plotly = window.Plotly;
+    if (!Plotly) {
+      if ((tries || 0) < 1500) setTimeout(() => holdUntilStyleLoaded((tries || 0) + 1), 20);
+      return;
+    }
+    if (Plotly.unrestStyleHold) return;
+    Plotly.unrestStyleHold = true;
+    const react = Plotly.react;
+    Plotly.react = function (gd, ...args) {
+      const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+      const map = sub && sub.map;
+      if (!map || !map.style || map.style._loaded) return react.call(this, gd, ...args);
+      return new Promise((resolve, reject) => {
+        map.once("load", () => Promise.resolve(react.call(this, gd, ...args)).then(resolve, reject));
+      });
+    };
+  }
+  holdUntilStyleLoaded(0);
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => attach(0));
   else attach(0);
 })();
