@@ -60,7 +60,9 @@ def load_uploaded(sha: str, index_of: Callable[[], object] | None = None) -> Upl
     if dataset.incidents.empty:
         return None
     read = dataset.read
-    report = upload_report(path, read.rows_read, len(dataset.incidents), read.problems, index_of)
+    report = upload_report(
+        path, read.rows_read, len(dataset.incidents), read.problems, index_of, read.records
+    )
     return Uploaded(sha, path, dataset, report)
 
 

@@ -127,6 +127,19 @@ def report_view(sha: str, report: UploadReport) -> html.Div:
             className="upload-counts",
         )
     ]
+    if report.guessed:
+        parts.append(html.H3(f"Placed by a close spelling ({len(report.guessed):,}): check them"))
+        parts.append(
+            html.Ul(
+                [
+                    html.Li(
+                        f"Row {row.row}: '{row.given}' taken as {row.taken_as} (score {row.score:.0f} of 100)"
+                    )
+                    for row in report.guessed[:ROWS_LISTED]
+                ],
+                id="upload-guessed",
+            )
+        )
     if report.ambiguous:
         parts.append(html.H3(f"Ambiguous place ({len(report.ambiguous):,}): pick the one meant"))
         parts.append(html.Ul([_ambiguous_item(row) for row in report.ambiguous[:ROWS_LISTED]]))

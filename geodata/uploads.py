@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
 
+import pandas as pd
+
 from geodata.cache import cache_folder
 from geodata.records import Problem
 
@@ -244,6 +246,18 @@ class ReportedRow:
 
 
 @dataclass(frozen=True)
+class GuessedRow:
+    """A row placed by a close spelling (the geocoder's fuzzy match): the name given, the place it
+    was taken as and the match score (0-100)."""
+
+    file: str
+    row: int
+    given: str
+    taken_as: str
+    score: float
+
+
+@dataclass(frozen=True)
 class UploadReport:
     """Rows read = placed + reported, and every reported row sorted into its kind."""
 
@@ -252,6 +266,8 @@ class UploadReport:
     ambiguous: list[ReportedRow] = field(default_factory=list)
     unknown: list[ReportedRow] = field(default_factory=list)
     bad: list[ReportedRow] = field(default_factory=list)
+    #: Placed, but by a close spelling of a known name: worth checking by eye.
+    guessed: list[GuessedRow] = field(default_factory=list)
 
     @property
     def reported(self) -> int:
@@ -264,17 +280,19 @@ def upload_report(
     placed: int,
     problems: Iterable[Problem],
     index_of: Callable[[], object] | None = None,
+    records: pd.DataFrame | None = None,
 ) -> UploadReport:
     """Sort a read's problems into ambiguous (with candidates), unknown (with nearest names) and
     bad rows. Place problems are matched again for their candidates, against the
     :class:`geodata.geocode.PlaceIndex` that ``index_of`` gives (called only when needed;
-    default: a new index). Rows are named by the stored file's own name."""
+    default: a new index). Rows are named by the stored file's own name. ``records``: the placed
+    rows (with the geocoder's ``match_kind``), whose close-spelling guesses the report lists."""
     from geodata.geocode import map_columns, match_name, read_table_any
 
     problems = list(problems)
     index = None
     matches: dict[tuple[str, str], object] = {}
-    report = UploadReport(rows_read=rows_read, placed=placed)
+    report = UploadReport(rows_read=rows_read, placed=placed, guessed=guessed_rows(path, records))
     place_field = municipality_field = None
     raw = None
     if any(p.row >= 2 for p in problems):
@@ -314,6 +332,24 @@ def upload_report(
         else:
             report.bad.append(shown)
     return report
+
+
+def guessed_rows(path: Path, records: pd.DataFrame | None) -> list[GuessedRow]:
+    """The placed rows the geocoder took by a close spelling, in file order."""
+    needed = {"match_kind", "source_row", "place_given", "matched_name", "match_score"}
+    if records is None or not needed <= set(records.columns):
+        return []
+    fuzzy = records[records["match_kind"].astype("string") == "fuzzy"].sort_values("source_row")
+    return [
+        GuessedRow(path.name, int(row), str(given), str(name), float(score))
+        for row, given, name, score in zip(
+            fuzzy["source_row"],
+            fuzzy["place_given"],
+            fuzzy["matched_name"],
+            fuzzy["match_score"],
+            strict=True,
+        )
+    ]
 
 
 def _with(row: ReportedRow, **changes) -> ReportedRow:

@@ -249,6 +249,20 @@ def test_report_sorts_rows_and_keeps_the_count(cache):
     assert "“<img src=x onerror=alert(1)>” not found" in panel
 
 
+def test_a_row_placed_by_a_close_spelling_is_listed_for_checking(cache):
+    """Found by the new-user trial: 'Mitrovxyzica' was placed at Mitrovica and the report said
+    nothing, so nobody could tell a guess had been made."""
+    data = b"date,place,event_type\n2008-03-20,Mitrovxyzica,Riots\n2008-03-21,Zubin Potok,Riots\n"
+    sha, _ = store_upload(io.BytesIO(data), "guesses.csv")
+    report = load_uploaded(sha).report
+    assert report.placed == 2 and report.reported == 0
+    (guess,) = report.guessed
+    assert (guess.file, guess.row, guess.given) == ("guesses.csv", 2, "Mitrovxyzica")
+    assert "Mitrovic" in guess.taken_as and 0 < guess.score < 100
+    panel = str(report_view(sha, report).to_plotly_json())
+    assert "Placed by a close spelling (1)" in panel and "Row 2: 'Mitrovxyzica' taken as" in panel
+
+
 def test_resolving_a_row_gives_a_new_content_addressed_dataset(cache):
     sha, _ = store_upload(FIXTURE.open("rb"), "incidents.csv")
     resolved = resolve_rows(sha, {2: {"municipality": "Vushtrri"}})
