@@ -279,7 +279,9 @@ def marker_layers(
     # Halos only in the detailed view: a ring per point is noise at thousands of points.
     rings = halo_sizes(visible) if detailed else np.zeros(len(visible), dtype=np.uint8)
     updates["approximate"] = layer(rings > 0, rings[rings > 0], style.APPROXIMATE_HALO)
-    chosen = incident_position(dataset.incidents, selected_id)
+    # The selection ring only around an incident the view shows: the map, the count and the table
+    # list the same incidents (the details panel still says a filtered-out selection is out of view).
+    chosen = incident_position(dataset.incidents, selected_id) if selected_id in set(ids) else None
     picked = [] if chosen is None else [chosen]
     selected = dataset.incidents.iloc[picked]
     updates["selected"] = {

@@ -20,6 +20,7 @@ from dashboard.figures import (
     map_figure,
     map_patch,
     mark_colours,
+    marker_layers,
     point_ids,
     timeline_figure,
     timeline_patch,
@@ -57,6 +58,17 @@ def test_a_click_names_the_incident_under_any_of_its_marks(dataset, incidents):
     ids = point_ids(dataset, incidents, "KOS-2008-14")
     assert len(ids) == len(trace.lat)
     assert [text.split("<br>")[1].split(" · ")[0] for text in trace.text] == list(ids)
+
+
+def test_the_selection_ring_only_marks_an_incident_in_view(dataset, incidents):
+    """Found by the new-user trial: a filtered-out selected incident kept its ring, so the map drew
+    one incident more than the count and the table listed."""
+    riots = apply_filter(incidents, ViewFilter(event_types=("Riots",)))
+    inside, outside = riots["id"].iloc[0], incidents.loc[incidents["event_type"] != "Riots", "id"].iloc[0]
+    for selected, expected in ((inside, 1), (outside, 0)):
+        layers = marker_layers(dataset, riots, selected)
+        assert len(layers["selected"]["lat"]) == expected
+        assert list(layers["selected"]["ids"]) == ([selected] if expected else [])
 
 
 def test_unknown_casualties_are_drawn_apart_from_zero(dataset, incidents):
