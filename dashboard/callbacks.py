@@ -191,11 +191,13 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
 
     @app.callback(
         *[Output(component, prop, allow_duplicate=True) for component, prop in VIEW_CONTROLS],
+        Output("clicked-municipality", "data", allow_duplicate=True),
         Input("reset-button", "n_clicks"),
         prevent_initial_call=True,
     )
     def reset(_clicks):
-        return [0, len(days) - 1], [], [], [], [], [], "", [], None, None
+        """The whole period, no filter, no selection, no municipality card."""
+        return [0, len(days) - 1], [], [], [], [], [], "", [], None, None, None
 
     app.clientside_callback(
         "window.unrestMap.togglePlay",

@@ -175,6 +175,8 @@ def test_clicking_a_municipality_shows_its_card_and_filters_only_on_request(
     wait_until(dash_duo, lambda: count_in_view(dash_duo) == inside)
     dash_duo.find_element("#reset-button").click()
     wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(incidents))
+    # Reset also closes the card (it stayed open: new-user trial).
+    wait_until(dash_duo, lambda: dash_duo.find_element("#municipality-details").text.strip() == "")
 
 
 def test_table_row_selects_incident(app_started, incidents):
