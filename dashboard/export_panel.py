@@ -45,7 +45,7 @@ def export_panel() -> html.Div:
             ),
             html.Div(
                 [
-                    html.Label("Format"),
+                    html.Label("Format", id="export-format-label"),
                     dcc.RadioItems(
                         id="export-format", options=["png", "svg", "pdf"], value="png", inline=True
                     ),
@@ -89,7 +89,7 @@ def export_panel() -> html.Div:
             ),
             html.Div(
                 [
-                    html.Label("Resolution"),
+                    html.Label("Resolution", id="export-scale-label"),
                     dcc.RadioItems(
                         id="export-scale",
                         options=[{"label": f"{s}x", "value": s} for s in range(1, int(MAX_SCALE) + 1)],

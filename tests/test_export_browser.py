@@ -245,5 +245,10 @@ def test_export_dialog_opens_in_view_and_closes(dash_duo, dataset):
     )
     assert box[0] >= 0 and box[1] >= 0 and box[2] <= viewport[0] and box[3] <= viewport[1], (box, viewport)
     assert dash_duo.find_element("#export-panel").get_attribute("role") == "dialog"
+    # Each choice is a radio group named by its label (it read "pngsvgpdf": new-user trial).
+    groups = (("export-format", "Format"), ("export-scale", "Resolution"), ("export-framing", "Framing"))
+    for group, name in groups:
+        named_by = dash_duo.find_element(f"#{group}").get_attribute("aria-labelledby")
+        assert dash_duo.find_element(f"#{named_by}").text == name, (group, named_by)
     dash_duo.find_element("#export-close").click()
     dash_duo.wait_for_element("#export-panel.hidden", timeout=10)
