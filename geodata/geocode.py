@@ -399,17 +399,9 @@ class GeocodeReport:
     def fuzzy_matches(self) -> list[str]:
         """One line per row placed by a close misspelling, the ones worth checking by eye:
         file, row, the name given, the place it was taken as and the score."""
-        frame = self.read.records
-        fuzzy = frame[frame["match_kind"] == "fuzzy"]
         return [
             f"{self.source}: row {row}: place: '{given}' taken as {name} (fuzzy match, score {score:.0f})"
-            for row, given, name, score in zip(
-                fuzzy["source_row"],
-                fuzzy["place_given"],
-                fuzzy["matched_name"],
-                fuzzy["match_score"],
-                strict=True,
-            )
+            for row, given, name, score in fuzzy_rows(self.read.records)
         ]
 
     def summary(self) -> str:
@@ -757,6 +749,20 @@ def identity() -> str:
     built-in gazetteer (part of the import cache key)."""
     gazetteer = (resources.files("geodata.data") / "gazetteer.csv").read_bytes()
     return f"geocode{GEOCODER_VERSION}:{geonames.SHA256[:16]}:{hashlib.sha256(gazetteer).hexdigest()[:16]}"
+
+
+def fuzzy_rows(records: pd.DataFrame) -> list[tuple[int, str, str, float]]:
+    """The rows placed by a close misspelling, in file order: (source row, name given, place taken
+    as, score 0-100). Empty when ``records`` lacks the geocoder's columns (another format's)."""
+    needed = {"match_kind", "source_row", "place_given", "matched_name", "match_score"}
+    if not needed <= set(records.columns):
+        return []
+    fuzzy = records[records["match_kind"].astype("string") == "fuzzy"].sort_values("source_row")
+    columns = (fuzzy[name] for name in ("source_row", "place_given", "matched_name", "match_score"))
+    return [
+        (int(row), str(given), str(name), float(score))
+        for row, given, name, score in zip(*columns, strict=True)
+    ]
 
 
 #: Columns a geocoded output adds to the ``unrest-map data`` columns.

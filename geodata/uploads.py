@@ -336,20 +336,9 @@ def upload_report(
 
 def guessed_rows(path: Path, records: pd.DataFrame | None) -> list[GuessedRow]:
     """The placed rows the geocoder took by a close spelling, in file order."""
-    needed = {"match_kind", "source_row", "place_given", "matched_name", "match_score"}
-    if records is None or not needed <= set(records.columns):
-        return []
-    fuzzy = records[records["match_kind"].astype("string") == "fuzzy"].sort_values("source_row")
-    return [
-        GuessedRow(path.name, int(row), str(given), str(name), float(score))
-        for row, given, name, score in zip(
-            fuzzy["source_row"],
-            fuzzy["place_given"],
-            fuzzy["matched_name"],
-            fuzzy["match_score"],
-            strict=True,
-        )
-    ]
+    from geodata.geocode import fuzzy_rows
+
+    return [] if records is None else [GuessedRow(path.name, *row) for row in fuzzy_rows(records)]
 
 
 def _with(row: ReportedRow, **changes) -> ReportedRow:
