@@ -132,12 +132,12 @@
      value asks the server). */
   let committedWindow = null;
   let previewSteps = 0; // previews started: a slow one resolving late writes nothing
-  let awaiting = null; // the window of the view request a preview sent, until its answer
+  let requestOut = false; // a preview's view request is on its way, until its answer
   let previewText = null; // the label and count the last preview wrote, by component id
   let answerWaiters = [];
-  const answered = () => (awaiting ? new Promise((resolve) => answerWaiters.push(resolve)) : Promise.resolve());
+  const answered = () => (requestOut ? new Promise((resolve) => answerWaiters.push(resolve)) : Promise.resolve());
   function noteAnswer() {
-    awaiting = null;
+    requestOut = false;
     answerWaiters.splice(0).forEach((resolve) => resolve());
   }
   function skipStaleAnswers() {
@@ -273,7 +273,7 @@
         .then(() => Promise.race([answered(), later(ANSWER_WAIT_MS)]))
         .then(() => {
           if (step !== previewSteps) return none;
-          awaiting = [low, high];
+          requestOut = true;
           return [noUpdate(), noUpdate(), noUpdate(), [low, high]];
         });
     },

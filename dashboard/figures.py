@@ -281,7 +281,8 @@ def marker_layers(
     updates["approximate"] = layer(rings > 0, rings[rings > 0], style.APPROXIMATE_HALO)
     # The selection ring only around an incident the view shows: the map, the count and the table
     # list the same incidents (the details panel still says a filtered-out selection is out of view).
-    chosen = incident_position(dataset.incidents, selected_id) if selected_id in set(ids) else None
+    in_view = selected_id is not None and bool((ids == selected_id).any())
+    chosen = incident_position(dataset.incidents, selected_id) if in_view else None
     picked = [] if chosen is None else [chosen]
     selected = dataset.incidents.iloc[picked]
     updates["selected"] = {
