@@ -55,12 +55,6 @@
     return date.getUTCDate() + " " + MONTHS[date.getUTCMonth()] + " " + date.getUTCFullYear();
   }
 
-  /* 'YYYY-MM-DD HH:MM' for a time in ms, as Plotly date axes take it. */
-  function plotlyTime(ms) {
-    const iso = new Date(ms).toISOString();
-    return iso.slice(0, 10) + " " + iso.slice(11, 16);
-  }
-
   /* The incidents trace for the incidents at `rows`, packed as figures.packed_marks packs
      figures.marker_layers: halos, the selection ring (kept as drawn), the markers by event
      type, the unknown-casualties marks; each point's colour is its layer's index. */
@@ -133,7 +127,7 @@
   let committedWindow = null;
   let previewSteps = 0; // previews started: a slow one resolving late writes nothing
   let requestOut = false; // a preview's view request is on its way, until its answer
-  let previewText = null; // the label and count the last preview wrote, by component id
+  let previewText = null; // the window, label and count the last preview wrote, by component id
   let answerWaiters = [];
   const answered = () => (requestOut ? new Promise((resolve) => answerWaiters.push(resolve)) : Promise.resolve());
   function noteAnswer() {
@@ -155,22 +149,21 @@
         (tagged[0] !== committedWindow[0] || tagged[1] !== committedWindow[1]);
       if (gd === mapDiv() && tagged) noteAnswer();
       if (!stale) return react.call(this, gd, ...args);
-      // The same answer set the label and the count for its window: the preview's come back.
+      // The same answer set the window, label and count for its window: the preview's come back.
       if (previewText) setTimeout(() => previewText.forEach((props, id) => window.dash_clientside.set_props(id, props)));
       return Promise.resolve(gd);
     };
     Plotly.unrestStaleGuard = true;
   }
 
-  /* The histogram's shaded window over days low..high. */
-  function moveTimelineWindow(firstDay, low, high) {
-    const timeline = timelineDiv();
-    if (timeline && timeline.layout && window.Plotly) {
-      window.Plotly.relayout(timeline, {
-        "shapes[0].x0": plotlyTime(dayTime(firstDay, low) - DAY_MS / 2),
-        "shapes[0].x1": plotlyTime(dayTime(firstDay, high) + DAY_MS / 2),
-      });
-    }
+  /* The histogram's shaded window over days low..high, as dashboard/timeaxis.py window_style
+     places it: a box behind the plot area (moving a Plotly shape recomputes the whole figure). */
+  function windowStyle(dayCount, low, high) {
+    if (dayCount <= 1) return { left: "0.000%", width: "100.000%" };
+    const clamp = (x) => Math.min(Math.max(x, 0), 1);
+    const left = clamp((low - 0.5) / (dayCount - 1));
+    const right = clamp((high + 0.5) / (dayCount - 1));
+    return { left: (left * 100).toFixed(3) + "%", width: (Math.max(right - left, 0) * 100).toFixed(3) + "%" };
   }
 
   /* Municipality counts at `rows`: always for the hover, as the shading when the toggle is on. */
@@ -251,8 +244,9 @@
         " of " + store.total.toLocaleString("en-US") + " incidents in view",
       ];
       const label = dayLabel(store.first_day, low) + " – " + dayLabel(store.first_day, high);
+      const shaded = { style: windowStyle(store.day_count, low, high) };
       if (!committed) {
-        moveTimelineWindow(store.first_day, low, high);
+        window.dash_clientside.set_props("timeline-window", shaded);
         return [noUpdate(), label, count, noUpdate()];
       }
       const step = ++previewSteps;
@@ -260,8 +254,8 @@
       // The map first: the histogram's window, the label and the count follow it on screen.
       const show = () => {
         if (step !== previewSteps) return; // a newer step has drawn (or is drawing) its own
-        moveTimelineWindow(store.first_day, low, high);
         previewText = new Map([
+          ["timeline-window", shaded],
           ["date-range-label", { children: label }],
           ["incident-count", { children: count }],
         ]);

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -702,15 +701,15 @@ def bin_daily(daily: dict[str, np.ndarray], days: pd.DatetimeIndex) -> dict[str,
 def timeline_figure(
     frame: pd.DataFrame,
     days: pd.DatetimeIndex,
-    window: tuple[date, date],
     counts: dict[str, np.ndarray] | None = None,
 ) -> go.Figure:
-    """Incidents over time as stacked areas by event type, with the selected window shaded.
+    """Incidents over time as stacked areas by event type.
 
     Areas, not bars: one SVG path per event type whatever the length of the period (bars
     drew one path per day and type, 20,000 at eight years, redrawn on every filter change).
     Long periods are summed into bins of a few days (:data:`TIMELINE_BINS`). ``counts``: the
-    frame's :func:`binned_counts`, when already at hand.
+    frame's :func:`binned_counts`, when already at hand. The background is transparent: the
+    selected window is shaded by a box behind the plot (:func:`dashboard.timeaxis.window_style`).
     """
     fig = go.Figure()
     width, starts = timeline_bins(days)
@@ -741,15 +740,15 @@ def timeline_figure(
         dragmode="select",
         selectdirection="h",
         hovermode="closest",
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
         xaxis={
             "type": "date",
             "range": [days[0] - pd.Timedelta(hours=12), days[-1] + pd.Timedelta(hours=12)],
             "fixedrange": True,
+            "showgrid": False,  # white day lines would cross the window box behind the plot
         },
         yaxis={"fixedrange": True, "gridcolor": "#eee", "rangemode": "tozero", **count_axis(counts)},
-        shapes=[_window_shape(window)],
     )
     return fig
 
@@ -764,28 +763,12 @@ def count_axis(counts: dict[str, np.ndarray]) -> dict:
     return {"autorange": True, "range": None, "dtick": None}
 
 
-def _window_shape(window: tuple[date, date]) -> dict:
-    return {
-        "type": "rect",
-        "xref": "x",
-        "yref": "paper",
-        "x0": pd.Timestamp(window[0]) - pd.Timedelta(hours=12),
-        "x1": pd.Timestamp(window[1]) + pd.Timedelta(hours=12),
-        "y0": 0,
-        "y1": 1,
-        "fillcolor": "rgba(0, 114, 178, 0.10)",
-        "line": {"color": "rgba(0, 114, 178, 0.6)", "width": 1},
-        "layer": "below",
-    }
-
-
 def timeline_patch(
     frame: pd.DataFrame | None,
     days: pd.DatetimeIndex,
-    window: tuple[date, date],
     counts: dict[str, np.ndarray] | None = None,
 ) -> Patch:
-    """The timeline's areas for ``frame`` (or its :func:`binned_counts` ``counts``) and its window."""
+    """The timeline's areas for ``frame`` (or its :func:`binned_counts` ``counts``)."""
     from dash import Patch
 
     patch = Patch()
@@ -794,15 +777,4 @@ def timeline_patch(
         patch["data"][index]["y"] = typed_array(counts[key], "f4")
     for key, value in count_axis(counts).items():
         patch["layout"]["yaxis"][key] = value
-    return timeline_window_patch(window, patch)
-
-
-def timeline_window_patch(window: tuple[date, date], patch: Patch | None = None) -> Patch:
-    """Move the timeline's shaded window (the areas stay as they are)."""
-    from dash import Patch
-
-    patch = Patch() if patch is None else patch
-    shape = _window_shape(window)
-    patch["layout"]["shapes"][0]["x0"] = shape["x0"]
-    patch["layout"]["shapes"][0]["x1"] = shape["x1"]
     return patch

@@ -5,6 +5,7 @@ Pure: builds components from the dataset; no callbacks here (``callbacks.py``).
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 from dash import dash_table, dcc, html
 
 from dashboard import figures, timeaxis
@@ -70,7 +71,7 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
         meta={**map_fig.layout.meta, "window": [0, len(days) - 1]}, selectionrevision="none"
     )
     counts = context.timeline.everything if context.timeline is not None else None
-    timeline = figures.timeline_figure(everything, days, (days[0].date(), days[-1].date()), counts)
+    timeline = figures.timeline_figure(everything, days, counts)
     timeline = timeaxis.share_time_axis(timeline, days)
     notices = [dataset.boundary_notice] if dataset.boundary_notice else []
     summary = context.opening.summary if context.opening is not None else None  # stored, else counted
@@ -249,12 +250,7 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
                             # empty state over the map, legend under it
                             empty_state(),
                             legend_panel(dataset, type_counts(everything)),
-                            dcc.Graph(
-                                id="timeline",
-                                figure=timeline,
-                                className="timeline",
-                                config={"displayModeBar": False},
-                            ),
+                            timeline_frame(timeline, opening["timeline-window", "style"]),
                             html.Div(
                                 [
                                     dcc.RangeSlider(
@@ -408,4 +404,21 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
             ),
         ],
         className="app",
+    )
+
+
+def timeline_frame(timeline: go.Figure, window_style: dict[str, str]) -> html.Div:
+    """The histogram with the selected window shaded behind its plot area: a box inset by the
+    figure's margins (so its percentages are of the plot area), under the transparent figure."""
+    margin = timeline.layout.margin
+    return html.Div(
+        [
+            html.Div(
+                html.Div(id="timeline-window", className="timeline-window", style=window_style),
+                className="timeline-track",
+                style={"left": margin.l, "right": margin.r, "top": margin.t, "bottom": margin.b},
+            ),
+            dcc.Graph(id="timeline", figure=timeline, className="timeline", config={"displayModeBar": False}),
+        ],
+        className="timeline-frame",
     )

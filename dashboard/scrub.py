@@ -47,6 +47,7 @@ def scrub_points(
         "count": len(frame),
         "total": len(dataset.incidents),
         "first_day": str(days[0].date()),
+        "day_count": len(days),
         "trace_index": figures.TRACE_INDEX,
         "mark_layers": list(figures.MARK_LAYERS),
         "event_traces": list(figures.EVENT_TRACES),

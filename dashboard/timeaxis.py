@@ -3,6 +3,12 @@
 The slider's track runs from the first day to the last; the histogram's plot area is set to
 the same days and the same side margins (``assets/theme.css`` pads the slider to match), so a
 handle sits under its day. Both use one date format, "17 Feb".
+
+The selected window is shaded on that axis by an HTML box behind the histogram's plot area
+(:func:`window_style`), not by a Plotly shape: moving a shape makes Plotly compute the whole
+figure again (15-40 ms of the browser's main thread on every slider step), moving a box is a
+style change. ``assets/unrest_map.js`` (``windowStyle``) places it the same way while a
+handle is dragged or stepped.
 """
 
 from __future__ import annotations
@@ -28,6 +34,21 @@ def share_time_axis(fig: go.Figure, days: pd.DatetimeIndex) -> go.Figure:
         },
     )
     return fig
+
+
+def window_style(day_count: int, low: int, high: int) -> dict[str, str]:
+    """CSS ``left`` and ``width`` of the shaded window over days ``low``..``high`` (offsets from
+    the first of ``day_count`` days), in percent of the histogram's plot area.
+
+    The plot area runs from the first day to the last (:func:`share_time_axis`); the window covers
+    whole days, half a day either side of its first and last, cut at the plot area's edges.
+    """
+    if day_count <= 1:
+        return {"left": "0.000%", "width": "100.000%"}
+    span = day_count - 1
+    left = min(max((low - 0.5) / span, 0.0), 1.0)
+    right = min(max((high + 0.5) / span, 0.0), 1.0)
+    return {"left": f"{left * 100:.3f}%", "width": f"{max(right - left, 0.0) * 100:.3f}%"}
 
 
 def slider_marks(days: pd.DatetimeIndex) -> dict[int, dict]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from dash import html, no_update
 
-from dashboard import figures
+from dashboard import figures, timeaxis
 from dashboard.area import area_mask, area_to_param, clean_area
 from dashboard.choices import choices_of
 from dashboard.details import details_panel
@@ -360,6 +360,7 @@ VIEW_OUTPUTS = (
     ("map-focus", "data"),
     ("outside-note", "children"),
     ("municipality-details", "children"),
+    ("timeline-window", "style"),
 )
 
 
@@ -415,9 +416,8 @@ def view_outputs(
     rows = np.flatnonzero(combine(masks, length=len(incidents)))
     visible = take_rows(incidents, rows, VIEW_COLUMNS)
     low, high = window_bounds(days, window)
-    shown_window = (days[low].date(), days[high].date())
-    if dates_only:
-        timeline, scrub = figures.timeline_window_patch(shown_window), no_update
+    if dates_only:  # the histogram's areas stay; only the window box moves
+        timeline, scrub = no_update, no_update
         frame = no_update  # the map frames the other filters only: Play does not move the camera
     else:  # the histogram shows the other filters over the whole period, with the window shaded
         kept = combine(masks, leave_out="dates", length=len(incidents))
@@ -430,11 +430,9 @@ def view_outputs(
             timeline = None
         elif context.timeline is not None:  # counted from the numbers kept per row
             counts = context.timeline.binned(None if len(counted) == len(incidents) else kept)
-            timeline = figures.timeline_patch(None, days, shown_window, counts)
+            timeline = figures.timeline_patch(None, days, counts)
         else:
-            timeline = figures.timeline_patch(
-                take_rows(incidents, counted, figures.TIMELINE_COLUMNS), days, shown_window
-            )
+            timeline = figures.timeline_patch(take_rows(incidents, counted, figures.TIMELINE_COLUMNS), days)
         scrub = (
             scrub_points(dataset, take_rows(incidents, counted, VIEW_COLUMNS), days, lang) if small else None
         )
@@ -506,6 +504,7 @@ def view_outputs(
         )
         if clicked
         else [],
+        timeaxis.window_style(len(days), low, high),
         *(
             ()
             if for_page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import time
 from datetime import date, datetime
 
@@ -92,6 +93,25 @@ def test_slider_by_keyboard_changes_markers_and_count(app_started, incidents):
     wait_until(dash_duo, lambda: count_in_view(dash_duo) == len(expected))
     wait_until(dash_duo, lambda: visible_marker_ids(dash_duo) == set(expected["id"]))
     assert visible_marker_ids(dash_duo) < before
+    # The histogram's shaded window spans the same days on the histogram's own axis.
+    wait_until(dash_duo, lambda: window_box_error(dash_duo, date(2008, 3, 18), date(2008, 6, 28)) < 1.5)
+
+
+def window_box_error(dash_duo, first: date, last: date) -> float:
+    """Pixels between the shaded window box's edges and where the histogram's axis puts half a
+    day before ``first`` and after ``last`` (cut at the plot area), whichever edge is further off."""
+    return dash_duo.driver.execute_script(
+        """
+        const gd = document.querySelector('#timeline .js-plotly-plot');
+        const xa = gd._fullLayout.xaxis, plot = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        const box = document.getElementById('timeline-window').getBoundingClientRect();
+        const at = (ms) => Math.min(Math.max(plot.left + xa.c2p(ms), plot.left), plot.right);
+        const half = 12 * 3600 * 1000, left = at(arguments[0] - half), right = at(arguments[1] + half);
+        return Math.max(Math.abs(box.left - left), Math.abs(box.right - right));
+        """,
+        calendar.timegm(first.timetuple()) * 1000,  # Plotly's date axes count UTC milliseconds
+        calendar.timegm(last.timetuple()) * 1000,
+    )
 
 
 def test_dragging_on_histogram_selects_range(app_started, incidents):

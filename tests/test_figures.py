@@ -139,8 +139,9 @@ def test_timeline_counts_days_and_spreads_ranges(incidents):
         assert counts[event_type][on_17_march] == number
     ranged = (incidents["date_precision"] != "day").sum()
     assert counts["spread"].sum() == pytest_approx(ranged)
-    fig = timeline_figure(incidents, days, (days[0].date(), days[-1].date()))
-    assert fig.layout.shapes[0].type == "rect"
+    fig = timeline_figure(incidents, days)
+    # Transparent, with no shape: the window is a box behind the plot (timeaxis.window_style).
+    assert not fig.layout.shapes and fig.layout.plot_bgcolor == fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
 
 
 def pytest_approx(value):
@@ -195,7 +196,7 @@ def test_timeline_stays_small_at_any_length_of_period(incidents):
     from dashboard.figures import TIMELINE_BINS, binned_counts
 
     long_days = pd.date_range("2008-01-01", "2015-12-31")  # eight years: 2,922 days
-    fig = timeline_figure(incidents, long_days, (long_days[0].date(), long_days[-1].date()))
+    fig = timeline_figure(incidents, long_days)
     assert len(fig.data) == 7 and all(t.type == "scatter" and t.stackgroup for t in fig.data)
     assert all(len(t.y) <= TIMELINE_BINS + 1 and t.dx == 5 * 86_400_000 for t in fig.data)
     # Binning loses no incident: each series sums (less the repeated end point) to its daily total.
@@ -204,25 +205,37 @@ def test_timeline_stays_small_at_any_length_of_period(incidents):
         assert values[:-1].sum() == pytest_approx(daily[key].sum())
     assert len(fig.to_json()) < 40_000  # bars: 842 kB at a million events
     short = pd.date_range("2008-02-17", "2008-06-28")  # short periods keep one step per day
-    daily_steps = timeline_figure(incidents, short, (short[0].date(), short[-1].date())).data[0]
+    daily_steps = timeline_figure(incidents, short).data[0]
     assert len(daily_steps.y) == len(short) + 1 and daily_steps.dx == 86_400_000
 
 
 def test_count_axis_never_shows_fractions_of_one_incident(incidents):
     """One incident known to a range is spread thin over its days; the axis still counts incidents."""
     days = pd.date_range(incidents["date_start"].min().normalize(), incidents["date_end"].max().normalize())
-    window = (days[0].date(), days[-1].date())
     ranged = incidents[incidents["date_precision"].astype(str) == "range"]
     spread = ranged[(ranged["date_end"] - ranged["date_start"]).dt.days > 10].head(1)
-    alone = timeline_figure(spread, days, window).layout.yaxis
+    alone = timeline_figure(spread, days).layout.yaxis
     assert (alone.autorange, list(alone.range), alone.dtick) == (False, [0, 1], 1)
-    everything = timeline_figure(incidents, days, window).layout.yaxis
+    everything = timeline_figure(incidents, days).layout.yaxis
     assert everything.autorange is True and everything.range is None
     # A filter change carries the axis with the counts (the figure is patched, not rebuilt).
-    patched = timeline_patch(spread, days, window).to_plotly_json()["operations"]
+    patched = timeline_patch(spread, days).to_plotly_json()["operations"]
     axis = {
         op["location"][-1]: op["params"]["value"]
         for op in patched
         if op["location"][:2] == ["layout", "yaxis"]
     }
     assert axis == {"autorange": False, "range": [0, 1], "dtick": 1}
+
+
+def test_window_box_covers_whole_days_of_the_plot_area():
+    from dashboard.timeaxis import window_style
+
+    # 121 days: the plot area runs from day 0 to day 120; a window is half a day wider each side.
+    assert window_style(121, 0, 120) == {"left": "0.000%", "width": "100.000%"}  # cut at the edges
+    assert window_style(121, 10, 40) == {"left": f"{9.5 / 120 * 100:.3f}%", "width": f"{31 / 120 * 100:.3f}%"}
+    assert window_style(121, 120, 120) == {
+        "left": f"{119.5 / 120 * 100:.3f}%",
+        "width": f"{0.5 / 120 * 100:.3f}%",
+    }
+    assert window_style(1, 0, 0) == {"left": "0.000%", "width": "100.000%"}

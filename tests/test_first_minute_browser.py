@@ -194,7 +194,8 @@ const box = map.getContainer().getBoundingClientRect();
 const meta = gd.layout.meta.badges;
 return Array.from(document.querySelectorAll('#map .map-badge')).map((el, i) => {
   const r = el.getBoundingClientRect();
-  const p = map.project([meta.lon[i], meta.lat[i]]);
+  // Between an update's meta and its badges the counts may differ: not on a spot, wait on.
+  const p = i < meta.lon.length ? map.project([meta.lon[i], meta.lat[i]]) : {x: NaN, y: NaN};
   return {text: el.textContent, x: r.left + r.width / 2 - box.left, y: r.top + r.height / 2 - box.top,
           px: p.x, py: p.y};
 });"""

@@ -12,11 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from plotly.io.json import to_json_plotly
 
+from dashboard import timeaxis
 from dashboard.figures import marker_layers
 from dashboard.scrub import scrub_points
 from dashboard.view import (
     TABLE_PAGE_SIZE,
     VIEW_COLUMNS,
+    VIEW_OUTPUTS,
     home_bounds,
     table_page,
     table_rows,
@@ -36,6 +38,7 @@ from tests.views import decoded, view_update
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 SCRUB, FRAME, FOCUS = 13, 14, 15
+WINDOW = VIEW_OUTPUTS.index(("timeline-window", "style"))
 
 VIEWS = [
     ViewFilter(),
@@ -103,8 +106,8 @@ def test_slider_step_moves_only_the_histogram_window(context):
     # The camera's frame leaves out the dates (Play never moves the camera); the focus is kept.
     assert moved_only[FRAME] is no_update and full[FRAME] == home_bounds(context.dataset)
     assert moved_only[FOCUS] == full[FOCUS]
-    touched = {tuple(op["location"][:2]) for op in _operations(moved_only[1])}
-    assert touched == {("layout", "shapes")}  # the bars are left as they are
+    assert moved_only[1] is no_update  # the areas are left as they are; the window box moves
+    assert moved_only[WINDOW] == full[WINDOW] == timeaxis.window_style(len(context.days), *window)
     assert {tuple(op["location"][:1]) for op in _operations(full[1])} == {("data",), ("layout",)}
     assert to_json_plotly(moved_only[0]) == to_json_plotly(full[0])  # the map changes either way
 
