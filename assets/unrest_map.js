@@ -166,6 +166,29 @@
     return { left: (left * 100).toFixed(3) + "%", width: (Math.max(right - left, 0) * 100).toFixed(3) + "%" };
   }
 
+  /* A copy of the map's layout with the camera the app gave it, not the one the framing or the
+     user moved it to. Plotly keeps a moved camera across updates (uirevision) only while each
+     update brings the app's own camera: gd.layout holds the moved one, and handing that back
+     made Plotly forget the move, so the server's next answer put its default camera back (the
+     first slider step after a load zoomed the framed country in to 8.2). */
+  function appLayout(gd) {
+    const layout = Object.assign({}, gd.layout);
+    // Plotly's record of the values before the move: {"map.center.lat": 42.86, "map.zoom": 8.2, ...}
+    // (null where the app gave none).
+    const before = (gd._fullLayout && gd._fullLayout._preGUI) || {};
+    const keys = Object.keys(before).filter((key) => key.startsWith("map."));
+    if (!keys.length) return layout;
+    layout.map = Object.assign({}, gd.layout.map, { center: Object.assign({}, (gd.layout.map || {}).center) });
+    keys.forEach((key) => {
+      const path = key.split(".").slice(1);
+      const holder = path.length === 2 ? layout.map[path[0]] : layout.map;
+      const name = path[path.length - 1];
+      if (before[key] === null || before[key] === undefined) delete holder[name];
+      else holder[name] = before[key];
+    });
+    return layout;
+  }
+
   /* Municipality counts at `rows`: always for the hover, as the shading when the toggle is on. */
   function shadeByCount(data, store, points, rows, shade) {
     const index = store.trace_index.municipalities;
@@ -237,7 +260,7 @@
           badges: badges(store, points, detailed ? rows : []),
           previewed: [low, high],
         });
-        drawn = window.Plotly.react(gd, data, Object.assign({}, gd.layout, { meta: previewMeta }));
+        drawn = window.Plotly.react(gd, data, Object.assign(appLayout(gd), { meta: previewMeta }));
       }
       const count = [
         { type: "B", namespace: "dash_html_components", props: { children: rows.length.toLocaleString("en-US") } },
