@@ -47,11 +47,13 @@ def details_panel(
     position: tuple[int, int] | None,
     originals: dict[str, str] | None = None,
     lang: str = DEFAULT_LANGUAGE,
+    layer: bool = True,
 ) -> list:
     """Components for the details panel; ``position`` is (index, total) in the current view.
 
     ``same_place``: the visible incidents at or next to this one (None: not looked up).
-    Place and municipality names are in ``lang``; the place's other names follow it."""
+    Place and municipality names are in ``lang``; the place's other names follow it.
+    ``layer``: the dataset has a boundary layer (without one no incident is outside it)."""
     if incident is None:
         return [html.P("Click an incident on the map or in the table to see its details.", className="hint")]
     names = place_names_of(incident)
@@ -59,11 +61,12 @@ def details_panel(
     others = " · ".join(
         f"{LANGUAGE_NAMES[k]}: {v}" for k, v in names.items() if k != lang and v and v != place
     )
-    where = (
-        "outside the boundary layer"
-        if incident.get("outside_boundaries")
-        else municipality_words(incident, lang)
-    )
+    if not layer:
+        where = "not known (municipal boundaries not loaded)"
+    elif incident.get("outside_boundaries"):
+        where = "outside the boundary layer"
+    else:
+        where = municipality_words(incident, lang)
     flags = []
     if incident.get("north_kosovo"):
         flags.append("North Kosovo")
@@ -304,9 +307,12 @@ def dataset_summary(
         ),
         html.H4("By event type"),
         html.Table(html.Tbody([_row(str(t), f"{n:,}") for t, n in types]), className="facts"),
-        html.H4("Busiest municipalities"),
-        html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities]),
     ]
+    if municipalities:  # none without a boundary layer: no empty heading
+        blocks += [
+            html.H4("Busiest municipalities"),
+            html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities]),
+        ]
     if len(places):
         blocks += [
             html.H4("Places with several incidents"),

@@ -389,7 +389,10 @@ def export_figure(
         title=lines[0],
         filters=lines[2],
         attribution=attribution(dataset),
-        outside=_outside_words(visible.assign(place_name=place_names(visible, state.lang)), extent),
+        outside=_outside_words(visible.assign(place_name=place_names(visible, state.lang)), extent)
+        if boundaries is not None
+        # With no layer every incident is flagged outside it: say what is true instead.
+        else "Municipal boundaries not loaded: incidents are drawn at their coordinates.",
         event_types=legend_types,
         selected=state.selected is not None,
         north=boundaries is not None and bool(boundaries.municipalities["north_kosovo"].any()),

@@ -493,6 +493,7 @@ def view_outputs(
             position,
             original_columns(dataset, selected_id) if incident is not None else None,
             lang,
+            layer=dataset.boundaries is not None,
         ),
         to_query(state, choices),
         scrub,
@@ -500,7 +501,13 @@ def view_outputs(
         focus_of(incident),
         # Apart from the count, which a slider drag redraws in the browser: the note's buttons
         # then stay put (a pattern-matching Input would fire on every drag step otherwise).
-        outside_note(visible, incidents, rows, lang),
+        outside_note(
+            visible,
+            incidents,
+            rows,
+            lang,
+            (dataset.boundary_notice or "no boundary layer given") if dataset.boundaries is None else "",
+        ),
         municipality_card(
             dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang, masks
         )
@@ -579,10 +586,23 @@ OUTSIDE_NAMED = 3
 
 
 def outside_note(
-    visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarray, lang: str = DEFAULT_LANGUAGE
+    visible: pd.DataFrame,
+    incidents: pd.DataFrame,
+    rows: np.ndarray,
+    lang: str = DEFAULT_LANGUAGE,
+    missing: str = "",
 ) -> list:
     """'including 1 outside the map: Belgrade, 6 Mar 2008' (the place in ``lang``), each name a
-    button that selects it."""
+    button that selects it. ``missing``: the dataset's ``boundary_notice`` when it has no boundary
+    layer; then every incident is flagged outside a layer that is not there, and the note says that
+    the boundaries are not loaded, and why, instead."""
+    if missing:
+        reason = missing.removeprefix("Boundary layer missing: ")
+        first = reason.split(". ", 1)[0].rstrip(".")  # the rest is in the notice under the header
+        return [
+            html.Span(f"Municipal boundaries not loaded: {first}.", title=reason),
+            " Incidents are drawn at their coordinates, with no municipality.",
+        ]
     outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
     if not outside.any():
         return []

@@ -497,5 +497,6 @@ def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer)
         box = drawing.map_box
         assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
     assert "No boundary layer" in spec.attribution
+    assert spec.outside.startswith("Municipal boundaries not loaded")  # not "outside the boundary layer"
     image = Image.open(io.BytesIO(renderer.render(spec)))
     assert image.size == (800, 600)
