@@ -9,6 +9,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.figures import date_labels
+from geodata.filters import NORTH_KOSOVO_GROUP, ViewFilter, all_facet_counts
 from geodata.names import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
@@ -260,9 +261,20 @@ class SummaryCounts:
     places: tuple[tuple[str, int], ...]
 
 
-def summary_counts(incidents: pd.DataFrame, busiest: int = 5, lang: str = DEFAULT_LANGUAGE) -> SummaryCounts:
-    """:class:`SummaryCounts` of ``incidents`` (not empty)."""
-    municipalities = value_counts(incidents["municipality"]).head(busiest)
+def summary_counts(
+    incidents: pd.DataFrame,
+    busiest: int = 5,
+    lang: str = DEFAULT_LANGUAGE,
+    listed: dict[str, int] | None = None,
+) -> SummaryCounts:
+    """:class:`SummaryCounts` of ``incidents`` (not empty). The municipalities are counted as the
+    municipality filter counts them (its options show the same numbers): a region-level record
+    counts in each municipality it includes. ``listed``: those counts (the unfiltered view's
+    ``all_facet_counts(...)["municipalities"]``), when at hand."""
+    if listed is None:
+        listed = all_facet_counts(incidents, ViewFilter())["municipalities"]
+    named = [(str(m), int(n)) for m, n in listed.items() if n and m != NORTH_KOSOVO_GROUP]
+    municipalities = sorted(named, key=lambda item: (-item[1], item[0]))[:busiest]
     places = place_counts(incidents, lang)
     places = places[places > 1].head(busiest)
     return SummaryCounts(
@@ -270,7 +282,7 @@ def summary_counts(incidents: pd.DataFrame, busiest: int = 5, lang: str = DEFAUL
         last=incidents["date_end"].max(),
         incidents=len(incidents),
         types=tuple((str(t), int(n)) for t, n in value_counts(incidents["event_type"]).items()),
-        municipalities=tuple((str(m), int(n)) for m, n in municipalities.items()),
+        municipalities=tuple(municipalities),
         places=tuple((str(p), int(n)) for p, n in places.items()),
     )
 
@@ -281,17 +293,19 @@ def dataset_summary(
     busiest: int = 5,
     lang: str = DEFAULT_LANGUAGE,
     counts: SummaryCounts | None = None,
+    listed: dict[str, int] | None = None,
 ) -> html.Div:
     """The details column before anything is selected: what the dataset holds, in brief.
 
     Period, incidents by event type, and the busiest municipalities and places (named in ``lang``).
-    ``counts``: :func:`summary_counts` of ``incidents`` for ``busiest`` and ``lang``, when at hand.
+    ``counts``: :func:`summary_counts` of ``incidents`` for ``busiest`` and ``lang``, when at hand;
+    else ``listed`` is handed to it.
     """
     if incidents.empty:
         return html.Div(
             [html.H3(title), html.P("This dataset holds no incidents.")], className="dataset-summary"
         )
-    counts = summary_counts(incidents, busiest, lang) if counts is None else counts
+    counts = summary_counts(incidents, busiest, lang, listed) if counts is None else counts
     first, last = counts.first, counts.last
     types = counts.types
     municipalities = [(display_name(m, lang), n) for m, n in counts.municipalities]
@@ -308,14 +322,22 @@ def dataset_summary(
         html.H4("By event type"),
         html.Table(html.Tbody([_row(str(t), f"{n:,}") for t, n in types]), className="facts"),
     ]
+    # Three counts can name one town (its place, its municipality, the filter's option): each says
+    # what it counts, and the municipalities' equal the filter's.
     if municipalities:  # none without a boundary layer: no empty heading
         blocks += [
             html.H4("Busiest municipalities"),
+            html.P(
+                "As the municipality filter counts them: a region-level record (such as one for "
+                "North Kosovo) counts in each municipality it includes.",
+                className="summary-note",
+            ),
             html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities]),
         ]
     if len(places):
         blocks += [
             html.H4("Places with several incidents"),
+            html.P("Incidents recorded at the place itself.", className="summary-note"),
             html.Ol([html.Li(f"{p} ({n:,})") for p, n in places]),
         ]
     blocks.append(
