@@ -76,28 +76,29 @@ def details_panel(
     date_text = date_labels(
         incident.to_frame().T.astype({"date_start": "datetime64[us]", "date_end": "datetime64[us]"})
     ).iloc[0]
-    rows = [
-        _row(
+    sides = str(incident["sides"]) if _present(incident["sides"]) else ""
+    facts = [
+        (
             "Date",
             date_text,
             html.Span(f" ({PRECISION_WORDS.get(str(incident['date_precision']), '')})", className="muted"),
         ),
-        _row("Place", place),
-        _row("Also called", others or "—"),
-        _row("Location", PRECISION_WORDS.get(str(incident["location_precision"]), "")),
-        _row("Municipality", where + (f" ({', '.join(flags)})" if flags else "")),
-        _row("District", "" if pd.isna(incident.get("district")) else str(incident.get("district"))),
-        _row(
-            "Actors",
-            " — ".join(str(a) for a in (incident["actor1"], incident["actor2"]) if a and not pd.isna(a)),
-        ),
-        _row("Sides", ", ".join(str(incident["sides"]).split(";"))),
-        _row("Fatalities", _count(incident["fatalities"])),
-        _row("Injured", _count(incident["injured"])),
-        _row("Arrested", _count(incident["arrested"])),
-        _row("Participants", _count(incident["participants"])),
-        _row("Source", str(incident["source_section"] or "")),
+        ("Place", place),
+        ("Also called", others),
+        ("Location", PRECISION_WORDS.get(str(incident["location_precision"]), "")),
+        ("Municipality", where + (f" ({', '.join(flags)})" if flags else "")),
+        ("District", str(incident.get("district")) if _present(incident.get("district")) else ""),
+        ("Actors", " — ".join(str(a) for a in (incident["actor1"], incident["actor2"]) if _present(a))),
+        ("Sides", ", ".join(side for side in sides.split(";") if side)),
+        ("Fatalities", _count(incident["fatalities"])),
+        ("Injured", _count(incident["injured"])),
+        ("Arrested", _count(incident["arrested"])),
+        ("Participants", _count(incident["participants"])),
+        ("Source", str(incident["source_section"]) if _present(incident["source_section"]) else ""),
     ]
+    # A fact the record does not give is left out, not shown as an empty row (an upload often has
+    # no actors or source); a count the source does not give says "unknown".
+    rows = [_row(label, value, *more) for label, value, *more in facts if str(value).strip()]
     header = [
         html.Div(
             [
