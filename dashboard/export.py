@@ -733,7 +733,7 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
             r - math.hypot(max(box.x - x, 0, x - box.x - box.width), max(box.y - y, 0, y - box.bottom))
             for x, y, r in discs
         )
-        return max(0.0, *depths)
+        return max([0.0, *depths])  # no disc at all (a view without badges): clear
 
     layer = spec.municipalities
     shapes = {} if layer is None else dict(zip(layer["name"], layer.geometry, strict=True))
