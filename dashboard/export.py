@@ -711,29 +711,27 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         return x, y
 
     # Each dot by its own size (the faint approximate-location rings may lie under a name), and the
-    # count badges, which are drawn over the names and would hide one.
-    markers = [
-        (x, y, max(float(r), 2.0))
-        for layer in spec.content.layers
-        if layer.name not in ("approximate",) and len(layer.lon)
-        for x, y, r in zip(
-            *to_px(layer.lon, layer.lat),
-            np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)),
-            strict=True,
-        )
-    ]
+    # count badges, which are drawn over the names and would hide one: x, y, radius as arrays (a view
+    # may hold 20,000 dots, and each name tries a dozen spots).
+    dots = [layer for layer in spec.content.layers if layer.name not in ("approximate",) and len(layer.lon)]
+    points = [to_px(layer.lon, layer.lat) for layer in dots]
+    radii = [np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)) for layer in dots]
+    none = [np.empty(0)]
+    markers = (
+        np.concatenate([x for x, _ in points] + none),
+        np.concatenate([y for _, y in points] + none),
+        np.maximum(np.concatenate(radii + none), 2.0),
+    )
     badges = spec.content.badges
-    badge_discs = [
-        (x, y, style.BADGE_SIZE / 2) for x, y in zip(*to_px(badges["lon"], badges["lat"]), strict=True)
-    ]
+    badge_x, badge_y = to_px(badges["lon"], badges["lat"])
+    badge_discs = (badge_x, badge_y, np.full(len(badge_x), style.BADGE_SIZE / 2))
 
-    def covered(box: Box, discs: list) -> float:
+    def covered(box: Box, discs: tuple) -> float:
         """How deep the deepest of ``discs`` reaches into ``box`` (pixels; 0: clear of them all)."""
-        depths = (
-            r - math.hypot(max(box.x - x, 0, x - box.x - box.width), max(box.y - y, 0, y - box.bottom))
-            for x, y, r in discs
-        )
-        return max([0.0, *depths])  # no disc at all (a view without badges): clear
+        x, y, r = discs
+        dx = np.maximum(np.maximum(box.x - x, x - box.x - box.width), 0)
+        dy = np.maximum(np.maximum(box.y - y, y - box.bottom), 0)
+        return float(np.max(r - np.hypot(dx, dy), initial=0.0))  # no disc at all: clear
 
     layer = spec.municipalities
     shapes = {} if layer is None else dict(zip(layer["name"], layer.geometry, strict=True))
@@ -783,10 +781,13 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
             continue
         # The first spot clear of every mark, else the one the badges (drawn over the names, so they
         # would hide part of one) and then the dots reach least into.
-        box = min(
-            inside,
-            key=lambda b: (covered(b, badge_discs), covered(b, markers) > 0),
-        )
+        ranked = []
+        for spot in inside:
+            rank = (covered(spot, badge_discs), covered(spot, markers) > 0)
+            if rank == (0.0, False):
+                break  # most names find their own point clear: no other spot is measured
+            ranked.append((rank, len(ranked), spot))
+        box = spot if rank == (0.0, False) else min(ranked)[2]
         placed.append(box)
         centre_lon = lon0 + (box.x + box.width / 2 - map_box.x) / map_box.width * (lon1 - lon0)
         centre_lat = lat1 - (box.y + box.height / 2 - map_box.y) / map_box.height * (lat1 - lat0)
