@@ -26,7 +26,7 @@ from geodata.dataset import Dataset
 from geodata.names import DEFAULT_LANGUAGE
 
 #: At most this many incidents (under the filters other than dates) are sent to the browser:
-#: the same bound as the marker view, about 17 bytes each (340 kB at the limit).
+#: the same bound as the marker view, about 18 bytes each (360 kB at the limit).
 CLIENT_LIMIT = figures.POINT_LIMIT
 NO_MUNICIPALITY = 65535
 
