@@ -1,5 +1,6 @@
 /* unrest-map: the filter drawer on small screens, labels for controls whose markup Dash
-   renders (Dash 4 components take no aria props) and keyboard access to the table. */
+   renders (Dash 4 components take no aria props), keyboard access to the table, and the details
+   of a tapped marker brought into view where they sit under the map. */
 (function () {
   "use strict";
 
@@ -117,6 +118,35 @@
     }
   });
 
+  /* A tap on a marker (or a municipality) opens its details; where they sit under the map (a phone,
+     a narrow window) they opened off screen: bring them into view once they have changed. */
+  const DETAILS = ["incident-details", "municipality-details"];
+  let asked = null; // the details' texts when the map was tapped, until they change
+  function watchMapTaps() {
+    const gd = document.querySelector("#map .js-plotly-plot");
+    if (!gd || !gd.on || gd.unrestDetailsInView) return;
+    gd.unrestDetailsInView = true;
+    gd.on("plotly_click", function () {
+      asked = { at: Date.now(), texts: DETAILS.map((id) => (document.getElementById(id) || {}).textContent) };
+    });
+  }
+  function detailsIntoView() {
+    if (!asked) return;
+    if (Date.now() - asked.at > 10000) {
+      asked = null; // no answer came (a tap that selected nothing new)
+      return;
+    }
+    const changed = DETAILS.map((id) => document.getElementById(id)).find(
+      (panel, i) => panel && panel.textContent && panel.textContent !== asked.texts[i]
+    );
+    if (!changed) return;
+    asked = null;
+    const top = changed.getBoundingClientRect().top;
+    // The column's head comes with them: its Previous / Next step through the incidents.
+    const column = changed.closest(".details-column") || changed;
+    if (top < 0 || top > window.innerHeight * 0.8) column.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
   let pending = false;
   const observer = new MutationObserver(function () {
     if (pending) return;
@@ -124,6 +154,8 @@
     window.requestAnimationFrame(function () {
       pending = false;
       labelControls();
+      watchMapTaps();
+      detailsIntoView();
     });
   });
   function start() {

@@ -18,7 +18,9 @@
 
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const DAY_MS = 86400000;
-  const POINT_FIELDS = ["day_start", "day_end", "trace", "lat", "lon", "size", "halo", "unknown", "municipality"];
+  const POINT_FIELDS = [
+    "day_start", "day_end", "trace", "lat", "lon", "size", "halo", "unknown", "municipality", "north",
+  ];
   const NO_MUNICIPALITY = 65535;
   let decoded = { source: null }; // the last scrub-points store, decoded once per store
 
@@ -53,6 +55,26 @@
   function dayLabel(firstDay, offset) {
     const date = new Date(dayTime(firstDay, offset));
     return date.getUTCDate() + " " + MONTHS[date.getUTCMonth()] + " " + date.getUTCFullYear();
+  }
+
+  /* The view sentence for the incidents at `rows` in days low..high, as legend.view_summary writes
+     it: written with the label and the count, so the three never show two windows. */
+  function viewSummary(store, points, rows, low, high) {
+    if (!rows.length) return "No incidents match the filters.";
+    const first = new Date(dayTime(store.first_day, low));
+    const last = new Date(dayTime(store.first_day, high));
+    let span = dayLabel(store.first_day, low) + " – " + dayLabel(store.first_day, high);
+    if (low === high) span = dayLabel(store.first_day, low);
+    else if (first.getUTCFullYear() === last.getUTCFullYear()) {
+      span = first.getUTCDate() + " " + MONTHS[first.getUTCMonth()] + " – " + dayLabel(store.first_day, high);
+    }
+    const n = rows.length;
+    let text = n.toLocaleString("en-US") + " incident" + (n !== 1 ? "s" : "") + ", " + span;
+    if (store.has_north) {
+      const north = rows.reduce((sum, i) => sum + points.north[i], 0);
+      text += ", " + north.toLocaleString("en-US") + " in North Kosovo";
+    }
+    return text;
   }
 
   /* The incidents trace for the incidents at `rows`, packed as figures.packed_marks packs
@@ -210,8 +232,8 @@
 
   window.unrestMap = {
     /* A step of the date slider: a drag, or a key press on a handle. With the points in the
-       browser (scrub.py) the map, count, label and histogram window follow here at once, with
-       no server round trip; the value commits (on release, or at once for a key) and the
+       browser (scrub.py) the map, count, label, view sentence and histogram window follow here at
+       once, with no server round trip; the value commits (on release, or at once for a key) and the
        server answers as for any change, confirming the preview. Without them, a drag step is
        sent to the server as a value.
 
@@ -268,8 +290,10 @@
       ];
       const label = dayLabel(store.first_day, low) + " – " + dayLabel(store.first_day, high);
       const shaded = { style: windowStyle(store.day_count, low, high) };
+      const summary = viewSummary(store, points, rows, low, high);
       if (!committed) {
         window.dash_clientside.set_props("timeline-window", shaded);
+        window.dash_clientside.set_props("view-summary", { children: summary });
         return [noUpdate(), label, count, noUpdate()];
       }
       const step = ++previewSteps;
@@ -281,6 +305,7 @@
           ["timeline-window", shaded],
           ["date-range-label", { children: label }],
           ["incident-count", { children: count }],
+          ["view-summary", { children: summary }],
         ]);
         previewText.forEach((props, id) => window.dash_clientside.set_props(id, props));
       };

@@ -247,7 +247,9 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
     def summary_names(lang):
         """The opening summary's municipalities and places in the reader's language."""
         lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-        return dataset_summary(dataset.incidents, dataset.title, lang=lang).children
+        # The municipality filter's counts, stored with the cache entry: not counted again per switch.
+        listed = context.opening.facets["municipalities"] if context.opening is not None else None
+        return dataset_summary(dataset.incidents, dataset.title, lang=lang, listed=listed).children
 
     register_framing(app)
     register_municipality_card(app, dataset, days)

@@ -9,6 +9,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.figures import date_labels
+from geodata.filters import NORTH_KOSOVO_GROUP, ViewFilter, all_facet_counts
 from geodata.names import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
@@ -47,11 +48,13 @@ def details_panel(
     position: tuple[int, int] | None,
     originals: dict[str, str] | None = None,
     lang: str = DEFAULT_LANGUAGE,
+    layer: bool = True,
 ) -> list:
     """Components for the details panel; ``position`` is (index, total) in the current view.
 
     ``same_place``: the visible incidents at or next to this one (None: not looked up).
-    Place and municipality names are in ``lang``; the place's other names follow it."""
+    Place and municipality names are in ``lang``; the place's other names follow it.
+    ``layer``: the dataset has a boundary layer (without one no incident is outside it)."""
     if incident is None:
         return [html.P("Click an incident on the map or in the table to see its details.", className="hint")]
     names = place_names_of(incident)
@@ -59,11 +62,12 @@ def details_panel(
     others = " · ".join(
         f"{LANGUAGE_NAMES[k]}: {v}" for k, v in names.items() if k != lang and v and v != place
     )
-    where = (
-        "outside the boundary layer"
-        if incident.get("outside_boundaries")
-        else municipality_words(incident, lang)
-    )
+    if not layer:
+        where = "not known (municipal boundaries not loaded)"
+    elif incident.get("outside_boundaries"):
+        where = "outside the boundary layer"
+    else:
+        where = municipality_words(incident, lang)
     flags = []
     if incident.get("north_kosovo"):
         flags.append("North Kosovo")
@@ -72,28 +76,29 @@ def details_panel(
     date_text = date_labels(
         incident.to_frame().T.astype({"date_start": "datetime64[us]", "date_end": "datetime64[us]"})
     ).iloc[0]
-    rows = [
-        _row(
+    sides = str(incident["sides"]) if _present(incident["sides"]) else ""
+    facts = [
+        (
             "Date",
             date_text,
             html.Span(f" ({PRECISION_WORDS.get(str(incident['date_precision']), '')})", className="muted"),
         ),
-        _row("Place", place),
-        _row("Also called", others or "—"),
-        _row("Location", PRECISION_WORDS.get(str(incident["location_precision"]), "")),
-        _row("Municipality", where + (f" ({', '.join(flags)})" if flags else "")),
-        _row("District", "" if pd.isna(incident.get("district")) else str(incident.get("district"))),
-        _row(
-            "Actors",
-            " — ".join(str(a) for a in (incident["actor1"], incident["actor2"]) if a and not pd.isna(a)),
-        ),
-        _row("Sides", ", ".join(str(incident["sides"]).split(";"))),
-        _row("Fatalities", _count(incident["fatalities"])),
-        _row("Injured", _count(incident["injured"])),
-        _row("Arrested", _count(incident["arrested"])),
-        _row("Participants", _count(incident["participants"])),
-        _row("Source", str(incident["source_section"] or "")),
+        ("Place", place),
+        ("Also called", others),
+        ("Location", PRECISION_WORDS.get(str(incident["location_precision"]), "")),
+        ("Municipality", where + (f" ({', '.join(flags)})" if flags else "")),
+        ("District", str(incident.get("district")) if _present(incident.get("district")) else ""),
+        ("Actors", " — ".join(str(a) for a in (incident["actor1"], incident["actor2"]) if _present(a))),
+        ("Sides", ", ".join(side for side in sides.split(";") if side)),
+        ("Fatalities", _count(incident["fatalities"])),
+        ("Injured", _count(incident["injured"])),
+        ("Arrested", _count(incident["arrested"])),
+        ("Participants", _count(incident["participants"])),
+        ("Source", str(incident["source_section"]) if _present(incident["source_section"]) else ""),
     ]
+    # A fact the record does not give is left out, not shown as an empty row (an upload often has
+    # no actors or source); a count the source does not give says "unknown".
+    rows = [_row(label, value, *more) for label, value, *more in facts if str(value).strip()]
     header = [
         html.Div(
             [
@@ -257,9 +262,20 @@ class SummaryCounts:
     places: tuple[tuple[str, int], ...]
 
 
-def summary_counts(incidents: pd.DataFrame, busiest: int = 5, lang: str = DEFAULT_LANGUAGE) -> SummaryCounts:
-    """:class:`SummaryCounts` of ``incidents`` (not empty)."""
-    municipalities = value_counts(incidents["municipality"]).head(busiest)
+def summary_counts(
+    incidents: pd.DataFrame,
+    busiest: int = 5,
+    lang: str = DEFAULT_LANGUAGE,
+    listed: dict[str, int] | None = None,
+) -> SummaryCounts:
+    """:class:`SummaryCounts` of ``incidents`` (not empty). The municipalities are counted as the
+    municipality filter counts them (its options show the same numbers): a region-level record
+    counts in each municipality it includes. ``listed``: those counts (the unfiltered view's
+    ``all_facet_counts(...)["municipalities"]``), when at hand."""
+    if listed is None:
+        listed = all_facet_counts(incidents, ViewFilter())["municipalities"]
+    named = [(str(m), int(n)) for m, n in listed.items() if n and m != NORTH_KOSOVO_GROUP]
+    municipalities = sorted(named, key=lambda item: (-item[1], item[0]))[:busiest]
     places = place_counts(incidents, lang)
     places = places[places > 1].head(busiest)
     return SummaryCounts(
@@ -267,7 +283,7 @@ def summary_counts(incidents: pd.DataFrame, busiest: int = 5, lang: str = DEFAUL
         last=incidents["date_end"].max(),
         incidents=len(incidents),
         types=tuple((str(t), int(n)) for t, n in value_counts(incidents["event_type"]).items()),
-        municipalities=tuple((str(m), int(n)) for m, n in municipalities.items()),
+        municipalities=tuple(municipalities),
         places=tuple((str(p), int(n)) for p, n in places.items()),
     )
 
@@ -278,17 +294,19 @@ def dataset_summary(
     busiest: int = 5,
     lang: str = DEFAULT_LANGUAGE,
     counts: SummaryCounts | None = None,
+    listed: dict[str, int] | None = None,
 ) -> html.Div:
     """The details column before anything is selected: what the dataset holds, in brief.
 
     Period, incidents by event type, and the busiest municipalities and places (named in ``lang``).
-    ``counts``: :func:`summary_counts` of ``incidents`` for ``busiest`` and ``lang``, when at hand.
+    ``counts``: :func:`summary_counts` of ``incidents`` for ``busiest`` and ``lang``, when at hand;
+    else ``listed`` is handed to it.
     """
     if incidents.empty:
         return html.Div(
             [html.H3(title), html.P("This dataset holds no incidents.")], className="dataset-summary"
         )
-    counts = summary_counts(incidents, busiest, lang) if counts is None else counts
+    counts = summary_counts(incidents, busiest, lang, listed) if counts is None else counts
     first, last = counts.first, counts.last
     types = counts.types
     municipalities = [(display_name(m, lang), n) for m, n in counts.municipalities]
@@ -304,12 +322,23 @@ def dataset_summary(
         ),
         html.H4("By event type"),
         html.Table(html.Tbody([_row(str(t), f"{n:,}") for t, n in types]), className="facts"),
-        html.H4("Busiest municipalities"),
-        html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities]),
     ]
+    # Three counts can name one town (its place, its municipality, the filter's option): each says
+    # what it counts, and the municipalities' equal the filter's.
+    if municipalities:  # none without a boundary layer: no empty heading
+        blocks += [
+            html.H4("Busiest municipalities"),
+            html.P(
+                "As the municipality filter counts them: a region-level record (such as one for "
+                "North Kosovo) counts in each municipality it includes.",
+                className="summary-note",
+            ),
+            html.Ol([html.Li(f"{m} ({n:,})") for m, n in municipalities]),
+        ]
     if len(places):
         blocks += [
             html.H4("Places with several incidents"),
+            html.P("Incidents recorded at the place itself.", className="summary-note"),
             html.Ol([html.Li(f"{p} ({n:,})") for p, n in places]),
         ]
     blocks.append(

@@ -389,7 +389,10 @@ def export_figure(
         title=lines[0],
         filters=lines[2],
         attribution=attribution(dataset),
-        outside=_outside_words(visible.assign(place_name=place_names(visible, state.lang)), extent),
+        outside=_outside_words(visible.assign(place_name=place_names(visible, state.lang)), extent)
+        if boundaries is not None
+        # With no layer every incident is flagged outside it: say what is true instead.
+        else "Municipal boundaries not loaded: incidents are drawn at their coordinates.",
         event_types=legend_types,
         selected=state.selected is not None,
         north=boundaries is not None and bool(boundaries.municipalities["north_kosovo"].any()),
@@ -673,8 +676,9 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
 
 def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     """The municipality names, above the markers with a halo in the map's colour, placed in
-    priority order (figures.municipality_labels): each at its point or just above or below it,
-    preferring a spot clear of the markers. A name whose box (halo included) would cross the map's
+    priority order (figures.municipality_labels): at its point, or above, below, beside or diagonally
+    off it, taking the first spot clear of the markers and the count badges, else the one the badges
+    (drawn over the names) reach least into. A name whose box (halo included) would cross the map's
     edge is nudged inside when its point is on the map or within two lines of it (else it stands on
     the part of its municipality that is on the map, when that can hold it), so nothing is cut and
     the municipality at the edge of a framing keeps its name; a name that would overlap one already
@@ -706,17 +710,28 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         y = map_box.y + (lat1 - np.asarray(lat, float)) / (lat1 - lat0) * map_box.height
         return x, y
 
-    markers = [
-        (x, y, max(float(np.max(layer.sizes)) if np.ndim(layer.sizes) else float(layer.sizes), 4.0) / 2)
-        for layer in spec.content.layers
-        if layer.name not in ("approximate",) and len(layer.lon)
-        for x, y in zip(*to_px(layer.lon, layer.lat), strict=True)
-    ]
+    # Each dot by its own size (the faint approximate-location rings may lie under a name), and the
+    # count badges, which are drawn over the names and would hide one: x, y, radius as arrays (a view
+    # may hold 20,000 dots, and each name tries a dozen spots).
+    dots = [layer for layer in spec.content.layers if layer.name not in ("approximate",) and len(layer.lon)]
+    points = [to_px(layer.lon, layer.lat) for layer in dots]
+    radii = [np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)) for layer in dots]
+    none = [np.empty(0)]
+    markers = (
+        np.concatenate([x for x, _ in points] + none),
+        np.concatenate([y for _, y in points] + none),
+        np.maximum(np.concatenate(radii + none), 2.0),
+    )
+    badges = spec.content.badges
+    badge_x, badge_y = to_px(badges["lon"], badges["lat"])
+    badge_discs = (badge_x, badge_y, np.full(len(badge_x), style.BADGE_SIZE / 2))
 
-    def hits_marker(box: Box) -> bool:
-        return any(
-            box.x - r < x < box.x + box.width + r and box.y - r < y < box.bottom + r for x, y, r in markers
-        )
+    def covered(box: Box, discs: tuple) -> float:
+        """How deep the deepest of ``discs`` reaches into ``box`` (pixels; 0: clear of them all)."""
+        x, y, r = discs
+        dx = np.maximum(np.maximum(box.x - x, x - box.x - box.width), 0)
+        dy = np.maximum(np.maximum(box.y - y, y - box.bottom), 0)
+        return float(np.max(r - np.hypot(dx, dy), initial=0.0))  # no disc at all: clear
 
     layer = spec.municipalities
     shapes = {} if layer is None else dict(zip(layer["name"], layer.geometry, strict=True))
@@ -739,6 +754,7 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     for name, text, x, y in zip(names, spec.labels["text"], xs, ys, strict=True):
         width = _text_width(text, size, False) + 2
         shifts = (0.0, -height * 0.9, height * 0.9)
+        beside = width / 2 + 0.4 * size  # left or right of its point, as the screen's fallback anchors
         anchors = [(x, y)]
         if not (left <= x <= right and top <= y <= bottom):
             # Its point is off the map: a point of the part that is on it (if that part can hold the name).
@@ -746,6 +762,16 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         candidates = []
         for ax_, ay_ in anchors:
             spots = [Box(ax_ - width / 2, ay_ + dy - height / 2, width, height) for dy in shifts]
+            spots += [
+                Box(ax_ + dx - width / 2, ay_ + dy - height / 2, width, height)
+                for dx, dy in (
+                    (-beside, 0.0),
+                    (beside, 0.0),
+                    (0.0, -height * 1.8),
+                    (0.0, height * 1.8),
+                    *((dx, dy) for dx in (-beside, beside) for dy in (-height * 0.9, height * 0.9)),
+                )
+            ]
             candidates += spots
             if left - near <= ax_ <= right + near and top - near <= ay_ <= bottom + near:
                 # The point is on the map or just off it: the spots nudged off the edge come next.
@@ -753,7 +779,15 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         inside = [b for b in candidates if on_map(b) and not any(b.overlaps(other) for other in placed)]
         if not inside:
             continue
-        box = next((b for b in inside if not hits_marker(b)), inside[0])
+        # The first spot clear of every mark, else the one the badges (drawn over the names, so they
+        # would hide part of one) and then the dots reach least into.
+        ranked = []
+        for spot in inside:
+            rank = (covered(spot, badge_discs), covered(spot, markers) > 0)
+            if rank == (0.0, False):
+                break  # most names find their own point clear: no other spot is measured
+            ranked.append((rank, len(ranked), spot))
+        box = spot if rank == (0.0, False) else min(ranked)[2]
         placed.append(box)
         centre_lon = lon0 + (box.x + box.width / 2 - map_box.x) / map_box.width * (lon1 - lon0)
         centre_lat = lat1 - (box.y + box.height / 2 - map_box.y) / map_box.height * (lat1 - lat0)

@@ -122,7 +122,9 @@ def export_panel() -> html.Div:
             dcc.Download(id="export-file"),
             html.Div(
                 [
-                    html.Label("Animation (GIF or MP4) of the current date range"),
+                    # A heading, not a label: it names the block (a label names one control), and
+                    # it has room of its own above the Step control's label.
+                    html.H3("Animation (GIF or MP4) of the current date range", className="animation-title"),
                     html.Div(
                         [
                             anim_choice(

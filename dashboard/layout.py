@@ -12,7 +12,7 @@ from dashboard import figures, timeaxis
 from dashboard.details import dataset_summary
 from dashboard.downloads import download_controls
 from dashboard.export_panel import export_panel
-from dashboard.legend import empty_state, legend_panel, type_counts, view_summary
+from dashboard.legend import empty_state, has_north, legend_panel, type_counts, view_summary
 from dashboard.view import (
     TABLE_PAGE_SIZE,
     ViewContext,
@@ -225,7 +225,7 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
                         [
                             # live summary of the view, read out on change
                             html.P(
-                                view_summary(everything),
+                                view_summary(everything, north=has_north(dataset)),
                                 id="view-summary",
                                 className="view-summary",
                                 role="status",

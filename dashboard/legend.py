@@ -158,11 +158,12 @@ def type_counts(visible: pd.DataFrame) -> dict[str, int]:
     return {t: int(counts.get(t, 0)) for t in EVENT_TYPES}
 
 
-def view_summary(visible: pd.DataFrame, window: tuple[date, date] | None = None) -> str:
+def view_summary(visible: pd.DataFrame, window: tuple[date, date] | None = None, north: bool = True) -> str:
     """'25 incidents, 17 Feb – 28 Jun 2008, 14 in North Kosovo': the view in one sentence.
 
     The period is the date window shown when given (what Play and the slider set), else the
-    span of the incidents in view.
+    span of the incidents in view. ``north``: the boundary layer has North Kosovo (:func:`has_north`);
+    without it no incident is known to be there, and the sentence does not count them.
     """
     n = len(visible)
     if n == 0:
@@ -178,8 +179,11 @@ def view_summary(visible: pd.DataFrame, window: tuple[date, date] | None = None)
     )
     if first.normalize() == last.normalize():
         span = f"{first:%-d %b %Y}"
-    north = int(visible["north_kosovo"].fillna(False).astype(bool).sum()) if "north_kosovo" in visible else 0
-    return f"{n:,} incident{'s' if n != 1 else ''}, {span}, {north:,} in North Kosovo"
+    text = f"{n:,} incident{'s' if n != 1 else ''}, {span}"
+    if not north:
+        return text
+    count = int(visible["north_kosovo"].fillna(False).astype(bool).sum()) if "north_kosovo" in visible else 0
+    return f"{text}, {count:,} in North Kosovo"
 
 
 def active_filters(view: ViewFilter, labels: dict[str, str], first: date, last: date) -> list[str]:
@@ -259,7 +263,7 @@ def legend_outputs(
         [type_button_class(counts[t], chosen, t) for t in EVENT_TYPES],
         ["true" if t in chosen else "false" for t in EVENT_TYPES],
         fill_items(bool(shade), largest, has_north(dataset)),
-        view_summary(visible, (view.start or first, view.end or last)),
+        view_summary(visible, (view.start or first, view.end or last), has_north(dataset)),
         [html.Li(w) for w in filters] if empty else [],
         "empty-state" if empty else "empty-state hidden",
     )

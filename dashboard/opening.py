@@ -80,12 +80,13 @@ def derive(dataset: Dataset) -> OpeningData:
 
     incidents = dataset.incidents
     days = days_of(dataset)
+    facets = all_facet_counts(incidents, ViewFilter())
     return OpeningData(
         rows=len(incidents),
         days=days,
         present=present_in(incidents),
-        facets=all_facet_counts(incidents, ViewFilter()),
-        summary=summary_counts(incidents),
+        facets=facets,
+        summary=summary_counts(incidents, listed=facets["municipalities"]),
         timeline=timeline_rows(incidents, days),
         dates=date_order(incidents),
     )

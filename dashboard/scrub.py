@@ -4,7 +4,7 @@ While a slider handle is dragged, the window changes many times a second. When t
 incidents under the other filters are few enough (:data:`CLIENT_LIMIT`), the server sends
 them once, with each one's day range, marker trace, position and size, and a clientside
 callback (``assets/unrest_map.js``, ``scrub``) redraws the markers, the count, the date
-label and the histogram's window for every drag step with no server round trip. When
+label, the view sentence and the histogram's window for every drag step with no server round trip. When
 the handle is released the slider's value changes and the server answers as for any
 other change (table, facet counts, details, URL), so the browser's drawing is only ever
 a preview of what the server then confirms. Above the limit there is nothing in the
@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 
 from dashboard import figures, style
+from dashboard.legend import has_north
 from geodata.dataset import Dataset
 from geodata.names import DEFAULT_LANGUAGE
 
 #: At most this many incidents (under the filters other than dates) are sent to the browser:
-#: the same bound as the marker view, about 17 bytes each (340 kB at the limit).
+#: the same bound as the marker view, about 18 bytes each (360 kB at the limit).
 CLIENT_LIMIT = figures.POINT_LIMIT
 NO_MUNICIPALITY = 65535
 
@@ -63,6 +64,11 @@ def scrub_points(
         "halo": figures.typed_array(figures.halo_sizes(frame), "u1"),
         "unknown": figures.typed_array(unknown, "u1"),
         "municipality": figures.typed_array(_municipality_index(dataset, frame), "u2"),
+        # For the view sentence the preview writes with the label and the count (legend.view_summary).
+        "north": figures.typed_array(
+            frame["north_kosovo"].fillna(False).to_numpy(bool).astype(np.uint8), "u1"
+        ),
+        "has_north": has_north(dataset),
         # Hover text only where the detailed view could show it; otherwise it comes on release.
         "text": figures.titled_hover_text(frame, lang).tolist()
         if len(frame) <= figures.DETAIL_LIMIT

@@ -6,8 +6,11 @@ nothing else, so every rule here is testable without a browser.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -181,7 +184,7 @@ def municipality_ranks(categories: pd.Index, lang: str) -> np.ndarray:
     if len(set(names)) != len(names):  # as there: the layer's order
         return np.arange(len(names))
     ranks = np.empty(len(names), dtype=np.intp)
-    ranks[sorted(range(len(names)), key=lambda i: folded(names[i]))] = np.arange(len(names))
+    ranks[sorted(range(len(names)), key=lambda i: folded(names[i], lang))] = np.arange(len(names))
     return ranks
 
 
@@ -194,7 +197,7 @@ def municipality_sort_column(column: pd.Series, lang: str) -> pd.Series:
     if len(set(names)) != len(names):  # two layer names with one translation: keep the layer's
         return column
     renamed = column.cat.rename_categories(names)
-    return renamed.cat.reorder_categories(sorted(names, key=folded))
+    return renamed.cat.reorder_categories(sorted(names, key=lambda name: folded(name, lang)))
 
 
 #: The frame columns the table shows.
@@ -274,13 +277,43 @@ def municipality_choices(
         names = dataset.boundaries.municipalities["name"].tolist()
         shown = dict(zip(names, municipality_names(names, lang), strict=True))
         labels |= shown
-        values += sorted(names, key=lambda n: folded(shown[n]))
+        values += sorted(names, key=lambda n: folded(shown[n], lang))
     return values, labels
 
 
-def folded(name: str) -> str:
-    """A sort key that files Č with C and Ë with E, as a reader looks for them."""
-    return normalise_name(name)
+#: The Latin alphabets of Serbian and Albanian in their own order, digraphs as the letters they are
+#: (Serbian files Đ after D and Dž, Č and Ć after C, Š after S; Albanian Ç after C, Sh after S...).
+ALPHABETS: Final = MappingProxyType(
+    {
+        "sr": "a b c č ć d dž đ e f g h i j k l lj m n nj o p r s š t u v z ž",
+        "sq": "a b c ç d dh e ë f g gj h i j k l ll m n nj o p q r rr s sh t th u v x xh y z zh",
+    }
+)
+
+
+def folded(name: str, lang: str = DEFAULT_LANGUAGE) -> tuple:
+    """A sort key for names in ``lang``: Serbian and Albanian by their alphabets (letter by letter,
+    digraphs as one); English files Č with C and Ë with E, as a reader of English looks for them. Any
+    other character counts as its folded form, after the alphabet's letters; ties go by the folded name."""
+    if lang not in ALPHABETS:
+        return (normalise_name(name),)
+    alphabet = ALPHABETS[lang].split()
+    rank = {letter: i for i, letter in enumerate(alphabet)}
+    text = unicodedata.normalize("NFC", name).lower()
+    key, i = [], 0
+    while i < len(text):
+        pair = text[i : i + 2]
+        if pair in rank:
+            key.append((rank[pair], ""))
+            i += 2
+            continue
+        char = text[i]
+        if char in rank:
+            key.append((rank[char], ""))
+        else:  # a space or hyphen before any letter, anything else after the alphabet
+            key.append((-1, "") if char in " -" else (len(alphabet), normalise_name(char)))
+        i += 1
+    return (tuple(key), normalise_name(name))
 
 
 #: The columns a view update needs of every visible incident (markers, shading, details, legend).
@@ -491,6 +524,7 @@ def view_outputs(
             position,
             original_columns(dataset, selected_id) if incident is not None else None,
             lang,
+            layer=dataset.boundaries is not None,
         ),
         to_query(state, choices),
         scrub,
@@ -498,7 +532,13 @@ def view_outputs(
         focus_of(incident),
         # Apart from the count, which a slider drag redraws in the browser: the note's buttons
         # then stay put (a pattern-matching Input would fire on every drag step otherwise).
-        outside_note(visible, incidents, rows, lang),
+        outside_note(
+            visible,
+            incidents,
+            rows,
+            lang,
+            (dataset.boundary_notice or "no boundary layer given") if dataset.boundaries is None else "",
+        ),
         municipality_card(
             dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang, masks
         )
@@ -578,10 +618,23 @@ OUTSIDE_NAMED = 3
 
 
 def outside_note(
-    visible: pd.DataFrame, incidents: pd.DataFrame, rows: np.ndarray, lang: str = DEFAULT_LANGUAGE
+    visible: pd.DataFrame,
+    incidents: pd.DataFrame,
+    rows: np.ndarray,
+    lang: str = DEFAULT_LANGUAGE,
+    missing: str = "",
 ) -> list:
     """'including 1 outside the map: Belgrade, 6 Mar 2008' (the place in ``lang``), each name a
-    button that selects it."""
+    button that selects it. ``missing``: the dataset's ``boundary_notice`` when it has no boundary
+    layer; then every incident is flagged outside a layer that is not there, and the note says that
+    the boundaries are not loaded, and why, instead."""
+    if missing:
+        reason = missing.removeprefix("Boundary layer missing: ")
+        first = reason.split(". ", 1)[0].rstrip(".")  # the rest is in the notice under the header
+        return [
+            html.Span(f"Municipal boundaries not loaded: {first}.", title=reason),
+            " Incidents are drawn at their coordinates, with no municipality.",
+        ]
     outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
     if not outside.any():
         return []

@@ -34,12 +34,14 @@ Licence of the place data: GeoNames (geonames.org), CC BY 4.0 (:data:`geodata.ge
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+import cyrtranslit
 import numpy as np
 import pandas as pd
 
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
 #: The file format name of a place-name spreadsheet (``--input-format places``).
 FORMAT: Final = "places"
 #: Bump when matching changes, so cached imports are geocoded again.
-GEOCODER_VERSION: Final = 1
+GEOCODER_VERSION: Final = 2
 #: The lowest rapidfuzz ratio (0-100) that places a name that matches nothing exactly.
 FUZZY_CUTOFF: Final = 85.0
 #: How many nearest names an unknown name's report lists.
@@ -175,11 +177,15 @@ def build_index(
         [SEAT, SETTLEMENT, SITE, REGION],
         OTHER,
     )
+    forms = [
+        _language_forms(name, str(alternates))
+        for name, alternates in zip(features["name"].astype(str), features["alternatenames"], strict=True)
+    ]
     places = pd.DataFrame(
         {
             "name": features["name"].astype(str).to_numpy(),
-            "name_sq": "",
-            "name_sr": "",
+            "name_sq": [albanian for albanian, _ in forms],
+            "name_sr": [serbian for _, serbian in forms],
             "lat": features["latitude"].to_numpy(),
             "lon": features["longitude"].to_numpy(),
             "geonames_id": features["geonameid"].to_numpy(),
@@ -220,7 +226,14 @@ def build_index(
                 min(rank_here, places.at[position, "rank"]),
                 row["kind"],
             ]
-        extra_or_place = {"key": str(key), "name_sq": row["name_sq"], "name_sr": row["name_sr"]}
+        # The gazetteer names its places in the three languages, GeoNames' own name included (which
+        # is often the Albanian or the Serbian form): an upload's place then reads as a built-in one.
+        extra_or_place = {
+            "key": str(key),
+            "name": row["name_en"],
+            "name_sq": row["name_sq"],
+            "name_sr": row["name_sr"],
+        }
         extra_or_place["precision"] = row["location_precision"]
         if position < len(places):
             for column, value in extra_or_place.items():
@@ -289,6 +302,40 @@ class Match:
 
 def _describe(index: PlaceIndex, position: int) -> str:
     return str(index.labels[position])
+
+
+#: Cyrillic letters Serbian does not use (Russian, Ukrainian, Bulgarian, Macedonian).
+_NOT_SERBIAN_CYRILLIC = re.compile("[ыэяюйёщъьєіїґѓќѕ]", re.IGNORECASE)
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_SERBIAN_LATIN = re.compile("[čćšžđ]", re.IGNORECASE)
+_ALBANIAN_LETTERS = re.compile("[ëç]", re.IGNORECASE)
+
+
+def _language_forms(name: str, alternates: str) -> tuple[str, str]:
+    """A GeoNames feature's Albanian and Serbian (Latin) names as far as its names tell, '' where they
+    do not (the name switch then shows ``name``). The dump tags no language, but a Serbian Cyrillic
+    alternate is the Serbian name; an alternate with ë or ç is the Albanian one where it only adds
+    those marks to ``name`` or ``name`` is spelt the Serbian way (č, ć, š, ž, đ).
+
+    >>> _language_forms("Zvečan", "Zaccan,Zvecan,Zveçan,Zvečan,Звечан")
+    ('Zveçan', 'Zvečan')
+    >>> _language_forms("Vushtrri", "Vucitrn,Vushtrri,Vuçitërn,Vučitrn,Вучитрн")
+    ('', 'Vučitrn')
+    """
+    names = [n for n in alternates.split(",") if n]
+    serbian = next((n for n in names if _CYRILLIC.search(n) and not _NOT_SERBIAN_CYRILLIC.search(n)), "")
+    serbian_spelling = bool(_SERBIAN_LATIN.search(name))
+    albanian = next(
+        (
+            n
+            for n in names
+            if _ALBANIAN_LETTERS.search(n)
+            and not _CYRILLIC.search(n)
+            and (serbian_spelling or normalise_name(n) == normalise_name(name))
+        ),
+        "",
+    )
+    return albanian, cyrtranslit.to_latin(serbian, "sr") if serbian else ""
 
 
 def _labels(places: pd.DataFrame, has_boundaries: bool) -> np.ndarray:

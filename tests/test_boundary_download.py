@@ -95,3 +95,8 @@ def test_offline_dashboard_shows_incidents_and_says_how_to_add_boundaries(dash_d
     assert ENV_VAR in notice
     assert "Boundary layer missing" in dash_duo.find_element("#attribution").text
     assert visible_marker_ids(dash_duo) == set(dataset.incidents["id"])  # every incident is drawn
+    # The header says what is true: no layer, and why (not "25 outside the map").
+    header = dash_duo.find_element("#outside-note").text
+    assert "Municipal boundaries not loaded: could not download" in header
+    assert "outside the map" not in header
+    assert "North Kosovo" not in dash_duo.find_element("#view-summary").text  # not known without the layer

@@ -399,6 +399,17 @@ def test_play_advances_the_window(app_started):
     dash_duo.driver.get(dash_duo.server_url + "/?end=2008-02-29")
     dash_duo.wait_for_text_to_equal("#date-range-label", "17 Feb 2008 – 29 Feb 2008", timeout=30)
     wait_map_loaded(dash_duo, timeout=30)
+    # Each time the page changes, the view sentence must name the label's window and the count's
+    # number (the browser's preview of a step wrote the label and count first, the sentence later).
+    dash_duo.driver.execute_script(
+        """window.__shown = [];
+        const read = () => window.__shown.push([
+          document.querySelector('#date-range-label').textContent,
+          document.querySelector('#view-summary').textContent,
+          document.querySelector('#incident-count b').textContent]);
+        new MutationObserver(read).observe(
+          document.body, {subtree: true, childList: true, characterData: true});"""
+    )
     dash_duo.find_element("#play-button").click()
 
     def window() -> tuple[date, date]:
@@ -414,6 +425,12 @@ def test_play_advances_the_window(app_started):
     assert dash_duo.find_element("#play-button").text == "❚❚ Pause"
     dash_duo.find_element("#play-button").click()
     dash_duo.wait_for_text_to_equal("#play-button", "▶ Play", timeout=10)  # set by a clientside callback
+    shown = dash_duo.driver.execute_script("return window.__shown")
+    labels = {label for label, _, _ in shown}
+    assert len(labels) >= 3, labels  # two steps at least were seen
+    for label, summary, count in shown:
+        start, end = (datetime.strptime(part, "%d %b %Y") for part in label.split(" – "))
+        assert summary.startswith(f"{count} incidents, {start:%-d %b} – {end:%-d %b %Y}, "), (label, summary)
 
 
 def test_url_with_state_restores_view(dash_duo, dataset, incidents):

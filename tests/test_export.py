@@ -250,6 +250,42 @@ def test_labels_of_a_fitted_export_stay_whole_inside_the_map(dataset, renderer, 
         assert "Severna Mitrovica" in {label.get_text() for label in labels}
 
 
+@pytest.mark.parametrize("lang", ["en", "sq", "sr"])
+@pytest.mark.parametrize("size", [(1000, 750), (800, 600)])
+def test_names_stand_clear_of_the_count_badges_and_markers(dataset, renderer, lang, size):
+    """No name under a count badge (drawn over the names, it hid part of Zvečan) nor, at the README's
+    example size, on a marker (Kosovska Mitrovica stood on the Koshutevë one), in any language."""
+    spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
+    drawing = renderer.draw(spec)
+    figure = drawing.figure
+    figure.set_dpi(96)
+    figure.canvas.draw()
+    drawn, height = figure.canvas.get_renderer(), figure.bbox.height
+    badges = [
+        (*drawing.to_pixels(lon, lat), style.BADGE_SIZE / 2)
+        for lon, lat in zip(spec.content.badges["lon"], spec.content.badges["lat"], strict=True)
+    ]
+    dots = [
+        (*drawing.to_pixels(lon, lat), radius)
+        for layer in spec.content.layers
+        if layer.name != "approximate"  # the faint location rings may lie under a name
+        for lon, lat, radius in zip(
+            layer.lon,
+            layer.lat,
+            np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)),
+            strict=True,
+        )
+    ]
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert len(labels) >= 35
+    for label in labels:
+        box = label.get_window_extent(drawn)
+        top, bottom = height - box.y1, height - box.y0  # from the top, as the drawing's pixels
+        for x, y, radius in badges + (dots if size == (1000, 750) else []):
+            gap = np.hypot(max(box.x0 - x, 0, x - box.x1), max(top - y, 0, y - bottom))
+            assert gap >= radius, (label.get_text(), (x, y, radius), box)
+
+
 def test_screen_framing_shows_what_the_map_on_screen_showed(dataset, renderer):
     """The dialog's default: the view's centre and zoom over the map's size on screen (the trial's
     export showed the whole country while the screen was zoomed to the incidents)."""
@@ -497,5 +533,6 @@ def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer)
         box = drawing.map_box
         assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
     assert "No boundary layer" in spec.attribution
+    assert spec.outside.startswith("Municipal boundaries not loaded")  # not "outside the boundary layer"
     image = Image.open(io.BytesIO(renderer.render(spec)))
     assert image.size == (800, 600)

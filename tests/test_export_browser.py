@@ -250,5 +250,40 @@ def test_export_dialog_opens_in_view_and_closes(dash_duo, dataset):
     for group, name in groups:
         named_by = dash_duo.find_element(f"#{group}").get_attribute("aria-labelledby")
         assert dash_duo.find_element(f"#{named_by}").text == name, (group, named_by)
+    # At each screen size nothing in the dialog overlaps, and the animation heading stands clear of
+    # the Step control under it (they touched, and read as one line, in a new-user trial).
+    for width, height in ((1600, 1000), (1280, 720), (412, 915)):
+        dash_duo.driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+        boxes = dash_duo.driver.execute_async_script(DIALOG_BOXES)
+        for i, (name, a) in enumerate(boxes):
+            assert a[0] >= 0 and a[2] <= width, (width, name, a)
+            for other, b in boxes[i + 1 :]:
+                overlap = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+                assert min(overlap) <= 0.5, (width, name, a, other, b)
+        where = dict(boxes)
+        assert where["h3:Animation (GIF or MP"][3] + 4 <= where["label:Step"][1], (width, boxes)
+    dash_duo.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     dash_duo.find_element("#export-close").click()
     dash_duo.wait_for_element("#export-panel.hidden", timeout=10)
+
+
+#: The export dialog's visible parts (headings, labels, fields, buttons), named, with their boxes,
+#: measured after the next two frames (the layout of a new screen size).
+DIALOG_BOXES = """
+const done = arguments[arguments.length - 1];
+requestAnimationFrame(() => requestAnimationFrame(() => {
+  const panel = document.getElementById('export-panel');
+  const parts = [...panel.querySelectorAll('h2, h3, label, input, button, .anim-choice, progress')]
+    .filter(e => !e.classList.contains('dash-dropdown-focus-target'))  // a hidden focus catcher
+    .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
+    .filter((e, _, all) => !all.some(o => o !== e && o.contains(e)));  // a radio inside its label
+  done(parts.map(e => {
+    const r = e.getBoundingClientRect();
+    const name = e.tagName.toLowerCase() + ':' + (e.id || e.textContent.trim().slice(0, 20));
+    return [name, [r.left, r.top, r.right, r.bottom]];
+  }));
+}));
+"""

@@ -65,6 +65,28 @@ def test_incidents_outside_the_map_are_named_and_one_click_away(context, inciden
     assert "outside the map" not in str(march)
 
 
+def test_without_boundaries_the_header_says_they_are_not_loaded_and_why(tmp_path):
+    from dashboard.details import details_panel, summary_counts
+    from dashboard.layout import build_layout
+    from dashboard.legend import view_summary
+    from geodata.dataset import load_dataset
+
+    bare = load_dataset(boundaries_dir=tmp_path)  # an empty folder: no layer
+    bare_context = view_context(bare)
+    update = view_update(bare_context)
+    header = str(update[OUTSIDE])
+    assert "Municipal boundaries not loaded" in header and "not found" in header
+    assert "outside the map" not in header
+    assert "25" in str(update[COUNT])  # the incidents still show
+    page = str(build_layout(bare, "none", bare_context))
+    assert "Municipal boundaries not loaded" in page and "outside the map" not in page
+    assert "Busiest municipalities" not in page  # no empty heading
+    assert "North Kosovo" not in view_summary(bare.incidents, north=False)
+    details = str(details_panel(bare.incidents.iloc[0], bare.reactions, None, None, layer=False))
+    assert "outside the boundary layer" not in details and "boundaries not loaded" in details
+    assert summary_counts(bare.incidents).municipalities == ()
+
+
 def test_the_selected_incident_is_focused(context, incidents):
     chosen = incidents.iloc[4]
     focus = view_update(context, selected=chosen["id"])[FOCUS]

@@ -61,6 +61,26 @@ def test_cyrillic_folds_to_serbian_latin_even_when_geonames_lacks_that_spelling(
     assert placed(index, "Đeneral Janković") == placed(index, "Djeneral Jankovic")
 
 
+def test_geocoded_places_follow_the_name_language_like_built_in_ones(tmp_path, index):
+    """A place the gazetteer knows gets its three names (GeoNames calls Leposavić 'Leposaviq' and
+    Mitrovica 'Mitrovicë'); one only GeoNames knows gets the Serbian name of its Cyrillic form."""
+    from geodata.names import place_names
+
+    _, rows = geocode_rows(
+        tmp_path,
+        index,
+        "date,place,event_type",
+        "2008-03-19,Leposavić,Protests",
+        "2008-03-20,Mitrovica,Protests",
+        "2008-03-21,Vushtrri,Protests",
+        "2008-03-22,Zvečan,Protests",
+    )
+    names = {lang: place_names(rows, lang).tolist() for lang in ("en", "sq", "sr")}
+    assert names["en"] == ["Leposavić", "Mitrovica", "Vushtrri", "Zvečan"]
+    assert names["sq"] == ["Leposaviq", "Mitrovicë", "Vushtrri", "Zveçan"]
+    assert names["sr"] == ["Leposavić", "Kosovska Mitrovica", "Vučitrn", "Zvečan"]
+
+
 def test_match_kinds_exact_and_alias(index):
     assert placed(index, "Berivojce")[2] == "exact"  # GeoNames' own name
     assert placed(index, "Berivojcë")[2] == "exact"  # folds to its own name

@@ -15,10 +15,9 @@ from dashboard import figures
 from dashboard.details import details_panel
 from dashboard.export import ExportOptions, ImageRenderer, caption_lines, export_figure
 from dashboard.municipality import municipality_card
-from dashboard.view import view_context, view_outputs
+from dashboard.view import folded, municipality_choices, view_context, view_outputs
 from dashboard.viewstate import ViewState, parse_query, to_query
 from geodata.filters import ViewFilter
-from geodata.gazetteer import normalise_name
 
 #: Positions in view_outputs' tuple (the update callback's output order).
 MAP, MUNICIPALITY_OPTIONS, TABLE, DETAILS, QUERY, OUTSIDE = 0, 6, 8, 11, 12, 16
@@ -106,7 +105,25 @@ def test_table_sorts_municipalities_by_their_name_in_the_language(context):
         row["municipality"] for row in rows if "," not in row["municipality"] and row["municipality"] != "—"
     ]
     assert located[0] == "Kamenica" and located.index("Leposavić") < located.index("Priština")
-    assert located == sorted(located, key=normalise_name)
+    assert located == sorted(located, key=lambda name: folded(name, "sr"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "before", "after"),
+    [
+        ("sr", "Dragaš", "Đakovica"),  # Đ is a letter after D (it was filed as D: 'dj' < 'dr')
+        ("sr", "Suva Reka", "Štimlje"),  # Š after S
+        ("sq", "Suharekë", "Shtime"),  # Sh after S
+        ("sq", "Graçanicë", "Gjakovë"),  # Gj after G
+        ("en", "Štrpce", "Suva Reka"),  # English files Š with S
+    ],
+)
+def test_municipality_filter_follows_the_languages_alphabet(dataset, lang, before, after):
+    values, labels = municipality_choices(dataset, lang)
+    shown = [labels[value] for value in values]
+    assert shown.index(before) < shown.index(after), shown
+    if lang == "sr":
+        assert shown.index("Đeneral Janković") < shown.index("Glogovac")  # Đ before E, F, G
 
 
 def test_export_caption_names_the_municipality_filter_in_the_language(dataset):

@@ -10,7 +10,7 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
-from tests.browser import count_in_view, visible_marker_ids, wait_map_loaded, wait_until
+from tests.browser import click_map_at, count_in_view, visible_marker_ids, wait_map_loaded, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -113,6 +113,17 @@ def test_phone_shows_map_first_and_filters_in_a_drawer(app_started):
     dash_duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     wait_until(dash_duo, lambda: _box(dash_duo, "#filters")["right"] <= 0)
     assert dash_duo.find_element("#filters-open").get_attribute("aria-expanded") == "false"
+    # A tapped marker's details, under the map here, come into view (they opened off screen).
+    dash_duo.driver.execute_script("document.getElementById('map').scrollIntoView()")
+    wait_map_loaded(dash_duo)
+    click_map_at(dash_duo, 21.167, 42.673)  # the Mutivoda crossing (at this scale beside Pristina's)
+    dash_duo.wait_for_element("#incident-details .incident-id", timeout=15)
+    viewport = dash_duo.driver.execute_script("return window.innerHeight")
+    wait_until(
+        dash_duo,
+        lambda: 0 <= _box(dash_duo, ".details-column")["top"] < viewport / 2,
+        message="the details stayed off screen",
+    )
 
 
 def test_table_is_reachable_and_operable_by_keyboard(app_started, incidents):

@@ -88,13 +88,25 @@ def test_table_shows_the_whole_range_of_range_dated_incidents(incidents):
     assert table_rows(day)[0]["date"] == f"{day['date_start'].iloc[0]:%Y-%m-%d}"
 
 
-def test_dataset_summary_gives_period_types_and_busiest_places(incidents):
+def test_dataset_summary_gives_period_types_and_busiest_places(dataset, incidents):
     text = str(dataset_summary(incidents, "2008 unrest in Kosovo").to_plotly_json())
     assert f"{len(incidents)} incidents" in text and "17 Feb 2008" in text and "28 Jun 2008" in text
-    busiest = incidents["municipality"].value_counts().index[0]
-    assert f"{busiest} ({incidents['municipality'].value_counts().iloc[0]})" in text
     for event_type in incidents["event_type"].astype(str).unique():
         assert event_type in text
+    # The busiest municipalities carry the municipality filter's own numbers (its options' counts),
+    # and each list says what it counts.
+    options = view_outputs(view_context(dataset), *_controls(days_of(dataset)), [], None)[
+        VIEW_OUTPUTS.index(("filter-municipality", "options"))
+    ]
+    offered = dict(option["label"].rsplit(" (", 1) for option in options)  # name -> "13)"
+    blocks = dataset_summary(incidents, "t").children
+    heading = [getattr(b, "children", None) for b in blocks].index("Busiest municipalities")
+    listed = blocks[heading + 2].children  # after the note that says what is counted
+    assert len(listed) == 5
+    for item in listed:
+        name, count = item.children.rsplit(" (", 1)
+        assert offered[name] == count, (item.children, offered[name])
+    assert "As the municipality filter counts them" in text and "recorded at the place itself" in text
 
 
 def test_legend_counts_what_the_map_draws_inside_a_drawn_area(dataset, incidents):

@@ -365,3 +365,28 @@ def test_export_image_of_a_url_naming_an_upload_exports_that_upload(cache, tmp_p
     assert _upload_named_by("http://x/?data=" + "0" * 64) is None
     assert "is not in this import cache; using the built-in data" in capsys.readouterr().err
     assert _upload_named_by("http://x/?type=Riots") is None
+
+
+def test_an_uploaded_incident_shows_no_empty_rows_in_its_details(cache):
+    """An upload often has no actors, sides or source: those rows are left out, not shown blank."""
+    from dashboard.details import details_panel
+
+    data = (
+        b"date,place,event_type,actor1\n"
+        b"2008-03-19,Leposavic,Protests,\n"
+        b"2008-03-20,Zvecan,Riots,Kosovo Serbs\n"
+    )
+    sha, _ = store_upload(io.BytesIO(data), "bare.csv")
+    dataset = load_uploaded(sha).dataset
+    incidents = dataset.incidents
+    bare = incidents[incidents["actor1"].fillna("") == ""].iloc[0]
+    rows = details_panel(bare, dataset.reactions, None, None)[3].children.children
+    shown = {row.children[0].children: row.children[1].children for row in rows}
+    assert {"Actors", "Sides", "Source"}.isdisjoint(shown), shown
+    assert all(str(value[0]).strip() for value in shown.values()), shown
+    assert shown["Injured"] == ["unknown"]  # a count not given still says so
+    given = incidents[incidents["actor1"].fillna("") != ""].iloc[0]
+    rows = details_panel(given, dataset.reactions, None, None)[3].children.children
+    assert ["Kosovo Serbs"] in [
+        row.children[1].children for row in rows if row.children[0].children == "Actors"
+    ]

@@ -198,6 +198,10 @@ def test_browser_points_draw_what_the_server_draws(context, dataset, incidents, 
         assert [points["text"][i] for i in mine] == server[name]["text"].tolist()
     halo = decoded(points["halo"])
     assert halo[rows][halo[rows] > 0].tolist() == server["approximate"]["marker"]["size"].tolist()
+    # The preview's view sentence counts North Kosovo as the server's does.
+    assert points["has_north"] and int(decoded(points["north"])[rows].sum()) == int(
+        visible["north_kosovo"].sum()
+    )
 
 
 def test_browser_points_are_withheld_above_the_limit(dataset, incidents, context, monkeypatch):
