@@ -17,7 +17,7 @@
    Frames. The same cost makes a frame drawn while data is still in the worker a waste: it shows
    the previous markers again (on a slider step), or a half-built map (on the first load, one
    frame for the background, the polygons, the markers, the names...). Such frames are not
-   drawn, for at most HOLD_MS, and never while the map moves (a gesture must follow the hand)
+   drawn, for at most HOLD_MS (3 s), and never while the map moves (a gesture must follow the hand)
    or with a tiled basemap (its tiles may be slow to come): the frame with everything loaded is
    drawn as always. Names appear at once instead of fading in over 300 ms (a frame each). */
 (function () {
@@ -157,7 +157,7 @@
   }
   holdUntilStyleLoaded(0);
 
-  const HOLD_MS = 1500;
+  const HOLD_MS = 3000;
 
   /* Draw only whole frames (see Frames above). */
   function wholeFrames(map) {
