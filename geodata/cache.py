@@ -180,12 +180,17 @@ def load_orders(key: str, rows: int):
     return read_orders(path, rows) if path.is_file() else None
 
 
-def store_originals(key: str, originals) -> Future[Path]:
+def store_originals(
+    key: str | Future[str], originals, wanted: Future[bool] | None = None
+) -> Future[Path | None]:
     """Write an import's own columns (``id`` and ``src_*``, in file order; a DataFrame of text or
     an Arrow table of strings) to the cache, in a thread.
 
     The details panel looks rows up by id, so the order does not matter and the columns
-    need no sort; Arrow writes them without the GIL while the caller joins the rest.
+    need no sort; Arrow writes them without the GIL while the caller works on the rest. ``key``
+    may be still being worked out (:func:`cache_key_in_thread`): the thread waits for it.
+    ``wanted``: written before it is known whether they are the ones to keep; the written file
+    takes its place in the entry only once ``wanted`` is True (None and no file when False).
     """
     import pyarrow as pa
 
@@ -197,19 +202,25 @@ def store_originals(key: str, originals) -> Future[Path]:
         table = originals.replace_schema_metadata(metadata)
     else:
         table = pa.Table.from_pandas(originals, preserve_index=False)  # Arrow-backed text: no copy
-    target = _originals_path(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def write() -> Path | None:
+        target = _originals_path(key.result() if isinstance(key, Future) else key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _write_atomically(table, target, True, wanted)
+
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_write_atomically, table, target, True)
+    future = pool.submit(write)
     pool.shutdown(wait=False)
     return future
 
 
-def _write_atomically(table, target: Path, plain_text: bool = False) -> Path:
-    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file.
+def _write_atomically(table, target: Path, plain_text: bool = False, wanted: Future[bool] | None = None):
+    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file;
+    returns ``target``.
 
     ``plain_text``: columns of dictionary-encoded text (as an import reads some) are written as
-    plain text, the type they are read back as.
+    plain text, the type they are read back as. ``wanted``: the partial file replaces ``target``
+    only once this is True; when False it is deleted and None returned.
     """
     if plain_text:
         import pyarrow as pa
@@ -236,13 +247,18 @@ def _write_atomically(table, target: Path, plain_text: bool = False) -> Path:
         # statistics: with one row group they can skip nothing, and for text columns they were a
         # quarter of the writing time.
         pq.write_table(table, partial, row_group_size=max(1, table.num_rows), write_statistics=False)
+    if wanted is not None and not wanted.result():
+        partial.unlink(missing_ok=True)
+        return None
     partial.replace(target)  # atomic: another worker never reads half a file
     return target
 
 
-def orders_in_thread(frame: pd.DataFrame) -> Future:
+def orders_in_thread(frame: pd.DataFrame, target: Path) -> Future[Path | None]:
     """The table's sort orders of ``frame`` (:func:`geodata.sortorders.orders_table`: about 0.3 CPU-s
-    per million rows, mostly NumPy and Arrow sorts, which let go of the GIL), in a thread.
+    per million rows, mostly NumPy and Arrow sorts, which let go of the GIL), computed and written
+    to ``target`` (Arrow IPC) in a thread; the future's result is the file, or None when a column
+    cannot be ranked (mixed types).
 
     The thread reads its own selection of the columns: the caller may add columns to ``frame``
     meanwhile.
@@ -250,8 +266,17 @@ def orders_in_thread(frame: pd.DataFrame) -> Future:
     from geodata.sortorders import SORTED_COLUMNS, orders_table
 
     columns = frame[[c for c in SORTED_COLUMNS if c in frame.columns]]  # copy-on-write: no data copied
+
+    def written() -> Path | None:
+        import pyarrow as pa
+
+        # A column the orders cannot rank (mixed types): no orders, the table sorts on demand.
+        with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
+            return _write_atomically(orders_table(columns), target)
+        return None
+
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(orders_table, columns)
+    future = pool.submit(written)
     pool.shutdown(wait=False)
     return future
 
@@ -269,16 +294,14 @@ def store(
 
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    # The orders are computed in a thread while this one writes the frame.
-    orders = orders_in_thread(frame)
+    # The orders are computed and written in a thread while this one writes the frame.
+    orders = orders_in_thread(frame, _orders_path(key))
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if any(column.num_chunks > 1 for column in table.columns):
         table = table.combine_chunks()  # one record batch (see load_cached)
     core = _write_atomically(table, _core_path(key))
     del table
-    # A column the orders cannot rank (mixed types): no orders, the table sorts on demand as before.
-    with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
-        _write_atomically(orders.result(), _orders_path(key))
+    orders.result()
     written = originals.result() if originals is not None else core
     meta = {
         "rows_read": read.rows_read,

@@ -1,0 +1,106 @@
+"""The import's steps run side by side (the originals written while the rows are checked, the columns
+sorted by two threads) give what the same steps give one after the other."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks.scale import generate
+from geodata import cache
+from geodata.boundaries import load_kosovo_boundaries
+from geodata.dataset import _join, load_dataset
+from geodata.importers import read_events
+from geodata.join import DEFAULT_SNAP_TOLERANCE_M
+
+ACLED = Path(__file__).parent / "data" / "acled_sample.csv"
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory, boundaries_dir) -> Path:
+    """3,000 events, every row accepted, many on the same day (so the id decides their order)."""
+    path = tmp_path_factory.mktemp("synthetic") / "events.csv"
+    generate(path, 3_000)
+    return path
+
+
+def _originals_calls(monkeypatch) -> list:
+    calls: list = []
+    real = cache.store_originals
+
+    def spy(key, originals, wanted=None):
+        future = real(key, originals, wanted)
+        calls.append((wanted, future))
+        return future
+
+    monkeypatch.setattr(cache, "store_originals", spy)
+    return calls
+
+
+def _expected_originals(path: Path) -> pd.DataFrame:
+    records = read_events(path)[0].records
+    return records[["id", *(c for c in records.columns if c.startswith("src_"))]].reset_index(drop=True)
+
+
+def test_originals_written_while_checking_are_the_entrys_when_every_row_is_accepted(
+    cache_dir, synthetic, monkeypatch
+):
+    calls = _originals_calls(monkeypatch)
+    dataset = load_dataset(synthetic, strict=False)
+    assert not dataset.read.problems
+    [(wanted, written)] = calls  # written once, before the checks, and kept
+    assert wanted is not None and wanted.result() and written.result() == dataset.originals_path
+    stored = pd.read_parquet(dataset.originals_path)
+    pd.testing.assert_frame_equal(stored, _expected_originals(synthetic), check_exact=True)
+    assert not list(cache_dir.rglob("*.partial"))
+
+
+def test_originals_written_while_checking_are_dropped_when_rows_are_rejected(
+    cache_dir, boundaries_dir, tmp_path, monkeypatch
+):
+    copy = tmp_path / "acled.csv"
+    shutil.copy(ACLED, copy)
+    calls = _originals_calls(monkeypatch)
+    dataset = load_dataset(copy, strict=False)
+    assert dataset.read.problems
+    [(wanted, every_row), (after, accepted)] = calls
+    assert not wanted.result() and every_row.result() is None  # every row's file was never put in place
+    assert after is None and accepted.result() == dataset.originals_path
+    stored = pd.read_parquet(dataset.originals_path)
+    pd.testing.assert_frame_equal(stored, _expected_originals(copy), check_exact=True)
+    assert set(stored["id"]) == set(dataset.incidents["id"])
+    assert not list(cache_dir.rglob("*.partial"))
+    assert load_dataset(copy, strict=False).from_cache
+
+
+def test_no_originals_are_written_early_when_a_row_has_no_id(
+    cache_dir, boundaries_dir, tmp_path, monkeypatch
+):
+    """A row without an id gets a made-up one in the checks: its originals are written after them."""
+    lines = ACLED.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("event_id_cnty")] = ""
+    path = tmp_path / "acled_no_id.csv"
+    path.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
+    calls = _originals_calls(monkeypatch)
+    dataset = load_dataset(path, strict=False)
+    assert [wanted for wanted, _ in calls] == [None]
+    stored = pd.read_parquet(dataset.originals_path)
+    pd.testing.assert_frame_equal(stored, _expected_originals(path), check_exact=True)
+    assert "row-2" in set(stored["id"])
+
+
+@pytest.mark.parametrize("which", ["synthetic", "sample"])
+def test_columns_sorted_by_two_threads_equal_one_sort(which, synthetic, boundaries_dir):
+    path = synthetic if which == "synthetic" else ACLED
+    records = read_events(path)[0].records
+    records = records.drop(columns=[c for c in records.columns if c.startswith("src_")])
+    boundaries = load_kosovo_boundaries(boundaries_dir)
+    one_after_the_other = _join(records.copy(deep=True), boundaries, DEFAULT_SNAP_TOLERANCE_M)
+    side_by_side = _join(records.copy(deep=True), boundaries, DEFAULT_SNAP_TOLERANCE_M, owned=True)
+    pd.testing.assert_frame_equal(side_by_side, one_after_the_other, check_exact=True)
+    assert side_by_side["date_start"].is_monotonic_increasing and "search_text" in side_by_side
