@@ -164,7 +164,8 @@ def _join(
     joined = search_columns(joined, load_gazetteer(), boundaries, text=False)
     if sorter is None:
         ordered = by_date_then_id(joined, emptying=owned)
-        ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
+        text = search_text(ordered, repeated_as_categories=True)
+        ordered.insert(ordered.columns.get_loc("search_place"), "search_text", text)
         return ordered
     added = [name for name in joined.columns if name not in names]
     added.insert(added.index("search_place"), "search_text")
@@ -208,7 +209,8 @@ class _ColumnSorter:
         if searched:
             searched = _sorted_columns(searched, order)
             self._done.update(searched)
-            text = search_text(pd.DataFrame(searched, index=pd.RangeIndex(len(order)), copy=False))
+            searchable = pd.DataFrame(searched, index=pd.RangeIndex(len(order)), copy=False)
+            text = search_text(searchable, repeated_as_categories=True)
             del searched
             self._done["search_text"] = text.array
         self._take_the_rest(order)

@@ -1,5 +1,6 @@
 """The import's steps run side by side (the originals written while the rows are checked, the columns
-sorted by two threads) give what the same steps give one after the other."""
+sorted by two threads) give what the same steps give one after the other; a search text that repeats
+is stored once per distinct text and searches the same."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from benchmarks.scale import generate
 from geodata import cache
 from geodata.boundaries import load_kosovo_boundaries
 from geodata.dataset import _join, load_dataset
+from geodata.filters import ViewFilter, apply_filter, search_text
 from geodata.importers import read_events
 from geodata.join import DEFAULT_SNAP_TOLERANCE_M
 
@@ -104,3 +106,41 @@ def test_columns_sorted_by_two_threads_equal_one_sort(which, synthetic, boundari
     side_by_side = _join(records.copy(deep=True), boundaries, DEFAULT_SNAP_TOLERANCE_M, owned=True)
     pd.testing.assert_frame_equal(side_by_side, one_after_the_other, check_exact=True)
     assert side_by_side["date_start"].is_monotonic_increasing and "search_text" in side_by_side
+
+
+@pytest.fixture(scope="module")
+def repeated(tmp_path_factory, boundaries_dir) -> Path:
+    """25,000 synthetic events: their descriptions and actors repeat a few combinations."""
+    path = tmp_path_factory.mktemp("repeated") / "events.csv"
+    generate(path, 25_000)
+    return path
+
+
+def _searches(frame: pd.DataFrame) -> list[list[str]]:
+    queries = ["kfor", "PROTESTERS (kosovo)", "synthetic event", "police | kfor", "no such words", "ç"]
+    return [sorted(apply_filter(frame, ViewFilter(text=q))["id"]) for q in queries]
+
+
+def test_repeated_search_text_is_stored_once_per_distinct_text(cache_dir, repeated):
+    first = load_dataset(repeated, strict=False)
+    text = first.incidents["search_text"]
+    assert isinstance(text.dtype, pd.CategoricalDtype) and len(text.cat.categories) < 100
+    plain = search_text(first.incidents)  # folded row by row
+    assert not isinstance(plain.dtype, pd.CategoricalDtype)
+    assert (text.astype(str).to_numpy() == plain.astype(str).to_numpy()).all()
+    as_plain = first.incidents.assign(search_text=plain)
+    assert _searches(first.incidents) == _searches(as_plain) and any(_searches(as_plain))
+    second = load_dataset(repeated, strict=False)
+    assert second.from_cache
+    pd.testing.assert_frame_equal(first.incidents, second.incidents)  # dtypes too
+    assert _searches(second.incidents) == _searches(as_plain)
+
+
+def test_distinct_search_text_stays_text(cache_dir, repeated, tmp_path):
+    frame = pd.read_csv(repeated, dtype=str, keep_default_na=False)
+    frame["notes"] = [f"Event {i} near {place}" for i, place in enumerate(frame["location"])]
+    path = tmp_path / "distinct_notes.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(path, strict=False)
+    assert not isinstance(dataset.incidents["search_text"].dtype, pd.CategoricalDtype)
+    assert set(apply_filter(dataset.incidents, ViewFilter(text="EVENT 17 near"))["id"]) >= {"XKX17"}
