@@ -219,18 +219,10 @@ def _write_atomically(table, target: Path, plain_text: bool = False, wanted: Fut
     """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file;
     returns ``target``.
 
-    ``plain_text``: columns of dictionary-encoded text (as an import reads some) are written as
-    plain text, the type they are read back as. ``wanted``: the partial file replaces ``target``
-    only once this is True; when False it is deleted and None returned.
+    ``plain_text``: columns of dictionary-encoded text (as an import reads some) are read back as
+    plain text (Parquet only). ``wanted``: the partial file replaces ``target`` only once this is
+    True; when False it is deleted and None returned.
     """
-    if plain_text:
-        import pyarrow as pa
-
-        table = pa.table(
-            [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns],
-            names=table.column_names,
-            metadata=table.schema.metadata,
-        )
     # A name of this writer's own: two processes importing the same file at once (two workers,
     # or a server and a benchmark) each write their whole copy, and the last rename wins.
     partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
@@ -242,17 +234,43 @@ def _write_atomically(table, target: Path, plain_text: bool = False, wanted: Fut
         with pa.OSFile(str(partial), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table, max_chunksize=max(1, table.num_rows))
     else:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         # One row group: the details panel reads the originals back in one piece. No min/max
         # statistics: with one row group they can skip nothing, and for text columns they were a
         # quarter of the writing time.
-        pq.write_table(table, partial, row_group_size=max(1, table.num_rows), write_statistics=False)
+        if plain_text and any(pa.types.is_dictionary(t) for t in table.schema.types):
+            _write_dictionaries_as_text(table, partial)
+        else:
+            pq.write_table(table, partial, row_group_size=max(1, table.num_rows), write_statistics=False)
     if wanted is not None and not wanted.result():
         partial.unlink(missing_ok=True)
         return None
     partial.replace(target)  # atomic: another worker never reads half a file
     return target
+
+
+def _write_dictionaries_as_text(table, path: Path) -> None:
+    """``table`` as Parquet whose dictionary-encoded text columns read back as plain text: the
+    file's Arrow schema (``ARROW:schema``, which readers follow) is the one the table would have
+    with plain text, and Parquet writes its dictionary pages from each column's one dictionary
+    instead of hashing every cell again (at a million rows, 0.3 -> 0.15 CPU-s)."""
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = table.unify_dictionaries()
+    plain = pa.schema(
+        [pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in table.schema],
+        metadata=table.schema.metadata,
+    )
+    metadata = {key.decode(): value.decode() for key, value in (table.schema.metadata or {}).items()}
+    metadata["ARROW:schema"] = base64.b64encode(plain.serialize().to_pybytes()).decode()
+    with pq.ParquetWriter(path, table.schema, write_statistics=False, store_schema=False) as writer:
+        writer.write_table(table, row_group_size=max(1, table.num_rows))
+        writer.add_key_value_metadata(metadata)
 
 
 def orders_in_thread(frame: pd.DataFrame, target: Path) -> Future[Path | None]:

@@ -664,7 +664,11 @@ def _acled_split(
         geocode.detect_input_format(header) == geocode.FORMAT or detect_format(header) != "acled"
     ):
         return None
-    cells = _arrow_cells(path, frozenset(ACLED_READ), ACLED_CODED)
+    # The columns only kept (src_*) are read as dictionaries too: an export repeats their values
+    # (years, regions, scales, tags), so they take less memory, and the originals' Parquet is
+    # written from their dictionaries without hashing each cell again.
+    kept_only = frozenset(n.strip().lower() for n in header) - frozenset(ACLED_READ)
+    cells = _arrow_cells(path, frozenset(ACLED_READ), ACLED_CODED | kept_only)
     if cells is None:
         return None
     names, columns, rows = cells

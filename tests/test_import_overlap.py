@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.scale import generate
@@ -57,6 +59,7 @@ def test_originals_written_while_checking_are_the_entrys_when_every_row_is_accep
     assert wanted is not None and wanted.result() and written.result() == dataset.originals_path
     stored = pd.read_parquet(dataset.originals_path)
     pd.testing.assert_frame_equal(stored, _expected_originals(synthetic), check_exact=True)
+    assert not any(pa.types.is_dictionary(t) for t in pq.read_table(dataset.originals_path).schema.types)
     assert not list(cache_dir.rglob("*.partial"))
 
 
@@ -144,3 +147,20 @@ def test_distinct_search_text_stays_text(cache_dir, repeated, tmp_path):
     dataset = load_dataset(path, strict=False)
     assert not isinstance(dataset.incidents["search_text"].dtype, pd.CategoricalDtype)
     assert set(apply_filter(dataset.incidents, ViewFilter(text="EVENT 17 near"))["id"]) >= {"XKX17"}
+
+
+def test_originals_read_as_dictionaries_come_back_as_text(cache_dir):
+    """Columns an import reads as dictionaries (one per block of the file) are written from them and
+    read back exactly as the same columns written as plain text: types, values, pandas dtypes."""
+    blocks = [["2008", "2009", "2008", ""], ["2009", "Ushtria Çlirimtare", "2008"]]
+    coded = pa.chunked_array([pa.array(block).dictionary_encode() for block in blocks])
+    ids = pa.chunked_array(
+        [pa.array(["a", "b", "c", "d"], pa.large_string()), pa.array(["e", "f", "g"], pa.large_string())]
+    )
+    text = pa.chunked_array([pa.array(block) for block in blocks])
+    written = cache.store_originals("dictionaries", pa.table([ids, coded], names=["id", "src_year"])).result()
+    expected = cache.store_originals("text", pa.table([ids, text], names=["id", "src_year"])).result()
+    assert pq.read_metadata(written).row_group(0).column(1).has_dictionary_page
+    assert pq.read_table(written).equals(pq.read_table(expected))
+    assert pq.read_table(written).schema == pq.read_table(expected).schema
+    pd.testing.assert_frame_equal(pd.read_parquet(written), pd.read_parquet(expected), check_exact=True)
