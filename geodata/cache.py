@@ -273,11 +273,11 @@ def _write_dictionaries_as_text(table, path: Path) -> None:
         writer.add_key_value_metadata(metadata)
 
 
-def orders_in_thread(frame: pd.DataFrame, target: Path) -> Future[Path | None]:
+def orders_in_thread(frame: pd.DataFrame, target: Path, known=None) -> Future[Path | None]:
     """The table's sort orders of ``frame`` (:func:`geodata.sortorders.orders_table`: about 0.3 CPU-s
     per million rows, mostly NumPy and Arrow sorts, which let go of the GIL), computed and written
     to ``target`` (Arrow IPC) in a thread; the future's result is the file, or None when a column
-    cannot be ranked (mixed types).
+    cannot be ranked (mixed types). ``known``: orders already worked out, by column.
 
     The thread reads its own selection of the columns: the caller may add columns to ``frame``
     meanwhile.
@@ -291,7 +291,7 @@ def orders_in_thread(frame: pd.DataFrame, target: Path) -> Future[Path | None]:
 
         # A column the orders cannot rank (mixed types): no orders, the table sorts on demand.
         with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
-            return _write_atomically(orders_table(columns), target)
+            return _write_atomically(orders_table(columns, known=known), target)
         return None
 
     pool = ThreadPoolExecutor(max_workers=1)
@@ -306,15 +306,17 @@ def store(
     read: ReadResult,
     file_format: str,
     originals: Future[Path] | None = None,
+    orders=None,
 ) -> Path:
     """Write the joined frame (Arrow IPC), its sort orders and the read report; returns the
-    originals' file (Parquet)."""
+    originals' file (Parquet). ``orders``: the frame's orders already worked out, by column
+    (:func:`geodata.sortorders.column_order`); the others are worked out here."""
     import pyarrow as pa
 
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
     # The orders are computed and written in a thread while this one writes the frame.
-    orders = orders_in_thread(frame, _orders_path(key))
+    orders = orders_in_thread(frame, _orders_path(key), orders)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if any(column.num_chunks > 1 for column in table.columns):
         table = table.combine_chunks()  # one record batch (see load_cached)

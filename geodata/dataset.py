@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -137,10 +138,12 @@ def _join(
     snap_tolerance_m: float,
     originals_written: Future | None = None,
     owned: bool = False,
+    orders: dict[str, ColumnOrder] | None = None,
 ) -> pd.DataFrame:
     """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
     the sort may let each unsorted column go as soon as its sorted copy exists, and the columns the
-    join and the search columns do not read are sorted while they work (see :class:`_ColumnSorter`)."""
+    join and the search columns do not read are sorted while they work (see :class:`_ColumnSorter`);
+    the table's sort orders worked out on the way are added to ``orders``."""
     names, sorter = list(records.columns), None
     if owned and len(records) >= 2 and "id" in records and "date_start" in records:
         sorter = _ColumnSorter({name: records.pop(name).array for name in names if name not in _JOIN_READS})
@@ -170,6 +173,8 @@ def _join(
     added = [name for name in joined.columns if name not in names]
     added.insert(added.index("search_place"), "search_text")
     done = sorter.finish({name: joined.pop(name).array for name in list(joined.columns)})
+    if orders is not None:
+        orders.update(sorter.orders)
     return pd.DataFrame({name: done[name] for name in names + added}, copy=False)
 
 
@@ -183,7 +188,9 @@ class _ColumnSorter:
 
     The thread works out the order, sorts the columns the search text is made of and folds it from
     them (made in its final order, it is never sorted); then each thread takes the largest column
-    left until none is left. Each unsorted column is let go as soon as its sorted copy exists.
+    left until none is left. Each unsorted column is let go as soon as its sorted copy exists. The
+    thread that sorts a column the table sorts by (:data:`geodata.sortorders.SORTED_COLUMNS`) works
+    out its sort order too (``orders``), to store with the entry.
     """
 
     def __init__(self, unsorted: dict[str, object]) -> None:
@@ -191,6 +198,7 @@ class _ColumnSorter:
         self._lock = threading.Lock()
         self._order: Future[np.ndarray] = Future()
         self._done: dict[str, object] = {}
+        self.orders: dict[str, ColumnOrder] = {}
         pool = ThreadPoolExecutor(max_workers=1)
         self._thread = pool.submit(self._work)
         pool.shutdown(wait=False)
@@ -213,6 +221,8 @@ class _ColumnSorter:
             text = search_text(searchable, repeated_as_categories=True)
             del searched
             self._done["search_text"] = text.array
+            for name in _SEARCHED:
+                self._rank(name)
         self._take_the_rest(order)
 
     def _take_the_rest(self, order: np.ndarray) -> None:
@@ -223,6 +233,18 @@ class _ColumnSorter:
                 name = max(self._unsorted, key=lambda n: self._unsorted[n].nbytes)  # type: ignore[attr-defined]
                 column = {name: self._unsorted.pop(name)}
             self._done.update(_sorted_columns(column, order))
+            self._rank(name)
+
+    def _rank(self, name: str) -> None:
+        """The sort order of a sorted column the table sorts by (none when it cannot be ranked:
+        the cache's writer then tries again and stores no orders, as it always has)."""
+        import pyarrow as pa
+
+        from geodata.sortorders import SORTED_COLUMNS, column_order
+
+        if name in SORTED_COLUMNS and name in self._done:
+            with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
+                self.orders[name] = column_order(pd.Series(self._done[name], copy=False))
 
     def finish(self, more: dict[str, object]) -> dict[str, object]:
         """Every column sorted, with ``more`` (the caller's own) sorted too, and ``search_text``."""
@@ -384,9 +406,10 @@ def _load_file(
             every_row_kept.set_result(False)
     pending = [records.drop(columns=originals)]
     del records  # the join gets the only reference: the sort lets the unsorted columns go
-    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
+    found: dict[str, ColumnOrder] = {}
+    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True, orders=found)
     read = ReadResult(core, problems, rows_read)
-    table = cache.store(key, core, read, detected, writing) if len(core) else None
+    table = cache.store(key, core, read, detected, writing, found) if len(core) else None
     orders = cache.load_orders(key, len(core)) if table is not None else None
     return core, read, detected, table, False, orders
 

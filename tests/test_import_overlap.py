@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,6 +20,7 @@ from geodata.dataset import _join, load_dataset
 from geodata.filters import ViewFilter, apply_filter, search_text
 from geodata.importers import read_events
 from geodata.join import DEFAULT_SNAP_TOLERANCE_M
+from geodata.sortorders import SORTED_COLUMNS, column_order
 
 ACLED = Path(__file__).parent / "data" / "acled_sample.csv"
 
@@ -164,3 +166,18 @@ def test_originals_read_as_dictionaries_come_back_as_text(cache_dir):
     assert pq.read_table(written).equals(pq.read_table(expected))
     assert pq.read_table(written).schema == pq.read_table(expected).schema
     pd.testing.assert_frame_equal(pd.read_parquet(written), pd.read_parquet(expected), check_exact=True)
+
+
+def test_orders_worked_out_while_sorting_are_those_of_the_sorted_table(synthetic, boundaries_dir):
+    records = read_events(synthetic)[0].records
+    records = records.drop(columns=[c for c in records.columns if c.startswith("src_")])
+    found: dict = {}
+    frame = _join(
+        records, load_kosovo_boundaries(boundaries_dir), DEFAULT_SNAP_TOLERANCE_M, owned=True, orders=found
+    )
+    assert set(found) == {column for column in SORTED_COLUMNS if column in frame}
+    for column, order in found.items():
+        expected = column_order(frame[column])
+        np.testing.assert_array_equal(order.order, expected.order)
+        np.testing.assert_array_equal(order.ranks, expected.ranks)
+        assert order.known == expected.known
