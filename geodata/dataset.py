@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -401,9 +401,13 @@ def _load_file(
             writing = cache.store_originals(key, own) if own is not None else None
         del own
     finally:
-        early.clear()
         if not every_row_kept.done():  # rows rejected, a failure, or an entry under the same bytes
             every_row_kept.set_result(False)
+        if early and not every_row_kept.result():
+            # No thread is left running when the load returns (serve --workers forks after it); this
+            # one has had the checks to write in and is usually done. (Its failure is of no matter.)
+            wait([early[1]])
+        early.clear()
     pending = [records.drop(columns=originals)]
     del records  # the join gets the only reference: the sort lets the unsorted columns go
     found: dict[str, ColumnOrder] = {}

@@ -74,6 +74,7 @@ def test_originals_written_while_checking_are_dropped_when_rows_are_rejected(
     dataset = load_dataset(copy, strict=False)
     assert dataset.read.problems
     [(wanted, every_row), (after, accepted)] = calls
+    assert every_row.done()  # no thread left writing when the load returns
     assert not wanted.result() and every_row.result() is None  # every row's file was never put in place
     assert after is None and accepted.result() == dataset.originals_path
     stored = pd.read_parquet(dataset.originals_path)
