@@ -182,3 +182,20 @@ def test_orders_worked_out_while_sorting_are_those_of_the_sorted_table(synthetic
         np.testing.assert_array_equal(order.order, expected.order)
         np.testing.assert_array_equal(order.ranks, expected.ranks)
         assert order.known == expected.known
+
+
+def test_originals_written_early_under_a_remembered_key(cache_dir, synthetic, tmp_path, monkeypatch):
+    """A file whose hash is remembered (its entry gone) is imported under the key known at once."""
+    monkeypatch.setattr(cache, "RECENT_CHANGE_S", -1.0)  # remember the hash of a file written just now
+    copy = tmp_path / "events.csv"
+    shutil.copy(synthetic, copy)
+    load_dataset(copy, strict=False)
+    for path in cache_dir.glob("*.*"):
+        path.unlink()  # the entry goes; hashes/ stays
+    calls = _originals_calls(monkeypatch)
+    monkeypatch.setattr(cache, "cache_key_in_thread", lambda *_: pytest.fail("the file was hashed again"))
+    dataset = load_dataset(copy, strict=False)
+    [(wanted, written)] = calls
+    assert not dataset.from_cache and wanted.result() and written.result() == dataset.originals_path
+    pd.testing.assert_frame_equal(pd.read_parquet(dataset.originals_path), _expected_originals(copy))
+    assert load_dataset(copy, strict=False).from_cache
