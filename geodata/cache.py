@@ -27,8 +27,9 @@ from geodata.records import Problem, ReadResult
 from geodata.schema import SCHEMA_VERSION
 
 CACHE_ENV_VAR = "UNREST_MAP_CACHE"
-#: Bump when an importer's output changes.
-IMPORTER_VERSION = 4
+#: Bump when an importer's output changes (5: a search text that repeats, as categories: code that
+#: searches only text must not read these entries).
+IMPORTER_VERSION = 5
 #: Bump when the files of an entry change (2: the joined frame as Arrow IPC instead of Parquet;
 #: 3: the table's sort orders beside it).
 CACHE_FORMAT = 3
@@ -180,12 +181,17 @@ def load_orders(key: str, rows: int):
     return read_orders(path, rows) if path.is_file() else None
 
 
-def store_originals(key: str, originals) -> Future[Path]:
+def store_originals(
+    key: str | Future[str], originals, wanted: Future[bool] | None = None
+) -> Future[Path | None]:
     """Write an import's own columns (``id`` and ``src_*``, in file order; a DataFrame of text or
     an Arrow table of strings) to the cache, in a thread.
 
     The details panel looks rows up by id, so the order does not matter and the columns
-    need no sort; Arrow writes them without the GIL while the caller joins the rest.
+    need no sort; Arrow writes them without the GIL while the caller works on the rest. ``key``
+    may be still being worked out (:func:`cache_key_in_thread`): the thread waits for it.
+    ``wanted``: written before it is known whether they are the ones to keep; the written file
+    takes its place in the entry only once ``wanted`` is True (None and no file when False).
     """
     import pyarrow as pa
 
@@ -197,28 +203,26 @@ def store_originals(key: str, originals) -> Future[Path]:
         table = originals.replace_schema_metadata(metadata)
     else:
         table = pa.Table.from_pandas(originals, preserve_index=False)  # Arrow-backed text: no copy
-    target = _originals_path(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def write() -> Path | None:
+        target = _originals_path(key.result() if isinstance(key, Future) else key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _write_atomically(table, target, True, wanted)
+
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_write_atomically, table, target, True)
+    future = pool.submit(write)
     pool.shutdown(wait=False)
     return future
 
 
-def _write_atomically(table, target: Path, plain_text: bool = False) -> Path:
-    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file.
+def _write_atomically(table, target: Path, plain_text: bool = False, wanted: Future[bool] | None = None):
+    """Write ``table`` to ``target`` (Parquet, or Arrow IPC for ``.arrow``) through a partial file;
+    returns ``target``.
 
-    ``plain_text``: columns of dictionary-encoded text (as an import reads some) are written as
-    plain text, the type they are read back as.
+    ``plain_text``: columns of dictionary-encoded text (as an import reads some) are read back as
+    plain text (Parquet only). ``wanted``: the partial file replaces ``target`` only once this is
+    True; when False it is deleted and None returned.
     """
-    if plain_text:
-        import pyarrow as pa
-
-        table = pa.table(
-            [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns],
-            names=table.column_names,
-            metadata=table.schema.metadata,
-        )
     # A name of this writer's own: two processes importing the same file at once (two workers,
     # or a server and a benchmark) each write their whole copy, and the last rename wins.
     partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
@@ -230,19 +234,50 @@ def _write_atomically(table, target: Path, plain_text: bool = False) -> Path:
         with pa.OSFile(str(partial), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table, max_chunksize=max(1, table.num_rows))
     else:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         # One row group: the details panel reads the originals back in one piece. No min/max
         # statistics: with one row group they can skip nothing, and for text columns they were a
         # quarter of the writing time.
-        pq.write_table(table, partial, row_group_size=max(1, table.num_rows), write_statistics=False)
+        if plain_text and any(pa.types.is_dictionary(t) for t in table.schema.types):
+            _write_dictionaries_as_text(table, partial)
+        else:
+            pq.write_table(table, partial, row_group_size=max(1, table.num_rows), write_statistics=False)
+    if wanted is not None and not wanted.result():
+        partial.unlink(missing_ok=True)
+        return None
     partial.replace(target)  # atomic: another worker never reads half a file
     return target
 
 
-def orders_in_thread(frame: pd.DataFrame) -> Future:
+def _write_dictionaries_as_text(table, path: Path) -> None:
+    """``table`` as Parquet whose dictionary-encoded text columns read back as plain text: the
+    file's Arrow schema (``ARROW:schema``, which readers follow) is the one the table would have
+    with plain text, and Parquet writes its dictionary pages from each column's one dictionary
+    instead of hashing every cell again (at a million rows, 0.3 -> 0.15 CPU-s)."""
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = table.unify_dictionaries()
+    plain = pa.schema(
+        [pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in table.schema],
+        metadata=table.schema.metadata,
+    )
+    metadata = {key.decode(): value.decode() for key, value in (table.schema.metadata or {}).items()}
+    metadata["ARROW:schema"] = base64.b64encode(plain.serialize().to_pybytes()).decode()
+    with pq.ParquetWriter(path, table.schema, write_statistics=False, store_schema=False) as writer:
+        writer.write_table(table, row_group_size=max(1, table.num_rows))
+        writer.add_key_value_metadata(metadata)
+
+
+def orders_in_thread(frame: pd.DataFrame, target: Path, known=None) -> Future[Path | None]:
     """The table's sort orders of ``frame`` (:func:`geodata.sortorders.orders_table`: about 0.3 CPU-s
-    per million rows, mostly NumPy and Arrow sorts, which let go of the GIL), in a thread.
+    per million rows, mostly NumPy and Arrow sorts, which let go of the GIL), computed and written
+    to ``target`` (Arrow IPC) in a thread; the future's result is the file, or None when a column
+    cannot be ranked (mixed types). ``known``: orders already worked out, by column.
 
     The thread reads its own selection of the columns: the caller may add columns to ``frame``
     meanwhile.
@@ -250,8 +285,17 @@ def orders_in_thread(frame: pd.DataFrame) -> Future:
     from geodata.sortorders import SORTED_COLUMNS, orders_table
 
     columns = frame[[c for c in SORTED_COLUMNS if c in frame.columns]]  # copy-on-write: no data copied
+
+    def written() -> Path | None:
+        import pyarrow as pa
+
+        # A column the orders cannot rank (mixed types): no orders, the table sorts on demand.
+        with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
+            return _write_atomically(orders_table(columns, known=known), target)
+        return None
+
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(orders_table, columns)
+    future = pool.submit(written)
     pool.shutdown(wait=False)
     return future
 
@@ -262,23 +306,23 @@ def store(
     read: ReadResult,
     file_format: str,
     originals: Future[Path] | None = None,
+    orders=None,
 ) -> Path:
     """Write the joined frame (Arrow IPC), its sort orders and the read report; returns the
-    originals' file (Parquet)."""
+    originals' file (Parquet). ``orders``: the frame's orders already worked out, by column
+    (:func:`geodata.sortorders.column_order`); the others are worked out here."""
     import pyarrow as pa
 
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    # The orders are computed in a thread while this one writes the frame.
-    orders = orders_in_thread(frame)
+    # The orders are computed and written in a thread while this one writes the frame.
+    orders = orders_in_thread(frame, _orders_path(key), orders)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if any(column.num_chunks > 1 for column in table.columns):
         table = table.combine_chunks()  # one record batch (see load_cached)
     core = _write_atomically(table, _core_path(key))
     del table
-    # A column the orders cannot rank (mixed types): no orders, the table sorts on demand as before.
-    with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
-        _write_atomically(orders.result(), _orders_path(key))
+    orders.result()
     written = originals.result() if originals is not None else core
     meta = {
         "rows_read": read.rows_read,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,20 +138,15 @@ def _join(
     snap_tolerance_m: float,
     originals_written: Future | None = None,
     owned: bool = False,
+    orders: dict[str, ColumnOrder] | None = None,
 ) -> pd.DataFrame:
     """Joined, searchable and sorted. ``owned``: the caller keeps no reference to ``records``, so
     the sort may let each unsorted column go as soon as its sorted copy exists, and the columns the
-    join and the search columns do not read are sorted in a thread while they work (Arrow's and
-    NumPy's takes and shapely's tests let go of the GIL), the folded search text made there from
-    them once they are in order, and the others are sorted after the join."""
-    names, sorting = list(records.columns), None
+    join and the search columns do not read are sorted while they work (see :class:`_ColumnSorter`);
+    the table's sort orders worked out on the way are added to ``orders``."""
+    names, sorter = list(records.columns), None
     if owned and len(records) >= 2 and "id" in records and "date_start" in records:
-        order = _date_then_id_order(records["date_start"], records["id"])
-        aside = {name: records.pop(name).array for name in names if name not in _JOIN_READS}
-        pool = ThreadPoolExecutor(max_workers=1)
-        sorting = pool.submit(_sorted_and_searchable, aside, order)
-        pool.shutdown(wait=False)
-        del aside
+        sorter = _ColumnSorter({name: records.pop(name).array for name in names if name not in _JOIN_READS})
     joined = (
         join_boundaries(records, boundaries, snap_tolerance_m)
         if boundaries is not None
@@ -168,24 +165,95 @@ def _join(
     # search_place before the sort (each place's names come from its first row in file order);
     # search_text, row by row, after it: made in its final order, it is never sorted.
     joined = search_columns(joined, load_gazetteer(), boundaries, text=False)
-    if sorting is None:
+    if sorter is None:
         ordered = by_date_then_id(joined, emptying=owned)
-        ordered.insert(ordered.columns.get_loc("search_place"), "search_text", search_text(ordered))
+        text = search_text(ordered, repeated_as_categories=True)
+        ordered.insert(ordered.columns.get_loc("search_place"), "search_text", text)
         return ordered
     added = [name for name in joined.columns if name not in names]
     added.insert(added.index("search_place"), "search_text")
-    rest = _sorted_columns({name: joined.pop(name).array for name in list(joined.columns)}, order)
-    rest.update(sorting.result())
-    return pd.DataFrame({name: rest[name] for name in names + added}, copy=False)
+    done = sorter.finish({name: joined.pop(name).array for name in list(joined.columns)})
+    if orders is not None:
+        orders.update(sorter.orders)
+    return pd.DataFrame({name: done[name] for name in names + added}, copy=False)
 
 
-def _sorted_and_searchable(unsorted: dict[str, object], order: np.ndarray) -> dict[str, object]:
-    """:func:`_sorted_columns`, with ``search_text`` made from them (description and actors)."""
-    done = _sorted_columns(unsorted, order)
-    searched = {name: done[name] for name in ("description", "actor1", "actor2") if name in done}
-    text = search_text(pd.DataFrame(searched, index=pd.RangeIndex(len(order)), copy=False))
-    done["search_text"] = text.array
-    return done
+#: The columns ``search_text`` is made of (:func:`geodata.filters.search_text`).
+_SEARCHED = ("description", "actor1", "actor2")
+
+
+class _ColumnSorter:
+    """Puts columns in date-then-id order, in a thread and, once the caller is free, in the caller's
+    thread too (Arrow's and NumPy's takes let go of the GIL).
+
+    The thread works out the order, sorts the columns the search text is made of and folds it from
+    them (made in its final order, it is never sorted); then each thread takes the largest column
+    left until none is left. Each unsorted column is let go as soon as its sorted copy exists. The
+    thread that sorts a column the table sorts by (:data:`geodata.sortorders.SORTED_COLUMNS`) works
+    out its sort order too (``orders``), to store with the entry.
+    """
+
+    def __init__(self, unsorted: dict[str, object]) -> None:
+        self._unsorted = unsorted
+        self._lock = threading.Lock()
+        self._order: Future[np.ndarray] = Future()
+        self._done: dict[str, object] = {}
+        self.orders: dict[str, ColumnOrder] = {}
+        pool = ThreadPoolExecutor(max_workers=1)
+        self._thread = pool.submit(self._work)
+        pool.shutdown(wait=False)
+
+    def _work(self) -> None:
+        try:
+            date, identifier = (pd.Series(self._unsorted[name], copy=False) for name in ("date_start", "id"))
+            order = _date_then_id_order(date, identifier)
+            del date, identifier
+            with self._lock:  # before the caller can know the order, so before it takes any column
+                searched = {name: self._unsorted.pop(name) for name in _SEARCHED if name in self._unsorted}
+        except BaseException as error:
+            self._order.set_exception(error)
+            raise
+        self._order.set_result(order)
+        if searched:
+            searched = _sorted_columns(searched, order)
+            self._done.update(searched)
+            searchable = pd.DataFrame(searched, index=pd.RangeIndex(len(order)), copy=False)
+            text = search_text(searchable, repeated_as_categories=True)
+            del searched
+            self._done["search_text"] = text.array
+            for name in _SEARCHED:
+                self._rank(name)
+        self._take_the_rest(order)
+
+    def _take_the_rest(self, order: np.ndarray) -> None:
+        while True:
+            with self._lock:
+                if not self._unsorted:
+                    return
+                name = max(self._unsorted, key=lambda n: self._unsorted[n].nbytes)  # type: ignore[attr-defined]
+                column = {name: self._unsorted.pop(name)}
+            self._done.update(_sorted_columns(column, order))
+            self._rank(name)
+
+    def _rank(self, name: str) -> None:
+        """The sort order of a sorted column the table sorts by (none when it cannot be ranked:
+        the cache's writer then tries again and stores no orders, as it always has)."""
+        import pyarrow as pa
+
+        from geodata.sortorders import SORTED_COLUMNS, column_order
+
+        if name in SORTED_COLUMNS and name in self._done:
+            with contextlib.suppress(TypeError, ValueError, pa.ArrowException):
+                self.orders[name] = column_order(pd.Series(self._done[name], copy=False))
+
+    def finish(self, more: dict[str, object]) -> dict[str, object]:
+        """Every column sorted, with ``more`` (the caller's own) sorted too, and ``search_text``."""
+        with self._lock:
+            self._unsorted.update(more)
+        del more
+        self._take_the_rest(self._order.result())
+        self._thread.result()
+        return self._done
 
 
 #: The columns :func:`geodata.join.join_boundaries`, :func:`geodata.join.apply_region_rule` and
@@ -303,28 +371,49 @@ def _load_file(
         if cached is not None:
             frame, read, detected, table = cached
             return frame, read, detected, table, True, cache.load_orders(key, len(frame))
-    read, detected, own = import_events(path, file_format)
-    if hashing is not None:
-        key = hashing.result()
-        cached = cache.load_cached(key)
-        if cached is not None:
-            del read, own
-            frame, read, detected, table = cached
-            return frame, read, detected, table, True, cache.load_orders(key, len(frame))
-    records, problems, rows_read = read.records, read.problems, read.rows_read
-    del read  # the unsorted rows are let go as soon as the sort has copied them
-    originals = [c for c in records.columns if str(c).startswith("src_")]
-    if own is None and len(records):
-        own = records[["id", *originals]]
-    # Original columns go to disk in file order (written while the join runs) and stay out of
-    # the join and the sort: memory holds what the map needs.
-    writing = cache.store_originals(key, own) if own is not None else None
-    del own
+    # Original columns go to disk in file order, in a thread, and stay out of the join and the
+    # sort: memory holds what the map needs. Those of a file whose rows all have ids are written
+    # while its rows are checked, and take their place in the entry if every row is accepted.
+    early: list = []
+    early_key, every_row_kept = (key if hashing is None else hashing), Future()
+
+    def write_early(every_row) -> None:
+        early.extend([every_row, cache.store_originals(early_key, every_row, every_row_kept)])
+
+    try:
+        read, detected, own = import_events(path, file_format, early=write_early)
+        if hashing is not None:
+            key = hashing.result()
+            cached = cache.load_cached(key)
+            if cached is not None:
+                del read, own
+                frame, read, detected, table = cached
+                return frame, read, detected, table, True, cache.load_orders(key, len(frame))
+        records, problems, rows_read = read.records, read.problems, read.rows_read
+        del read  # the unsorted rows are let go as soon as the sort has copied them
+        originals = [c for c in records.columns if str(c).startswith("src_")]
+        if own is None and len(records):
+            own = records[["id", *originals]]
+        if early and own is early[0]:
+            every_row_kept.set_result(True)
+            writing = early[1]
+        else:
+            writing = cache.store_originals(key, own) if own is not None else None
+        del own
+    finally:
+        if not every_row_kept.done():  # rows rejected, a failure, or an entry under the same bytes
+            every_row_kept.set_result(False)
+        if early and not every_row_kept.result():
+            # No thread is left running when the load returns (serve --workers forks after it); this
+            # one has had the checks to write in and is usually done. (Its failure is of no matter.)
+            wait([early[1]])
+        early.clear()
     pending = [records.drop(columns=originals)]
     del records  # the join gets the only reference: the sort lets the unsorted columns go
-    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True)
+    found: dict[str, ColumnOrder] = {}
+    core = _join(pending.pop(), boundaries, snap_tolerance_m, writing, owned=True, orders=found)
     read = ReadResult(core, problems, rows_read)
-    table = cache.store(key, core, read, detected, writing) if len(core) else None
+    table = cache.store(key, core, read, detected, writing, found) if len(core) else None
     orders = cache.load_orders(key, len(core)) if table is not None else None
     return core, read, detected, table, False, orders
 

@@ -362,10 +362,33 @@ def _as_text(values: pd.Series) -> object:
     return values.array if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else values.astype(object)
 
 
-def search_text(frame: pd.DataFrame) -> pd.Series:
-    """The ``search_text`` column of :func:`search_columns` (each row's from its own values only)."""
+def search_text(frame: pd.DataFrame, repeated_as_categories: bool = False) -> pd.Series:
+    """The ``search_text`` column of :func:`search_columns` (each row's from its own values only).
+
+    ``repeated_as_categories``: when the rows repeat few combinations of description and actors (a
+    UCDP export's conflict and dyad names, a synthetic file), a categorical column, each distinct
+    folded text once and the rows as codes, instead of a copy of the text in every row: an import's
+    cache entry then holds it once. :func:`_text_mask` searches either the same way.
+    """
+    from geodata.distinct import distinct_rows, mostly_repeated
+
     columns = [frame[c] for c in ("description", "actor1", "actor2") if c in frame.columns]
-    return fold_series(*columns) if columns else pd.Series("", index=frame.index)
+    if not columns:
+        return pd.Series("", index=frame.index)
+    if repeated_as_categories and mostly_repeated(*columns):
+        first, which = distinct_rows(*columns)
+        if len(first) <= len(which) // 2:
+            folded = _fold_rows(*(_plain(column.iloc[first]) for column in columns))
+            codes, texts = pd.factorize(folded.astype("str"))  # two combinations may fold to one text
+            return pd.Series(pd.Categorical.from_codes(codes[which], categories=texts), index=frame.index)
+    return fold_series(*columns)
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    """A categorical column as its values; any other as it is."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(values.cat.categories.dtype)
+    return values
 
 
 def search_columns(frame: pd.DataFrame, gazetteer=None, boundaries=None, text: bool = True) -> pd.DataFrame:
@@ -471,10 +494,15 @@ def _text_mask(frame: pd.DataFrame, text: str) -> np.ndarray:
         return np.ones(len(frame), dtype=bool)
     if not set(SEARCH_COLUMNS) <= set(frame.columns):
         frame = search_columns(frame)
-    haystack = pa.array(frame["search_text"].array)
+    texts = frame["search_text"]
     # A literal as an RE2 pattern: RE2 scans with memchr, several times faster than match_substring.
     pattern = "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in needle)
-    mask = pc.match_substring_regex(haystack, pattern).to_numpy(zero_copy_only=False)
+    if isinstance(texts.dtype, pd.CategoricalDtype):  # each distinct text searched once
+        found = pc.match_substring_regex(pa.array(texts.cat.categories.astype("str")), pattern)
+        hit = np.append(np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool), False)
+        mask = hit[texts.cat.codes.to_numpy()]
+    else:
+        mask = pc.match_substring_regex(pa.array(texts.array), pattern).to_numpy(zero_copy_only=False)
     places = frame["search_place"]
     hits = np.asarray([name in str(c) for c in places.cat.categories] + [False], dtype=bool)
     return np.asarray(mask, dtype=bool) | hits[places.cat.codes.to_numpy()]

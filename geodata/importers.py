@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import mmap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -625,21 +625,31 @@ def _may_have_edge_space(column) -> bool:
 
 
 def import_events(
-    path: str | Path, file_format: str | None = None
+    path: str | Path,
+    file_format: str | None = None,
+    early: Callable[[pa.Table], object] | None = None,
 ) -> tuple[ReadResult, str, pa.Table | None]:
     """:func:`read_events`, for an import to cache: a regular ACLED export's own columns come
     back as an Arrow table (``id`` and ``src_*`` of the accepted rows, in file order) instead of
     in the records, so they never become pandas columns. Anything else: ``None`` in their place
-    and the records as :func:`read_events` gives them."""
+    and the records as :func:`read_events` gives them.
+
+    ``early``: called with the own columns of every row as soon as the file is parsed, before
+    the rows are checked (so the caller can write them while the checks run), when every row has
+    an id of its own. The table returned is that same object when every row was accepted;
+    otherwise it is another table (the accepted rows) and what ``early`` got is not theirs.
+    """
     path = Path(path)
-    split = _acled_split(path, file_format)
+    split = _acled_split(path, file_format, early)
     if split is not None:
         return split
     read, detected = read_events(path, file_format)
     return read, detected, None
 
 
-def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, pa.Table | None] | None:
+def _acled_split(
+    path: Path, file_format: str | None, early: Callable[[pa.Table], object] | None = None
+) -> tuple[ReadResult, str, pa.Table | None] | None:
     import pyarrow as pa
 
     from geodata import geocode
@@ -654,7 +664,11 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
         geocode.detect_input_format(header) == geocode.FORMAT or detect_format(header) != "acled"
     ):
         return None
-    cells = _arrow_cells(path, frozenset(ACLED_READ), ACLED_CODED)
+    # The columns only kept (src_*) are read as dictionaries too: an export repeats their values
+    # (years, regions, scales, tags), so they take less memory, and the originals' Parquet is
+    # written from their dictionaries without hashing each cell again.
+    kept_only = frozenset(n.strip().lower() for n in header) - frozenset(ACLED_READ)
+    cells = _arrow_cells(path, frozenset(ACLED_READ), ACLED_CODED | kept_only)
     if cells is None:
         return None
     names, columns, rows = cells
@@ -667,15 +681,24 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
     if len(set(lower)) < len(lower):
         return None
     read = [i for i, n in enumerate(lower) if n in ACLED_READ]
+    own = [i for i, n in enumerate(lower) if n not in ACLED_USED]
+    given = _every_row_named(lower, columns)
+    if early is not None and given is not None:
+        # acled_frame's ids are these cells when none is empty (only empty ones get a made-up id).
+        every_row = pa.table(
+            [given, *(columns[i] for i in own)], names=["id", *(f"src_{lower[i]}" for i in own)]
+        )
+        early(every_row)
     raw = _cells_frame([lower[i] for i in read], [columns[i] for i in read], rows)
     result = acled_frame(raw, str(path), extras=False)
     del raw
     pa.default_memory_pool().release_unused()  # the columns read only to be checked and converted
     if not len(result.records):
         return result, "acled", None
-    own = [i for i, n in enumerate(lower) if n not in ACLED_USED]
     # Accepted rows keep their file order: all of them accepted, the columns need no take.
     everything = len(result.records) == len(rows)
+    if everything and early is not None and given is not None:
+        return result, "acled", every_row
     accepted = None if everything else np.searchsorted(rows, result.records["source_row"].to_numpy())
     table = pa.table(
         [
@@ -685,6 +708,16 @@ def _acled_split(path: Path, file_format: str | None) -> tuple[ReadResult, str, 
         names=["id", *(f"src_{lower[i]}" for i in own)],
     )
     return result, "acled", table
+
+
+def _every_row_named(names: list[str], columns: list) -> pa.ChunkedArray | None:
+    """The ``event_id_cnty`` column when it is there and no cell of it is empty, else None."""
+    import pyarrow.compute as pc
+
+    if "event_id_cnty" not in names:
+        return None
+    ids = columns[names.index("event_id_cnty")]
+    return None if pc.any(pc.equal(ids, "")).as_py() else ids
 
 
 def read_events(path: str | Path, file_format: str | None = None) -> tuple[ReadResult, str]:

@@ -11,6 +11,7 @@ find ties. At five million rows computing one order costs 0.1-0.5 CPU-s; mapping
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,18 +121,19 @@ def column_order(values: pd.Series) -> ColumnOrder:
     return ColumnOrder(order, ranks, known)
 
 
-def orders_table(frame: pd.DataFrame, columns=SORTED_COLUMNS):
+def orders_table(frame: pd.DataFrame, columns=SORTED_COLUMNS, known: Mapping[str, ColumnOrder] | None = None):
     """The sort orders of ``frame``'s ``columns`` (those it has) as one Arrow table, to store with its
     cache entry: ``order:<column>`` (int32) and ``rank:<column>``, with the known counts in the schema's
     metadata. An order that is the identity (the dates of a frame sorted by date) is stored too: mapped,
-    it costs no memory until a page is walked, where a fresh ``np.arange`` would in every process."""
+    it costs no memory until a page is walked, where a fresh ``np.arange`` would in every process.
+    ``known``: orders of some of the columns already worked out (:func:`column_order`)."""
     import pyarrow as pa
 
     arrays, names, meta = [], [], {}
     for column in columns:
         if column not in frame:
             continue
-        found = column_order(frame[column])
+        found = known[column] if known and column in known else column_order(frame[column])
         arrays += [pa.array(found.order), pa.array(found.ranks)]
         names += [f"order:{column}", f"rank:{column}"]
         meta[column] = {"known": found.known}
