@@ -24,11 +24,6 @@
   const NO_MUNICIPALITY = 65535;
   let decoded = { source: null }; // the last scrub-points store, decoded once per store
 
-  function timelineDiv() {
-    const el = document.getElementById("timeline");
-    return el ? el.querySelector(".js-plotly-plot") : null;
-  }
-
   /* A Plotly typed-array spec {dtype, bdata} as a JS typed array. */
   function decode(spec) {
     const binary = atob(spec.bdata);
