@@ -212,7 +212,14 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
                             html.H3("Map"),
                             dcc.Checklist(
                                 id="shade-toggle",
-                                options=[{"label": "Shade municipalities by incidents", "value": "yes"}],
+                                # Without a boundary layer there are no municipalities to shade.
+                                options=[
+                                    {
+                                        "label": "Shade municipalities by incidents",
+                                        "value": "yes",
+                                        "disabled": dataset.boundaries is None,
+                                    }
+                                ],
                                 value=[],
                                 className="checklist single",
                             ),

@@ -252,7 +252,9 @@ def legend_outputs(
     chosen = list(view.event_types)
     largest = 0
     if shade and len(visible):
-        largest = int(visible["municipality"].value_counts().max())
+        # Empty without a boundary layer (no incident has a municipality): nothing to shade.
+        per_municipality = visible["municipality"].value_counts()
+        largest = int(per_municipality.max()) if len(per_municipality) else 0
     empty = len(visible) == 0
     first, last = days[0].date(), days[-1].date()
     filters = active_filters(view, labels, first, last) + (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,6 +87,12 @@ def test_without_boundaries_the_header_says_they_are_not_loaded_and_why(tmp_path
     details = str(details_panel(bare.incidents.iloc[0], bare.reactions, None, None, layer=False))
     assert "outside the boundary layer" not in details and "boundaries not loaded" in details
     assert summary_counts(bare.incidents).municipalities == ()
+    # Nothing to shade: the toggle is off limits, and a forged or restored shade=1 still answers
+    # (it raised, and every later update of the page failed with it).
+    toggle = re.search(r"Checklist\(options=\[\{'label': 'Shade municipalities[^]]*\]", page)
+    assert toggle and "'disabled': True" in toggle.group(0)
+    shaded = view_update(bare_context, shade=["yes"], event_types=["Riots"])
+    assert "6" in str(shaded[COUNT])
 
 
 def test_the_selected_incident_is_focused(context, incidents):
