@@ -94,6 +94,9 @@ def test_slider_by_keyboard_changes_markers_and_count(app_started, incidents):
     dash_duo = app_started
     before = visible_marker_ids(dash_duo)
     framed = dash_duo.driver.execute_script(CAMERA_JS)
+    map_top = "return document.getElementById('map').getBoundingClientRect().top + window.scrollY;"
+    top = dash_duo.driver.execute_script(map_top)
+    assert "outside the map" in dash_duo.find_element("#outside-note").text  # Belgrade, 6 March
     low_handle = dash_duo.find_elements("#date-range [role=slider]")[0]
     low_handle.click()
     for _ in range(30):  # 30 days on: from 18 March
@@ -108,6 +111,9 @@ def test_slider_by_keyboard_changes_markers_and_count(app_started, incidents):
     # The slider leaves the framed camera alone (the server's first answer used to put its
     # default camera back: zoom 8.2 over the framed 7.5, part of the country off the map).
     assert settled(dash_duo, lambda: dash_duo.driver.execute_script(CAMERA_JS)) == framed
+    # Belgrade has left the window and its note the header: the page under it did not move.
+    assert dash_duo.find_element("#outside-note").text == ""
+    assert dash_duo.driver.execute_script(map_top) == top
 
 
 def window_box_error(dash_duo, first: date, last: date) -> float:
