@@ -22,13 +22,44 @@ RIGHT = 14
 DATE_FORMAT = "%-d %b"
 
 
+#: Months between labelled ticks, the first that leaves at most this many ticks on the axis.
+TICK_STEPS = (1, 2, 3, 6, 12, 24, 60, 120)
+MAX_TICKS = 12
+
+
+def tick_months(days: pd.DatetimeIndex) -> int:
+    """Months between the axis's ticks: every month over a few months, every year over a decade."""
+    months = len(days) / 30.44
+    return next((step for step in TICK_STEPS if months / step <= MAX_TICKS), TICK_STEPS[-1])
+
+
+def tick_days(days: pd.DatetimeIndex) -> list[pd.Timestamp]:
+    """The ticks' days: month starts within ``days``, every :func:`tick_months` months from January."""
+    step = tick_months(days)
+    starts = days[days.day == 1]
+    return [day for day in starts if ((day.year * 12 + day.month - 1) % step) == 0]
+
+
+def tick_format(days: pd.DatetimeIndex) -> str:
+    """ "1 Mar" within a year, "Mar 2008" across years, "2008" for ticks a year or more apart."""
+    if tick_months(days) >= 12:
+        return "%Y"
+    return DATE_FORMAT if days[0].year == days[-1].year else "%b %Y"
+
+
 def share_time_axis(fig: go.Figure, days: pd.DatetimeIndex) -> go.Figure:
-    """Give the histogram the slider's span and date format (layout only: patches keep it)."""
+    """Give the histogram the slider's span, ticks and date format (layout only: patches keep it).
+
+    The labelled ticks are the slider's tick marks (:func:`slider_marks`): month starts, so a
+    label sits over its mark (Plotly's own choice, every 14 days, did not)."""
+    ticks = tick_days(days)
     fig.update_layout(
         margin={"l": LEFT, "r": RIGHT},
         xaxis={
             "range": [days[0], days[-1]],
-            "tickformat": DATE_FORMAT,
+            "tickmode": "array",
+            "tickvals": ticks,
+            "ticktext": [f"{day:{tick_format(days)}}" for day in ticks],
             "showline": True,
             "linecolor": "#bdb8ab",
         },
@@ -52,5 +83,5 @@ def window_style(day_count: int, low: int, high: int) -> dict[str, str]:
 
 
 def slider_marks(days: pd.DatetimeIndex) -> dict[int, dict]:
-    """Unlabelled ticks at each month's first day: the histogram above carries the labels."""
-    return {int((d - days[0]).days): {"label": ""} for d in days if d.day == 1}
+    """Unlabelled ticks at the histogram's labelled days (:func:`tick_days`): the labels are above."""
+    return {int((d - days[0]).days): {"label": ""} for d in tick_days(days)}

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 
 from dashboard import offline, style
@@ -239,3 +240,19 @@ def test_window_box_covers_whole_days_of_the_plot_area():
         "width": f"{0.5 / 120 * 100:.3f}%",
     }
     assert window_style(1, 0, 0) == {"left": "0.000%", "width": "100.000%"}
+
+
+def test_histogram_labels_sit_on_the_slider_marks():
+    from dashboard.timeaxis import share_time_axis, slider_marks, tick_days
+
+    for first, last, labels in [
+        ("2008-02-17", "2008-06-28", ["1 Mar", "1 Apr", "1 May", "1 Jun"]),
+        ("2008-01-01", "2009-12-31", ["Jan 2008", "Apr 2008", "Jul 2008", "Oct 2008"]),
+        ("2000-01-01", "2020-12-31", ["2000", "2002", "2004", "2006"]),
+    ]:
+        days = pd.date_range(first, last)
+        axis = share_time_axis(go.Figure(), days).layout.xaxis
+        assert list(axis.ticktext[:4]) == labels and len(axis.tickvals) <= 12
+        # Each label's day is a slider mark, and each mark a label's day.
+        marks = {days[0] + pd.Timedelta(days=offset) for offset in slider_marks(days)}
+        assert marks == {pd.Timestamp(value) for value in axis.tickvals} == set(tick_days(days))
