@@ -202,7 +202,10 @@ def test_two_browsers_keep_their_own_views(gunicorn_server, incidents):
         wait_until(first_view, lambda: count_in_view(first_view) == riots, 30)
         wait_until(second_view, lambda: count_in_view(second_view) == len(incidents), 30)
         # The second user narrows the window with the keyboard, step by step (one callback each).
-        handle = second.find_elements("css selector", "#date-range [role=slider]")[1]
+        # The count is in the page as served; the slider comes with its lazily loaded component.
+        handles = "#date-range [role=slider]"
+        wait_until(second_view, lambda: len(second.find_elements("css selector", handles)) == 2, 30)
+        handle = second.find_elements("css selector", handles)[1]
         handle.click()
         for _ in range(60):
             handle.send_keys(Keys.ARROW_LEFT)
