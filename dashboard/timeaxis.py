@@ -2,7 +2,8 @@
 
 The slider's track runs from the first day to the last; the histogram's plot area is set to
 the same days and the same side margins (``assets/theme.css`` pads the slider to match), so a
-handle sits under its day. Both use one date format, "17 Feb".
+handle sits under its day, and the chart's date labels ("1 Mar") sit over the slider's tick marks
+(:func:`tick_days`).
 
 The selected window is shaded on that axis by an HTML box behind the histogram's plot area
 (:func:`window_style`), not by a Plotly shape: moving a shape makes Plotly compute the whole
@@ -52,14 +53,14 @@ def share_time_axis(fig: go.Figure, days: pd.DatetimeIndex) -> go.Figure:
 
     The labelled ticks are the slider's tick marks (:func:`slider_marks`): month starts, so a
     label sits over its mark (Plotly's own choice, every 14 days, did not)."""
-    ticks = tick_days(days)
+    ticks, label = tick_days(days), tick_format(days)
     fig.update_layout(
         margin={"l": LEFT, "r": RIGHT},
         xaxis={
             "range": [days[0], days[-1]],
             "tickmode": "array",
             "tickvals": ticks,
-            "ticktext": [f"{day:{tick_format(days)}}" for day in ticks],
+            "ticktext": [f"{day:{label}}" for day in ticks],
             "showline": True,
             "linecolor": "#bdb8ab",
         },
