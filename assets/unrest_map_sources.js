@@ -130,23 +130,34 @@
   /* Plotly updates a map whose style is still loading as if it were ready, and MapLibre throws
      ("Style is not done loading"): a view the URL restores can arrive that early. Such an update
      waits for the map's load. */
-  function holdUntilStyleLoaded(tries) {
+  function holdUntilStyleLoaded() {
     const Plotly = window.Plotly;
-    if (!Plotly) {
-      if ((tries || 0) < 1500) setTimeout(() => holdUntilStyleLoaded((tries || 0) + 1), 20);
-      return;
-    }
-    if (Plotly.unrestStyleHold) return;
+    if (!Plotly || Plotly.unrestStyleHold) return;
     Plotly.unrestStyleHold = true;
     const react = Plotly.react;
     Plotly.react = function (gd, ...args) {
       const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
       const map = sub && sub.map;
       if (!map) {
-        // The map is made in this first call, and draws its first frame a little later.
+        // The map is made by this first call (in it, or a step of it later), and draws its first
+        // frame on an animation frame after: MapLibre puts its canvas in the page as it is made,
+        // and the observer's callback runs before that frame.
         const result = react.call(this, gd, ...args);
-        const made = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-        if (made && made.map) wholeFrames(made.map);
+        const made = () => {
+          const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+          return sub && sub.map;
+        };
+        // Only a figure with a map: the observer would otherwise watch the histogram for good.
+        const layout = Array.isArray(args[0]) ? args[1] : args[0] && args[0].layout;
+        if (made()) wholeFrames(made());
+        else if (gd instanceof Node && layout && layout.map) {
+          const observer = new MutationObserver(() => {
+            if (!made()) return;
+            observer.disconnect();
+            wholeFrames(made());
+          });
+          observer.observe(gd, { childList: true, subtree: true });
+        }
         return result;
       }
       if (!map.style || map.style._loaded) return react.call(this, gd, ...args);
@@ -155,7 +166,24 @@
       });
     };
   }
-  holdUntilStyleLoaded(0);
+  /* plotly.js is a deferred script, run after this one: the wrapper goes on as it is assigned,
+     before the map's first Plotly.react (polling for it could miss that call, and the map was
+     then made without whole frames). */
+  function whenPlotly(then) {
+    if (window.Plotly) return then();
+    let plotly;
+    Object.defineProperty(window, "Plotly", {
+      configurable: true,
+      enumerable: true,
+      get: () => plotly,
+      set: (value) => {
+        Object.defineProperty(window, "Plotly", { value, writable: true, configurable: true, enumerable: true });
+        plotly = value;
+        then();
+      },
+    });
+  }
+  whenPlotly(holdUntilStyleLoaded);
 
   const HOLD_MS = 3000;
 
