@@ -147,16 +147,18 @@
           const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
           return sub && sub.map;
         };
-        // Only a figure with a map: the observer would otherwise watch the histogram for good.
-        const layout = Array.isArray(args[0]) ? args[1] : args[0] && args[0].layout;
         if (made()) wholeFrames(made());
-        else if (gd instanceof Node && layout && layout.map) {
+        else if (gd instanceof Node && !gd.unrestWatched) {
+          // Any plot's first call (the figure may not say yet that it holds a map); a plot
+          // without one stops being watched after a few seconds.
+          gd.unrestWatched = true;
           const observer = new MutationObserver(() => {
             if (!made()) return;
             observer.disconnect();
             wholeFrames(made());
           });
           observer.observe(gd, { childList: true, subtree: true });
+          setTimeout(() => observer.disconnect(), 10000);
         }
         return result;
       }
