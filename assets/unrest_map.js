@@ -151,9 +151,8 @@
     requestOut = false;
     answerWaiters.splice(0).forEach((resolve) => resolve());
   }
-  function skipStaleAnswers() {
-    const Plotly = window.Plotly;
-    if (!Plotly || Plotly.unrestStaleGuard) return;
+  function skipStaleAnswers(Plotly) {
+    if (Plotly.unrestStaleGuard) return;
     const react = Plotly.react;
     Plotly.react = function (gd, ...args) {
       // Dash's Graph passes one figure {data, layout, config}; a caller may pass data, layout.
@@ -172,6 +171,7 @@
     };
     Plotly.unrestStaleGuard = true;
   }
+  window.unrestWhenPlotly(skipStaleAnswers); // dashboard/plotlyjs.py: as plotly.js is assigned
 
   /* The histogram's shaded window over days low..high, as dashboard/timeaxis.py window_style
      places it: a box behind the plot area (moving a Plotly shape recomputes the whole figure). */
@@ -240,7 +240,6 @@
     scrub: function (dragValue, value, store, shade) {
       const none = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
       committedWindow = value;
-      skipStaleAnswers();
       const triggered = window.dash_clientside.callback_context.triggered.map((t) => t.prop_id);
       if (!triggered.includes("date-range.drag_value")) {
         // The value alone: from a key on a handle (it has the focus) it is previewed like a drag

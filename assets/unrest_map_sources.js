@@ -130,9 +130,8 @@
   /* Plotly updates a map whose style is still loading as if it were ready, and MapLibre throws
      ("Style is not done loading"): a view the URL restores can arrive that early. Such an update
      waits for the map's load. */
-  function holdUntilStyleLoaded() {
-    const Plotly = window.Plotly;
-    if (!Plotly || Plotly.unrestStyleHold) return;
+  function holdUntilStyleLoaded(Plotly) {
+    if (Plotly.unrestStyleHold) return;
     Plotly.unrestStyleHold = true;
     const react = Plotly.react;
     Plotly.react = function (gd, ...args) {
@@ -168,24 +167,9 @@
       });
     };
   }
-  /* plotly.js is a deferred script, run after this one: the wrapper goes on as it is assigned,
-     before the map's first Plotly.react (polling for it could miss that call, and the map was
-     then made without whole frames). */
-  function whenPlotly(then) {
-    if (window.Plotly) return then();
-    let plotly;
-    Object.defineProperty(window, "Plotly", {
-      configurable: true,
-      enumerable: true,
-      get: () => plotly,
-      set: (value) => {
-        Object.defineProperty(window, "Plotly", { value, writable: true, configurable: true, enumerable: true });
-        plotly = value;
-        then();
-      },
-    });
-  }
-  whenPlotly(holdUntilStyleLoaded);
+  /* Wrapped as plotly.js is assigned (dashboard/plotlyjs.py), before the map's first Plotly.react
+     (polling for it could miss that call, and the map was then made without whole frames). */
+  window.unrestWhenPlotly(holdUntilStyleLoaded);
 
   const HOLD_MS = 3000;
 

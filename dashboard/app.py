@@ -28,22 +28,22 @@ from dashboard.export import ImageRenderer
 from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
 from dashboard.opening import served_context
+from dashboard.plotlyjs import head_scripts
 from dashboard.upload import register_upload_callbacks, register_upload_route, upload_panel
 from dashboard.view import ViewContext
 from geodata.dataset import Dataset
 from geodata.uploads import UploadReport
 
-#: Dash's page template with the page language declared (screen readers pick their voice by it).
-#: plotly.js (4.8 MB, the page's largest file, about a second to run in this browser) is a deferred
-#: script: it runs while the layout is on its way, not after it (Dash asks for it only once the
-#: map's component has mounted, and takes the one already there: ``window.Plotly``).
+#: Dash's page template with the page language declared (screen readers pick their voice by it), and
+#: plotly.js as a deferred script in the head (``plotlyjs.head_scripts``): it runs while the layout
+#: is on its way, not after it.
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="en">
     <head>
         {%metas%}
         <title>{%title%}</title>
         {%favicon%}
-        <script defer src="PLOTLY_JS_URL"></script>
+        PLOTLY_JS
         {%css%}
     </head>
     <body>
@@ -56,12 +56,6 @@ INDEX_STRING = """<!DOCTYPE html>
     </body>
 </html>
 """
-
-
-def plotly_js_url(app: Dash) -> str:
-    """Where the page's map component loads plotly.js from (dash-renderer's own rule)."""
-    prefix = app.config.requests_pathname_prefix or "/"
-    return f"{prefix}_dash-component-suites/plotly/package_data/plotly.min.js"
 
 
 def assets_folder() -> str:
@@ -138,7 +132,7 @@ def dataset_app(
         url_base_pathname=prefix_of(sha) if sha else "/",
         suppress_callback_exceptions=False,
     )
-    app.index_string = INDEX_STRING.replace("PLOTLY_JS_URL", plotly_js_url(app))
+    app.index_string = INDEX_STRING.replace("PLOTLY_JS", head_scripts(app))
     # The dates, filter choices and labels, derived once here for the layout and every callback (what
     # counts every row read from the cache entry when it is stored there).
     context = served_context(dataset) if context is None else context

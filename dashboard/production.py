@@ -159,10 +159,6 @@ def compress_in_background(server: Flask, path: str = "/", delay: float = 0.0) -
 WORKER_COMPRESS_DELAY_S = 3.0
 
 
-#: Scripts the page loads that its HTML does not name (Dash loads plotly.js when a graph mounts).
-LATER_SCRIPTS = ("/_dash-component-suites/plotly/package_data/plotly.min.js",)
-
-
 def _compress_scripts_now(client, index_html: str, path: str = "/") -> None:
     """Ask for every script once, as a browser would, so the first user does not wait for brotli.
 
@@ -175,8 +171,9 @@ def _compress_scripts_now(client, index_html: str, path: str = "/") -> None:
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
-    scripts = re.findall(rf'<script src="({re.escape(path)}_dash-component-suites/[^"]+)"', index_html)
-    for script in [*scripts, *(path + later.lstrip("/") for later in LATER_SCRIPTS)]:
+    # plotly.js included: the page names it in its head (``plotlyjs.head_scripts``).
+    scripts = re.findall(rf'<script[^>]* src="({re.escape(path)}_dash-component-suites/[^"]+)"', index_html)
+    for script in scripts:
         client.get(script, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
 
 

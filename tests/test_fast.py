@@ -21,14 +21,15 @@ def fast_server(dataset):
     return finish_setup(serve_fast(create_app(dataset).server))
 
 
-def test_plotly_is_sent_compressed_and_unchanged(fast_server):
+def test_full_plotly_is_sent_compressed_and_unchanged(fast_server):
+    """Dash's full plotly.js: the page's fallback (``plotlyjs``; test_plotlyjs.py checks the bundle)."""
     client = fast_server.test_client()
     response = client.get(PLOTLY, headers=BROWSER)
     assert response.headers["Content-Encoding"] == "br"
     original = (files("plotly") / "package_data" / "plotly.min.js").read_bytes()
     assert brotli.decompress(response.data) == original
     assert len(response.data) < len(original) / 3
-    # Kept from start-up: the first user gets the same bytes without waiting for brotli.
+    # Kept once compressed: the next user gets the same bytes without waiting for brotli.
     cache = fast_server.extensions["unrest_map_fast"].cache
     assert isinstance(cache, CompressedFiles) and any(PLOTLY in key for key in cache.bodies)
 

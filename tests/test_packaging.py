@@ -43,3 +43,7 @@ def test_the_wheel_builds_without_warnings_and_ships_the_glyphs(tmp_path):
     assert glyphs and {f"dashboard/assets/{g}" for g in glyphs} <= names
     assert {"dashboard/assets/fonts/OFL.txt", "dashboard/assets/fonts/README.md"} <= names  # the licence
     assert "dashboard/assets/unrest_map.js" in names and "geodata/data/municipality_names.csv" in names
+    assert {
+        "dashboard/vendor/plotly-map.min.js",
+        "dashboard/vendor/README.md",
+    } <= names  # plotly.js
