@@ -68,28 +68,35 @@ def vendored_bundle() -> Path:
     return Path(__file__).resolve().parent / VENDORED_BUNDLE
 
 
-def plotly_js_url(app: Dash, bundle: Path | None = None) -> str:
-    """The URL of the plotly.js the page runs: the partial ``bundle`` (default: the vendored one)
-    when it is the installed plotly's plotly.js, registered with Dash and fingerprinted (cached for
-    a year); else Dash's full bundle."""
-    from plotly.offline import get_plotlyjs_version
-
-    prefix = app.config.requests_pathname_prefix or "/"
-    bundle = vendored_bundle() if bundle is None else bundle
-    wanted = get_plotlyjs_version()
+def bundle_matches(bundle: Path, wanted: str) -> bool:
+    """Whether ``bundle`` is plotly.js ``wanted`` (the installed plotly's); says why not in the log."""
     found = bundle_version(bundle) if bundle.is_file() else None
     if found != wanted:
         log.warning(
-            "plotly.js %s expected, vendored map bundle is %s: the page loads the full plotly.js",
+            "plotly.js %s expected, %s is %s: the page loads the full plotly.js",
             wanted,
+            bundle.name,
             found or "missing",
         )
+    return found == wanted
+
+
+def plotly_js_url(app: Dash) -> str:
+    """The URL of the plotly.js the page runs: the vendored map bundle when it is the installed
+    plotly's plotly.js, registered with Dash and fingerprinted (cached for a year); else Dash's
+    full bundle."""
+    from plotly.offline import get_plotlyjs_version
+
+    prefix = app.config.requests_pathname_prefix or "/"
+    bundle = vendored_bundle()
+    version = get_plotlyjs_version()
+    if not bundle_matches(bundle, version):
         return prefix + FULL_BUNDLE_PATH
     # Served by Dash's component-suite route (its compression and caching apply), not put in the page.
     app.scripts.append_script(
         {"relative_package_path": VENDORED_BUNDLE, "namespace": "dashboard", "dynamic": True}
     )
-    fingerprint = build_fingerprint(VENDORED_BUNDLE, found, int(bundle.stat().st_mtime))
+    fingerprint = build_fingerprint(VENDORED_BUNDLE, version, int(bundle.stat().st_mtime))
     return f"{prefix}_dash-component-suites/dashboard/{fingerprint}"
 
 

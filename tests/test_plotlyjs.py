@@ -8,11 +8,16 @@ import re
 import brotli
 import plotly.graph_objects as go
 import pytest
-from dash import Dash, dcc
+from dash import dcc
 from plotly.offline import get_plotlyjs_version
 
 from dashboard.app import create_app
-from dashboard.plotlyjs import BUNDLE_TRACES, FULL_BUNDLE_PATH, bundle_version, plotly_js_url, vendored_bundle
+from dashboard.plotlyjs import (
+    BUNDLE_TRACES,
+    bundle_matches,
+    bundle_version,
+    vendored_bundle,
+)
 from dashboard.production import LONG_CACHE_SECONDS, finish_setup, serve_fast
 from tests.browser import count_in_view, wait_map_loaded, wait_until
 
@@ -66,14 +71,15 @@ def test_every_trace_the_page_draws_is_in_the_bundle(dataset):
     assert types <= BUNDLE_TRACES
 
 
-def test_a_bundle_of_another_plotly_js_falls_back_to_the_full_one(tmp_path, caplog):
+def test_only_a_bundle_of_the_installed_plotly_js_is_used(tmp_path, caplog):
+    wanted = get_plotlyjs_version()
+    assert bundle_matches(vendored_bundle(), wanted) and not caplog.text
     other = tmp_path / "plotly-map.min.js"
     other.write_text("/**\n* plotly.js (map - minified) v0.0.1\n*/\nwindow.Plotly = {};\n")
     assert bundle_version(other) == "0.0.1"
-    app = Dash(__name__)
-    assert plotly_js_url(app, other) == "/" + FULL_BUNDLE_PATH
-    assert "vendored map bundle is 0.0.1" in caplog.text
-    assert plotly_js_url(app, tmp_path / "missing.js") == "/" + FULL_BUNDLE_PATH
+    assert not bundle_matches(other, wanted)
+    assert f"plotly.js {wanted} expected, plotly-map.min.js is 0.0.1" in caplog.text
+    assert not bundle_matches(tmp_path / "missing.js", wanted)
 
 
 @pytest.mark.browser
