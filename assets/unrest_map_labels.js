@@ -6,17 +6,76 @@
 
    And the count badges (figures.badges, sent in layout.meta.badges): HTML discs over the map,
    placed at their points and moved with it. As a map layer they were laid out afresh whenever
-   they changed, most of a slider step; as HTML they cost the map nothing. */
+   they changed, most of a slider step; as HTML they cost the map nothing.
+
+   MapLibre keeps names apart from each other, but knows neither Plotly's circle markers nor the
+   HTML badges: a name was drawn across them. So an invisible symbol layer over the names holds a
+   square the size of every marker and badge (figures.name_collider, layout.meta.collider: the
+   whole dataset's, so it is laid out once, not on every slider step): placed first and never
+   moved, it takes its room in MapLibre's collision index, and each name tries its anchors for a
+   free place or is left out, never drawn over a marker. */
 (function () {
   "use strict";
   const HALO = "#f3f1ec"; // dashboard/style.py BACKGROUND
   // Position of the names in layout.map.layers (figures.LABEL_LAYER).
   const LABELS = 1;
+  // Places to try, in order (anchor, offset in ems): at the point, then beside it, then a little
+  // further, clear of a marker or badge on the point (the collider below).
+  const NEAR = 0.6, FAR = 1.5;
   const LABEL_LAYOUT = {
-    "text-variable-anchor": ["center", "top", "bottom", "left", "right"],
-    "text-radial-offset": 0.4,
+    "text-variable-anchor-offset": [
+      "center", [0, 0],
+      "top", [0, NEAR], "bottom", [0, -NEAR], "left", [NEAR, 0], "right", [-NEAR, 0],
+      "top-left", [NEAR, NEAR], "top-right", [-NEAR, NEAR],
+      "bottom-left", [NEAR, -NEAR], "bottom-right", [-NEAR, -NEAR],
+      "top", [0, FAR], "bottom", [0, -FAR], "left", [FAR, 0], "right", [-FAR, 0],
+    ],
     "text-padding": 1,
   };
+  const COLLIDER = "unrest-names-collider"; // its source, layer and image
+  const COLLIDER_PX = 16; // the image's side: icon-size scales it to each square's own
+
+  function colliderData(gd) {
+    const spots = ((gd && gd.layout && gd.layout.meta) || {}).collider || { lon: [], lat: [], size: [] };
+    return {
+      type: "FeatureCollection",
+      features: spots.size.map((size, i) => ({
+        type: "Feature",
+        properties: { size: size },
+        geometry: { type: "Point", coordinates: [spots.lon[i], spots.lat[i]] },
+      })),
+    };
+  }
+
+  /* The collider layer on top of the map (over the names: MapLibre places the upper layer's
+     symbols first), added once per style; its data set again only when the figure's changed
+     (another dataset). */
+  function collide(map, gd) {
+    const data = colliderData(gd);
+    const key = JSON.stringify(data);
+    if (!map.hasImage(COLLIDER)) {
+      const side = COLLIDER_PX;
+      map.addImage(COLLIDER, { width: side, height: side, data: new Uint8Array(side * side * 4).fill(255) });
+    }
+    const source = map.getSource(COLLIDER);
+    if (!source) map.addSource(COLLIDER, { type: "geojson", data: data });
+    else if (map.unrestCollider !== key) source.setData(data);
+    map.unrestCollider = key;
+    if (map.getLayer(COLLIDER)) return;
+    map.addLayer({
+      id: COLLIDER,
+      type: "symbol",
+      source: COLLIDER,
+      layout: {
+        "icon-image": COLLIDER,
+        "icon-size": ["/", ["get", "size"], COLLIDER_PX],
+        "icon-padding": 0,
+        "icon-allow-overlap": true, // every square stands, overlapping or not...
+        "icon-ignore-placement": false, // ...and keeps its room from the names
+      },
+      paint: { "icon-opacity": 0 },
+    });
+  }
   const LABEL_PAINT = { "text-halo-color": HALO, "text-halo-width": 1.4 };
 
   /* MapLibre id of the layout layer at `index`: Plotly names it plotly-layout-layer-<map>-<index>. */
@@ -82,6 +141,7 @@
     if (labels) {
       set(map, labels, "layout", LABEL_LAYOUT);
       set(map, labels, "paint", LABEL_PAINT);
+      collide(map, gd);
     }
     if (!map.unrestBadges) {
       map.unrestBadges = true;
@@ -104,6 +164,7 @@
       if (typeof id === "string" && id.startsWith("plotly-layout-layer-") && id.endsWith("-" + LABELS)) {
         set(map, id, "layout", LABEL_LAYOUT);
         set(map, id, "paint", LABEL_PAINT);
+        collide(map, document.querySelector("#map .js-plotly-plot"));
       }
       return result;
     };

@@ -235,6 +235,46 @@ def badges(visible: pd.DataFrame) -> dict[str, list]:
     }
 
 
+#: Names avoid the markers and badges of a dataset of at most this many incidents (the detailed view
+#: only: above it the map may show municipality totals, and there are no badges).
+COLLIDER_LIMIT = DETAIL_LIMIT
+#: A count badge's footprint (``assets/style.css`` ``.map-badge``): 17 px high, 17 px wide for one
+#: digit, wider by a digit's 7 px for each more.
+BADGE_HEIGHT, BADGE_DIGIT = 17, 7
+
+
+def name_collider(incidents: pd.DataFrame) -> dict[str, list]:
+    """Where the municipality names must not go: ``lon``, ``lat`` and ``size`` (pixels, a square's
+    side) of every incident's marker, and of the count badge at every incident of a spot that holds
+    more than one. Sent once, with the whole map (``layout.meta.collider``), for the whole dataset,
+    not the view: ``assets/unrest_map_labels.js`` lays it under the names as an invisible MapLibre
+    layer that takes part in their collision, and a layer whose data changed on every slider step
+    would be laid out again on every step (names jumping as the markers come and go). Empty above
+    :data:`COLLIDER_LIMIT` incidents."""
+    empty: dict[str, list] = {"lon": [], "lat": [], "size": []}
+    if len(incidents) > COLLIDER_LIMIT or not len(incidents):
+        return empty
+    lon = incidents["lon"].to_numpy(np.float64)
+    lat = incidents["lat"].to_numpy(np.float64)
+    size = marker_sizes(incidents).astype(np.float64)
+    keys = np.floor(lat / SPOT_DEGREES).astype(np.int64) * 1_000_003 + np.floor(lon / SPOT_DEGREES).astype(
+        np.int64
+    )
+    _, spot, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    count = counts[spot]
+    badge = np.where(count > 1, np.maximum(BADGE_HEIGHT, 10 + BADGE_DIGIT * np.floor(np.log10(count) + 1)), 0)
+    size = np.maximum(size, badge)
+    keep = np.isfinite(lon) & np.isfinite(lat)
+    # One square per place (the largest of the incidents drawn there).
+    places = pd.DataFrame({"lon": np.round(lon[keep], 5), "lat": np.round(lat[keep], 5), "size": size[keep]})
+    places = places.groupby(["lon", "lat"], sort=True, as_index=False)["size"].max()
+    return {
+        "lon": places["lon"].tolist(),
+        "lat": places["lat"].tolist(),
+        "size": places["size"].round(1).tolist(),
+    }
+
+
 def titled_hover_text(frame: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> np.ndarray:
     """:func:`hover_text` under the incident's event type in bold (every mark of an incident says it)."""
     titles = frame["event_type"].astype(str).map(lambda t: f"<b>{html.escape(t)}</b><br>").to_numpy(object)
@@ -582,7 +622,7 @@ def map_figure(
         hoverlabel={"bgcolor": "white", "font": {"size": 12}},
         # Keep the user's pan and zoom when a patch arrives.
         uirevision="map",
-        meta={"badges": badges(visible)},
+        meta={"badges": badges(visible), "collider": name_collider(dataset.incidents)},
     )
     return fig
 
