@@ -238,9 +238,9 @@ def badges(visible: pd.DataFrame) -> dict[str, list]:
 #: Names avoid the markers and badges of a dataset of at most this many incidents (the detailed view
 #: only: above it the map may show municipality totals, and there are no badges).
 COLLIDER_LIMIT = DETAIL_LIMIT
-#: A count badge's footprint (``assets/style.css`` ``.map-badge``): 17 px high, 17 px wide for one
-#: digit, wider by a digit's 7 px for each more.
-BADGE_HEIGHT, BADGE_DIGIT = 17, 7
+#: A count badge's width (``assets/style.css`` ``.map-badge``): style.BADGE_SIZE for one digit, then
+#: 8 px of padding and about 7 px a digit.
+BADGE_PADDING, BADGE_DIGIT = 8, 7
 
 
 def name_collider(incidents: pd.DataFrame) -> dict[str, list]:
@@ -262,7 +262,8 @@ def name_collider(incidents: pd.DataFrame) -> dict[str, list]:
     )
     _, spot, counts = np.unique(keys, return_inverse=True, return_counts=True)
     count = counts[spot]
-    badge = np.where(count > 1, np.maximum(BADGE_HEIGHT, 10 + BADGE_DIGIT * np.floor(np.log10(count) + 1)), 0)
+    digits = np.floor(np.log10(count)) + 1
+    badge = np.where(count > 1, np.maximum(style.BADGE_SIZE, BADGE_PADDING + BADGE_DIGIT * digits), 0)
     size = np.maximum(size, badge)
     keep = np.isfinite(lon) & np.isfinite(lat)
     # One square per place (the largest of the incidents drawn there).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -176,6 +177,28 @@ def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
     css = (Path(__file__).resolve().parents[1] / "assets" / "style.css").read_text()
     assert style.BADGE_FILL in css and f"height: {style.BADGE_SIZE}px" in css
     assert f"font: {style.BADGE_TEXT_SIZE}px" in css and f"color: {style.BADGE_TEXT}" in css
+
+
+def test_names_collider_covers_every_marker_and_badge_of_the_dataset(incidents):
+    from dashboard import style
+    from dashboard.figures import COLLIDER_LIMIT, co_located, marker_sizes, name_collider
+
+    collider = name_collider(incidents)
+    squares = pd.DataFrame(collider).set_index(["lon", "lat"])["size"]
+    assert squares.index.is_unique
+    # Every incident's marker has a square at least its size where it is drawn...
+    placed = list(zip(incidents["lon"].round(5), incidents["lat"].round(5), strict=True))
+    for place, size in zip(placed, marker_sizes(incidents), strict=True):
+        assert squares[place] >= size
+    # ...and every incident that can carry a count badge, one at least the badge's size.
+    spots = co_located(incidents)
+    for lon, lat in zip(spots["lon"].round(5), spots["lat"].round(5), strict=True):
+        assert squares[(lon, lat)] >= style.BADGE_SIZE
+    lonely = incidents[incidents["id"] == "KOS-2008-05"]
+    assert name_collider(lonely)["size"] == [float(marker_sizes(lonely)[0])]
+    # A dataset too big for the detailed view has none (no badges, maybe no markers).
+    many = pd.concat([incidents] * (COLLIDER_LIMIT // len(incidents) + 1))
+    assert name_collider(many) == {"lon": [], "lat": [], "size": []}
 
 
 def test_hover_names_event_type_place_and_date(dataset, incidents):
