@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -66,6 +67,36 @@ def test_incidents_outside_the_map_are_named_and_one_click_away(context, inciden
     assert f"data-incident='{outside['id'].iloc[0]}'" in header  # a button that selects it
     march = view_update(context, window=[30, 60])[OUTSIDE]  # Belgrade is not in this window
     assert "outside the map" not in str(march)
+
+
+def test_without_boundaries_the_frame_is_still_the_region_not_belgrade(tmp_path, dataset, incidents):
+    from geodata.dataset import load_dataset
+
+    bare = load_dataset(boundaries_dir=tmp_path)  # an empty folder: no layer
+    assert bare.boundaries is None
+    kosovo = home_bounds(dataset)  # the boundary layer's box
+    belgrade = incidents[incidents["outside_boundaries"]]
+    inside = incidents[~incidents["outside_boundaries"]]
+    west, south, east, north = home_bounds(bare)
+    # Every incident in Kosovo is framed, the one in Belgrade (200 km north) is not...
+    assert [west, south, east, north] == pytest.approx(
+        [inside["lon"].min(), inside["lat"].min(), inside["lon"].max(), inside["lat"].max()]
+    )
+    assert kosovo[0] <= west and east <= kosovo[2] and kosovo[1] <= south and north <= kosovo[3]
+    assert north < float(belgrade["lat"].iloc[0])
+    # ...as on first load and under a filter, while Belgrade alone is framed when chosen alone.
+    bare_context = view_context(bare)
+    assert view_update(bare_context)[FRAME] == [west, south, east, north]
+    kinds = sorted(incidents["event_type"].unique())
+    assert view_update(bare_context, event_types=kinds)[FRAME] == pytest.approx([west, south, east, north])
+    rows = np.flatnonzero(
+        bare.incidents["outside_boundaries"] & (bare.incidents["id"] == belgrade["id"].iloc[0])
+    )
+    lon, lat = float(belgrade["lon"].iloc[0]), float(belgrade["lat"].iloc[0])
+    half = MIN_FRAME_DEGREES / 2
+    assert frame_bounds(bare, rows, narrowed=True) == pytest.approx(
+        [lon - half, lat - half, lon + half, lat + half]
+    )
 
 
 def test_without_boundaries_the_header_says_they_are_not_loaded_and_why(tmp_path):
