@@ -13,7 +13,8 @@
    square the size of every marker and badge (figures.name_collider, layout.meta.collider: the
    whole dataset's, so it is laid out once, not on every slider step): placed first and never
    moved, it takes its room in MapLibre's collision index, and each name tries its anchors for a
-   free place or is left out, never drawn over a marker. */
+   free place or is left out, never drawn over a marker. A second one lines the map's edge, so
+   that no name is cut by it (a refit to a filter's incidents left names half out of the map). */
 (function () {
   "use strict";
   const HALO = "#f3f1ec"; // dashboard/style.py BACKGROUND
@@ -32,40 +33,75 @@
     ],
     "text-padding": 1,
   };
-  const COLLIDER = "unrest-names-collider"; // its source, layer and image
+  const LABEL_PAINT = { "text-halo-color": HALO, "text-halo-width": 1.4 };
+  const COLLIDER = "unrest-names-collider"; // the spots' source and layer, and the image
+  const EDGE = "unrest-names-edge"; // the map's edge: a row of squares along it
   const COLLIDER_PX = 16; // the image's side: icon-size scales it to each square's own
+  const EDGE_PX = 12; // the edge squares' side: names keep half of it clear of the edge
 
-  function colliderData(gd) {
-    const spots = ((gd && gd.layout && gd.layout.meta) || {}).collider || { lon: [], lat: [], size: [] };
+  function squares(lon, lat, size) {
     return {
       type: "FeatureCollection",
-      features: spots.size.map((size, i) => ({
+      features: size.map((side, i) => ({
         type: "Feature",
-        properties: { size: size },
-        geometry: { type: "Point", coordinates: [spots.lon[i], spots.lat[i]] },
+        properties: { size: side },
+        geometry: { type: "Point", coordinates: [lon[i], lat[i]] },
       })),
     };
   }
 
-  /* The collider layer on top of the map (over the names: MapLibre places the upper layer's
-     symbols first), added once per style; its data set again only when the figure's changed
-     (another dataset). */
-  function collide(map, gd) {
-    const data = colliderData(gd);
-    const key = JSON.stringify(data);
+  function spots(gd) {
+    return ((gd && gd.layout && gd.layout.meta) || {}).collider || { lon: [], lat: [], size: [] };
+  }
+
+  /* Squares centred on the map's edge, side by side all round it: a name that would run over the
+     edge (cut off) finds them in its way and takes another anchor, or is left out. And squares
+     over Plotly's tool bar, which sits on the map's top right corner. */
+  function edgeData(map) {
+    const box = map.getContainer();
+    const width = box.clientWidth, height = box.clientHeight;
+    const points = [];
+    const sizes = [];
+    const add = (x, y, side) => {
+      points.push([x, y]);
+      sizes.push(side);
+    };
+    for (let x = 0; x < width + EDGE_PX; x += EDGE_PX) add(x, 0, EDGE_PX), add(x, height, EDGE_PX);
+    for (let y = EDGE_PX; y < height; y += EDGE_PX) add(0, y, EDGE_PX), add(width, y, EDGE_PX);
+    const gd = box.closest(".js-plotly-plot");
+    const bar = gd && gd.querySelector(".modebar");
+    const rect = bar && bar.getBoundingClientRect();
+    if (rect && rect.width && rect.height) {
+      const origin = box.getBoundingClientRect();
+      const side = Math.ceil(rect.height);
+      const top = rect.top - origin.top + side / 2;
+      for (let x = rect.left - origin.left + side / 2; x < rect.right - origin.left + side / 2; x += side) {
+        add(x, top, side);
+      }
+    }
+    const places = points.map((p) => map.unproject(p));
+    return { lon: places.map((p) => p.lng), lat: places.map((p) => p.lat), size: sizes };
+  }
+
+  /* A collider layer on top of the map (over the names: MapLibre places the upper layer's
+     symbols first), added once per style; its data set again only when it changed. */
+  function collider(map, id, where) {
+    const key = JSON.stringify(where);
+    const data = () => squares(where.lon, where.lat, where.size);
     if (!map.hasImage(COLLIDER)) {
       const side = COLLIDER_PX;
       map.addImage(COLLIDER, { width: side, height: side, data: new Uint8Array(side * side * 4).fill(255) });
     }
-    const source = map.getSource(COLLIDER);
-    if (!source) map.addSource(COLLIDER, { type: "geojson", data: data });
-    else if (map.unrestCollider !== key) source.setData(data);
-    map.unrestCollider = key;
-    if (map.getLayer(COLLIDER)) return;
+    map.unrestColliders = map.unrestColliders || {};
+    const source = map.getSource(id);
+    if (!source) map.addSource(id, { type: "geojson", data: data() });
+    else if (map.unrestColliders[id] !== key) source.setData(data());
+    map.unrestColliders[id] = key;
+    if (map.getLayer(id)) return;
     map.addLayer({
-      id: COLLIDER,
+      id: id,
       type: "symbol",
-      source: COLLIDER,
+      source: id,
       layout: {
         "icon-image": COLLIDER,
         "icon-size": ["/", ["get", "size"], COLLIDER_PX],
@@ -76,7 +112,20 @@
       paint: { "icon-opacity": 0 },
     });
   }
-  const LABEL_PAINT = { "text-halo-color": HALO, "text-halo-width": 1.4 };
+
+  /* The markers' and badges' squares (the whole dataset's: set again only for another dataset),
+     and the edge's, which follow the camera: set again when a move ends (never on a slider step,
+     which leaves the camera alone). */
+  function collide(map, gd) {
+    collider(map, COLLIDER, spots(gd));
+    if (!map.getLayer(EDGE)) collider(map, EDGE, edgeData(map));
+    if (!map.unrestEdge) {
+      map.unrestEdge = true;
+      const follow = () => map.getSource(EDGE) && collider(map, EDGE, edgeData(map));
+      map.on("moveend", follow);
+      map.on("resize", follow);
+    }
+  }
 
   /* MapLibre id of the layout layer at `index`: Plotly names it plotly-layout-layer-<map>-<index>. */
   function layoutLayer(map, index) {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.app import create_app
-from tests.browser import EVENT_MARKER_CODES, MAP_JS, app_errors, settled, wait_map_loaded
+from tests.browser import EVENT_MARKER_CODES, MAP_JS, app_errors, settled, wait_map_loaded, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -54,22 +54,44 @@ return {placed: placed, clashes: clashes, obstacles: seen,
 )
 
 
-def start_at(dash_duo, dataset, size: tuple[int, int]) -> None:
+#: Names MapLibre placed across the map's edge (cut off): those whose box meets a 1 px strip along
+#: an edge, inside the map; and the number of names placed, and the zoom.
+CUT_JS = (
+    NAMES_JS
+    + """
+const w = canvas.width, h = canvas.height;
+const strips = {top: [[0, 0], [w, 1]], bottom: [[0, h - 1], [w, h]], left: [[0, 0], [1, h]],
+                right: [[w - 1, 0], [w, h]]};
+const cut = [];
+Object.entries(strips).forEach(([side, box]) => map.queryRenderedFeatures(box, {layers: [names]})
+  .forEach(f => cut.push(f.properties.label + ' at the ' + side)));
+return {cut: cut, placed: map.queryRenderedFeatures({layers: [names]}).length, zoom: map.getZoom()};
+"""
+)
+
+
+def start_at(dash_duo, dataset, size: tuple[int, int], path: str = "/") -> None:
     dash_duo.driver.set_window_size(*size)
     dash_duo.start_server(create_app(dataset))
+    if path != "/":
+        dash_duo.driver.get(dash_duo.server_url + path)
     dash_duo.wait_for_element("#incident-count b", timeout=45)
     wait_map_loaded(dash_duo, timeout=45)
 
 
-def clashes(dash_duo) -> dict:
-    """:data:`CLASHES_JS` once the map has drawn and its names have kept one placement for a while."""
+def settled_read(dash_duo, script: str) -> dict:
+    """``script``'s answer once the map has drawn and its names have kept one placement for a while."""
 
     def read() -> str:
         wait_map_loaded(dash_duo)
-        return repr(dash_duo.driver.execute_script(CLASHES_JS, EVENT_MARKER_CODES))
+        return repr(dash_duo.driver.execute_script(script, EVENT_MARKER_CODES))
 
     settled(dash_duo, read, quiet=1.0)
-    return dash_duo.driver.execute_script(CLASHES_JS, EVENT_MARKER_CODES)
+    return dash_duo.driver.execute_script(script, EVENT_MARKER_CODES)
+
+
+def clashes(dash_duo) -> dict:
+    return settled_read(dash_duo, CLASHES_JS)
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (412, 915)], ids=lambda s: f"{s[0]}x{s[1]}")
@@ -87,4 +109,22 @@ def test_names_are_never_drawn_over_markers_or_badges(dash_duo, dataset, size):
     found = clashes(dash_duo)
     assert {"Zubin Potok", "Zvečan", "North Mitrovica"} <= set(found["placed"]), found
     assert found["clashes"] == [], found
+    assert app_errors(dash_duo) == []
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (412, 915)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_names_stay_inside_the_map_when_a_filter_refits_it(dash_duo, dataset, size):
+    # The protests lie in the north and the east: the map is fitted to them, zoomed in, and the
+    # names of the municipalities round them reach the map's edges (several were cut in half).
+    start_at(dash_duo, dataset, size, "/?type=Protests")
+    found = wait_until(
+        dash_duo,
+        lambda: (r := settled_read(dash_duo, CUT_JS))["zoom"] > 8 and r,
+        30,
+        "the map was not refitted",
+    )
+    assert found["placed"] >= 5, found
+    assert found["cut"] == [], found
+    # The names also keep clear of the markers there.
+    assert clashes(dash_duo)["clashes"] == []
     assert app_errors(dash_duo) == []
