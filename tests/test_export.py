@@ -286,6 +286,33 @@ def test_names_stand_clear_of_the_count_badges_and_markers(dataset, renderer, la
             assert gap >= radius, (label.get_text(), (x, y, radius), box)
 
 
+@pytest.mark.parametrize(("lang", "size"), [("en", (1200, 900)), ("sq", (800, 600))])
+def test_no_name_is_crossed_by_the_country_outline(dataset, renderer, lang, size):
+    """Pixels: no part of the country's thick outline inside a name's box (it ran through "Hani i
+    Elezit", a name wider than its municipality at the border, between the letters' halos)."""
+    from matplotlib.colors import to_rgb
+
+    spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
+    figure = renderer.draw(spec).figure
+    figure.set_dpi(96)
+    figure.canvas.draw()
+    pixels = np.asarray(figure.canvas.buffer_rgba())[:, :, :3].astype(int)
+    line = np.round(np.array(to_rgb(style.COUNTRY_LINE)) * 255).astype(int)
+    outline = np.abs(pixels - line).max(axis=2) < 8  # the line's own colour (its core, not its blur)
+    assert outline.sum() > 1000  # the test sees the outline where it is drawn
+    drawn, height = figure.canvas.get_renderer(), pixels.shape[0]
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert len(labels) >= 30
+    crossed = []
+    for label in labels:
+        box = label.get_window_extent(drawn)
+        rows = slice(int(height - box.y1), int(np.ceil(height - box.y0)))
+        columns = slice(int(box.x0), int(np.ceil(box.x1)))
+        if outline[rows, columns].any():
+            crossed.append((label.get_text(), int(outline[rows, columns].sum())))
+    assert crossed == []
+
+
 def test_screen_framing_shows_what_the_map_on_screen_showed(dataset, renderer):
     """The dialog's default: the view's centre and zoom over the map's size on screen (the trial's
     export showed the whole country while the screen was zoomed to the incidents)."""
