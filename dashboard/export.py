@@ -505,6 +505,34 @@ def _nice_km(max_km: float) -> float:
     return 0.1
 
 
+def screen_sized(spec: ExportSpec, draw_spec: Callable[[ExportSpec], Drawing] | None = None) -> ExportSpec:
+    """``spec`` on a canvas grown round a map of the screen's size (``options.screen``): the caption
+    and legend are added to the map, where they took a third of a canvas of the screen's size and
+    the map was drawn at two thirds of its size on screen. The map's box is measured on trial
+    drawings (``draw_spec``, :func:`draw` by default; the type grows a little with the canvas, so a
+    second one checks the first); the canvas stays within the size limits."""
+    screen = spec.options.screen
+    if screen is None or not (spec.options.caption or spec.options.legend):
+        return spec
+    draw_spec = draw_spec or draw
+    for _ in range(3):
+        box = draw_spec(spec).map_box
+        grow_x, grow_y = screen[0] - box.width, screen[1] - box.height
+        if abs(grow_x) < 1 and abs(grow_y) < 1:
+            break
+        options = spec.options
+        width = min(MAX_SIDE, max(MIN_SIDE, round(options.width + grow_x)))
+        height = min(MAX_SIDE, max(MIN_SIDE, round(options.height + grow_y)))
+        try:
+            grown = replace(options, width=width, height=height).validated()
+        except ExportError:
+            break  # over the pixel limit at this scale: the map stays a little smaller
+        if grown == options:
+            break
+        spec = replace(spec, options=grown)
+    return spec
+
+
 def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
     """Lay out and draw an export. Sizes are pixels at 1x; the output's dpi applies the scale.
 
