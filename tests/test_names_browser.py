@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from dashboard.app import create_app
-from tests.browser import EVENT_MARKER_CODES, MAP_JS, app_errors, settled, wait_map_loaded, wait_until
+from tests.browser import (
+    EVENT_MARKER_CODES,
+    MAP_JS,
+    app_errors,
+    settled,
+    visible_marker_ids,
+    wait_map_loaded,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -128,3 +136,35 @@ def test_names_stay_inside_the_map_when_a_filter_refits_it(dash_duo, dataset, si
     # The names also keep clear of the markers there.
     assert clashes(dash_duo)["clashes"] == []
     assert app_errors(dash_duo) == []
+
+
+def test_slider_steps_lay_no_collider_out_again(dash_duo, dataset, incidents):
+    """The colliders cost a slider step nothing: their data is the whole dataset's and the camera's,
+    neither of which a step changes, so neither source is set again (each setting is a round of
+    MapLibre's worker and a new placement of the names)."""
+    from selenium.webdriver.common.keys import Keys
+
+    start_at(dash_duo, dataset, (1280, 720))
+    driver = dash_duo.driver
+    driver.execute_script(
+        MAP_JS + "const map = gd._fullLayout.map._subplot.map; window.colliderSets = {};"
+        "['unrest-names-collider', 'unrest-names-edge'].forEach(id => {"
+        "  const source = map.getSource(id), setData = source.setData; window.colliderSets[id] = 0;"
+        "  source.setData = function (...args) { window.colliderSets[id] += 1;"
+        "    return setData.apply(this, args); }; });"
+    )
+    low = dash_duo.find_elements("#date-range [role=slider]")[0]
+    low.click()
+    label = dash_duo.find_element("#date-range-label")
+    for _ in range(6):
+        before = label.text
+        low.send_keys(Keys.ARROW_RIGHT)
+        wait_until(dash_duo, lambda before=before: label.text != before)
+        wait_map_loaded(dash_duo)
+    assert len(settled(dash_duo, lambda: frozenset(visible_marker_ids(dash_duo)))) < len(incidents)
+    sets = lambda: driver.execute_script("return window.colliderSets")  # noqa: E731
+    assert sets() == {"unrest-names-collider": 0, "unrest-names-edge": 0}
+    # A move sets the edge's squares again, once; the markers' stay.
+    driver.execute_script(MAP_JS + "gd._fullLayout.map._subplot.map.jumpTo({zoom: 8.5});")
+    wait_map_loaded(dash_duo)
+    assert sets() == {"unrest-names-collider": 0, "unrest-names-edge": 1}
