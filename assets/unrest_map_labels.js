@@ -6,18 +6,126 @@
 
    And the count badges (figures.badges, sent in layout.meta.badges): HTML discs over the map,
    placed at their points and moved with it. As a map layer they were laid out afresh whenever
-   they changed, most of a slider step; as HTML they cost the map nothing. */
+   they changed, most of a slider step; as HTML they cost the map nothing.
+
+   MapLibre keeps names apart from each other, but knows neither Plotly's circle markers nor the
+   HTML badges: a name was drawn across them. So an invisible symbol layer over the names holds a
+   square the size of every marker and badge (figures.name_collider, layout.meta.collider: the
+   whole dataset's, so it is laid out once, not on every slider step): placed first and never
+   moved, it takes its room in MapLibre's collision index, and each name tries its anchors for a
+   free place or is left out, never drawn over a marker. A second one lines the map's edge, so
+   that no name is cut by it (a refit to a filter's incidents left names half out of the map). */
 (function () {
   "use strict";
   const HALO = "#f3f1ec"; // dashboard/style.py BACKGROUND
   // Position of the names in layout.map.layers (figures.LABEL_LAYER).
   const LABELS = 1;
+  // Places to try, in order (anchor, offset in ems): at the point, then beside it, then a little
+  // further, clear of a marker or badge on the point (the collider below).
+  const NEAR = 0.6, FAR = 1.5;
   const LABEL_LAYOUT = {
-    "text-variable-anchor": ["center", "top", "bottom", "left", "right"],
-    "text-radial-offset": 0.4,
+    "text-variable-anchor-offset": [
+      "center", [0, 0],
+      "top", [0, NEAR], "bottom", [0, -NEAR], "left", [NEAR, 0], "right", [-NEAR, 0],
+      "top-left", [NEAR, NEAR], "top-right", [-NEAR, NEAR],
+      "bottom-left", [NEAR, -NEAR], "bottom-right", [-NEAR, -NEAR],
+      "top", [0, FAR], "bottom", [0, -FAR], "left", [FAR, 0], "right", [-FAR, 0],
+    ],
     "text-padding": 1,
   };
   const LABEL_PAINT = { "text-halo-color": HALO, "text-halo-width": 1.4 };
+  const COLLIDER = "unrest-names-collider"; // the spots' source and layer, and the image
+  const EDGE = "unrest-names-edge"; // the map's edge: a row of squares along it
+  const COLLIDER_PX = 16; // the image's side: icon-size scales it to each square's own
+  const EDGE_PX = 12; // the edge squares' side: names keep half of it clear of the edge
+
+  function squares(lon, lat, size) {
+    return {
+      type: "FeatureCollection",
+      features: size.map((side, i) => ({
+        type: "Feature",
+        properties: { size: side },
+        geometry: { type: "Point", coordinates: [lon[i], lat[i]] },
+      })),
+    };
+  }
+
+  function spots(gd) {
+    return ((gd && gd.layout && gd.layout.meta) || {}).collider || { lon: [], lat: [], size: [] };
+  }
+
+  /* Squares centred on the map's edge, side by side all round it: a name that would run over the
+     edge (cut off) finds them in its way and takes another anchor, or is left out. And squares
+     over Plotly's tool bar, which sits on the map's top right corner. */
+  function edgeData(map) {
+    const box = map.getContainer();
+    const width = box.clientWidth, height = box.clientHeight;
+    const points = [];
+    const sizes = [];
+    const add = (x, y, side) => {
+      points.push([x, y]);
+      sizes.push(side);
+    };
+    for (let x = 0; x < width + EDGE_PX; x += EDGE_PX) add(x, 0, EDGE_PX), add(x, height, EDGE_PX);
+    for (let y = EDGE_PX; y < height; y += EDGE_PX) add(0, y, EDGE_PX), add(width, y, EDGE_PX);
+    const gd = box.closest(".js-plotly-plot");
+    const bar = gd && gd.querySelector(".modebar");
+    const rect = bar && bar.getBoundingClientRect();
+    if (rect && rect.width && rect.height) {
+      const origin = box.getBoundingClientRect();
+      const side = Math.ceil(rect.height);
+      const top = rect.top - origin.top + side / 2;
+      for (let x = rect.left - origin.left + side / 2; x < rect.right - origin.left + side / 2; x += side) {
+        add(x, top, side);
+      }
+    }
+    const places = points.map((p) => map.unproject(p));
+    return { lon: places.map((p) => p.lng), lat: places.map((p) => p.lat), size: sizes };
+  }
+
+  /* A collider layer on top of the map (over the names: MapLibre places the upper layer's
+     symbols first), added once per style; its data set again only when it changed. */
+  function collider(map, id, where) {
+    const key = JSON.stringify(where);
+    const data = () => squares(where.lon, where.lat, where.size);
+    if (!map.hasImage(COLLIDER)) {
+      const side = COLLIDER_PX;
+      map.addImage(COLLIDER, { width: side, height: side, data: new Uint8Array(side * side * 4).fill(255) });
+    }
+    map.unrestColliders = map.unrestColliders || {};
+    const source = map.getSource(id);
+    if (!source) map.addSource(id, { type: "geojson", data: data() });
+    else if (map.unrestColliders[id] !== key) source.setData(data());
+    map.unrestColliders[id] = key;
+    if (map.getLayer(id)) return;
+    map.addLayer({
+      id: id,
+      type: "symbol",
+      source: id,
+      layout: {
+        "icon-image": COLLIDER,
+        "icon-size": ["/", ["get", "size"], COLLIDER_PX],
+        "icon-padding": 0,
+        "icon-allow-overlap": true, // every square stands, overlapping or not...
+        "icon-ignore-placement": false, // ...and keeps its room from the names
+      },
+      paint: { "icon-opacity": 0 },
+    });
+  }
+
+  /* The markers' and badges' squares (the whole dataset's: set again only for another dataset),
+     and the edge's, which follow the camera: set again when a move ends (never on a slider step,
+     which leaves the camera alone). */
+  function collide(map, gd) {
+    collider(map, COLLIDER, spots(gd));
+    if (!map.getLayer(EDGE)) collider(map, EDGE, edgeData(map));
+    if (!map.unrestEdge) {
+      map.unrestEdge = true;
+      const follow = () => map.getSource(EDGE) && collider(map, EDGE, edgeData(map));
+      map.on("moveend", follow);
+      map.on("resize", follow);
+    }
+  }
 
   /* MapLibre id of the layout layer at `index`: Plotly names it plotly-layout-layer-<map>-<index>. */
   function layoutLayer(map, index) {
@@ -82,6 +190,7 @@
     if (labels) {
       set(map, labels, "layout", LABEL_LAYOUT);
       set(map, labels, "paint", LABEL_PAINT);
+      collide(map, gd);
     }
     if (!map.unrestBadges) {
       map.unrestBadges = true;
@@ -104,6 +213,7 @@
       if (typeof id === "string" && id.startsWith("plotly-layout-layer-") && id.endsWith("-" + LABELS)) {
         set(map, id, "layout", LABEL_LAYOUT);
         set(map, id, "paint", LABEL_PAINT);
+        collide(map, document.querySelector("#map .js-plotly-plot"));
       }
       return result;
     };

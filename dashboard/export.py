@@ -505,6 +505,34 @@ def _nice_km(max_km: float) -> float:
     return 0.1
 
 
+def screen_sized(spec: ExportSpec, draw_spec: Callable[[ExportSpec], Drawing] | None = None) -> ExportSpec:
+    """``spec`` on a canvas grown round a map of the screen's size (``options.screen``): the caption
+    and legend are added to the map, where they took a third of a canvas of the screen's size and
+    the map was drawn at two thirds of its size on screen. The map's box is measured on trial
+    drawings (``draw_spec``, :func:`draw` by default; the type grows a little with the canvas, so a
+    second one checks the first); the canvas stays within the size limits."""
+    screen = spec.options.screen
+    if screen is None or not (spec.options.caption or spec.options.legend):
+        return spec
+    draw_spec = draw_spec or draw
+    for _ in range(3):
+        box = draw_spec(spec).map_box
+        grow_x, grow_y = screen[0] - box.width, screen[1] - box.height
+        if abs(grow_x) < 1 and abs(grow_y) < 1:
+            break
+        options = spec.options
+        width = min(MAX_SIDE, max(MIN_SIDE, round(options.width + grow_x)))
+        height = min(MAX_SIDE, max(MIN_SIDE, round(options.height + grow_y)))
+        try:
+            grown = replace(options, width=width, height=height).validated()
+        except ExportError:
+            break  # over the pixel limit at this scale: the map stays a little smaller
+        if grown == options:
+            break
+        spec = replace(spec, options=grown)
+    return spec
+
+
 def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
     """Lay out and draw an export. Sizes are pixels at 1x; the output's dpi applies the scale.
 
@@ -677,13 +705,14 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
 def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     """The municipality names, above the markers with a halo in the map's colour, placed in
     priority order (figures.municipality_labels): at its point, or above, below, beside or diagonally
-    off it, taking the first spot clear of the markers and the count badges, else the one the badges
-    (drawn over the names) reach least into. A name whose box (halo included) would cross the map's
-    edge is nudged inside when its point is on the map or within two lines of it (else it stands on
-    the part of its municipality that is on the map, when that can hold it), so nothing is cut and
-    the municipality at the edge of a framing keeps its name; a name that would overlap one already
-    placed, or that does not fit, is left out (a small export cannot hold 38 names, and overlapping
-    ones read as neither)."""
+    off it, taking the first spot clear of the markers, the count badges and the country's outline,
+    else the one the badges (drawn over the names) reach least into; a name left on the outline gets
+    a box in the map's colour for a halo, so the line stops at it. A name whose box (halo included)
+    would cross the map's edge is nudged inside when its point is on the map or within two lines of
+    it (else it stands on the part of its municipality that is on the map, when that can hold it), so
+    nothing is cut and the municipality at the edge of a framing keeps its name; a name that would
+    overlap one already placed, or that does not fit, is left out (a small export cannot hold 38
+    names, and overlapping ones read as neither)."""
     from matplotlib import patheffects
 
     map_box, shown, k = drawing_box
@@ -725,6 +754,22 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     badges = spec.content.badges
     badge_x, badge_y = to_px(badges["lon"], badges["lat"])
     badge_discs = (badge_x, badge_y, np.full(len(badge_x), style.BADGE_SIZE / 2))
+
+    # The country's outline in pixels: a thick dark line, which the halo does not hide between the
+    # letters (it ran through "Hani i Elezit", a name wider than its municipality at the border).
+    outline = None
+    if spec.country is not None and len(spec.country):
+        rings = shapely.get_parts(shapely.boundary(np.asarray(spec.country, dtype=object)))
+        outline = shapely.transform(
+            shapely.multilinestrings(rings),
+            lambda xy: np.column_stack(to_px(xy[:, 0], xy[:, 1])),
+        )
+        shapely.prepare(outline)
+
+    def crosses_outline(box: Box) -> bool:
+        return outline is not None and bool(
+            outline.intersects(shapely.box(box.x, box.y, box.x + box.width, box.bottom))
+        )
 
     def covered(box: Box, discs: tuple) -> float:
         """How deep the deepest of ``discs`` reaches into ``box`` (pixels; 0: clear of them all)."""
@@ -779,15 +824,17 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         inside = [b for b in candidates if on_map(b) and not any(b.overlaps(other) for other in placed)]
         if not inside:
             continue
-        # The first spot clear of every mark, else the one the badges (drawn over the names, so they
-        # would hide part of one) and then the dots reach least into.
+        # The first spot clear of every mark and of the country's outline, else the one the badges
+        # (drawn over the names, so they would hide part of one) and then the dots reach least into,
+        # and then one off the outline.
         ranked = []
+        clear = (0.0, False, False)
         for spot in inside:
-            rank = (covered(spot, badge_discs), covered(spot, markers) > 0)
-            if rank == (0.0, False):
+            rank = (covered(spot, badge_discs), covered(spot, markers) > 0, crosses_outline(spot))
+            if rank == clear:
                 break  # most names find their own point clear: no other spot is measured
             ranked.append((rank, len(ranked), spot))
-        box = spot if rank == (0.0, False) else min(ranked)[2]
+        box = spot if rank == clear else min(ranked)[2]
         placed.append(box)
         centre_lon = lon0 + (box.x + box.width / 2 - map_box.x) / map_box.width * (lon1 - lon0)
         centre_lat = lat1 - (box.y + box.height / 2 - map_box.y) / map_box.height * (lat1 - lat0)
@@ -802,6 +849,13 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
         # name, so the name itself stays text (an SVG keeps it as a comment, a PDF as searchable text).
         halo = ax.text(centre_lon * k, centre_lat, text, color=style.BACKGROUND, zorder=30, **common)
         halo.set_path_effects([patheffects.withStroke(linewidth=halo_width, foreground=style.BACKGROUND)])
+        if crosses_outline(box):
+            # No spot off the outline (a name wider than its municipality at the border): the halo
+            # becomes a box in the map's colour, and the line stops at the name instead of crossing it.
+            pad = halo_width / 2 / (size * PT_PER_PX)  # in the box style's unit, the font size
+            halo.set_bbox(
+                {"boxstyle": f"round,pad={pad:.3f}", "facecolor": style.BACKGROUND, "edgecolor": "none"}
+            )
         halo.set_gid("halo-map-label")
         label = ax.text(centre_lon * k, centre_lat, text, color=style.LABEL_COLOUR, zorder=31, **common)
         label.set_gid("map-label")  # above every marker layer (zorder 4 + trace order)

@@ -24,6 +24,7 @@ from dashboard.export import (
     ImageRenderer,
     export_figure,
     file_name,
+    screen_sized,
 )
 from dashboard.viewstate import Choices, parse_query
 from geodata.dataset import Dataset
@@ -298,7 +299,11 @@ def register_export_callbacks(
         try:
             options = export_options(request, image_format, aspect, width, height, scale, include, fit)
             state, _ = parse_query(urlsplit("?" + str(request.get("query", ""))).query, choices)
-            data = renderer.render(export_figure(dataset, state, options, basemap), options)
+            spec = export_figure(dataset, state, options, basemap)
+            if aspect == SCREEN:  # the map at its size on screen, the caption and legend round it
+                spec = screen_sized(spec, renderer.draw)
+                options = spec.options
+            data = renderer.render(spec, options)
         except (ExportError, ExportBusyError) as error:
             return no_update, f"Not exported: {error}"
         name = file_name(dataset, state, options.format)

@@ -206,6 +206,13 @@ def halo_sizes(visible: pd.DataFrame) -> np.ndarray:
 SPOT_DEGREES = 0.005
 
 
+def spot_keys(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The grid cell (:data:`SPOT_DEGREES`) of each point, as one integer."""
+    return np.floor(lat / SPOT_DEGREES).astype(np.int64) * 1_000_003 + np.floor(lon / SPOT_DEGREES).astype(
+        np.int64
+    )
+
+
 def co_located(visible: pd.DataFrame) -> dict[str, np.ndarray]:
     """One badge per spot holding two or more visible incidents: where (the spot's first incident)
     and how many, so a marker hiding others says so. Clicking there lists them all (details)."""
@@ -213,10 +220,7 @@ def co_located(visible: pd.DataFrame) -> dict[str, np.ndarray]:
     lon = visible["lon"].to_numpy(np.float64)
     if not len(visible):
         return {"lat": lat, "lon": lon, "count": np.zeros(0, dtype=np.int64)}
-    keys = np.floor(lat / SPOT_DEGREES).astype(np.int64) * 1_000_003 + np.floor(lon / SPOT_DEGREES).astype(
-        np.int64
-    )
-    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    _, first, counts = np.unique(spot_keys(lat, lon), return_index=True, return_counts=True)
     crowded = counts > 1
     return {"lat": lat[first[crowded]], "lon": lon[first[crowded]], "count": counts[crowded]}
 
@@ -232,6 +236,45 @@ def badges(visible: pd.DataFrame) -> dict[str, list]:
         "lon": np.round(spots["lon"], 5).tolist(),
         "lat": np.round(spots["lat"], 5).tolist(),
         "count": spots["count"].tolist(),
+    }
+
+
+#: Names avoid the markers and badges of a dataset of at most this many incidents (the detailed view
+#: only: above it the map may show municipality totals, and there are no badges).
+COLLIDER_LIMIT = DETAIL_LIMIT
+#: A count badge's width (``assets/style.css`` ``.map-badge``): style.BADGE_SIZE for one digit, then
+#: 8 px of padding and about 7 px a digit.
+BADGE_PADDING, BADGE_DIGIT = 8, 7
+
+
+def name_collider(incidents: pd.DataFrame) -> dict[str, list]:
+    """Where the municipality names must not go: ``lon``, ``lat`` and ``size`` (pixels, a square's
+    side) of every incident's marker, and of the count badge at every incident of a spot that holds
+    more than one. Sent once, with the whole map (``layout.meta.collider``), for the whole dataset,
+    not the view: ``assets/unrest_map_labels.js`` lays it over the names as an invisible MapLibre
+    layer that takes part in their collision (placed first, so the names give way to it), and a layer
+    whose data changed on every slider step would be laid out again on every step (names jumping as
+    the markers come and go). Empty above :data:`COLLIDER_LIMIT` incidents."""
+    empty: dict[str, list] = {"lon": [], "lat": [], "size": []}
+    if len(incidents) > COLLIDER_LIMIT or not len(incidents):
+        return empty
+    lon = incidents["lon"].to_numpy(np.float64)
+    lat = incidents["lat"].to_numpy(np.float64)
+    keep = np.isfinite(lon) & np.isfinite(lat)  # an incident with no place draws nothing
+    lon, lat = lon[keep], lat[keep]
+    size = marker_sizes(incidents).astype(np.float64)[keep]
+    _, spot, counts = np.unique(spot_keys(lat, lon), return_inverse=True, return_counts=True)
+    count = counts[spot]
+    digits = np.floor(np.log10(count)) + 1
+    badge = np.where(count > 1, np.maximum(style.BADGE_SIZE, BADGE_PADDING + BADGE_DIGIT * digits), 0)
+    size = np.maximum(size, badge)
+    # One square per place (the largest of the incidents drawn there).
+    places = pd.DataFrame({"lon": np.round(lon, 5), "lat": np.round(lat, 5), "size": size})
+    places = places.groupby(["lon", "lat"], sort=True, as_index=False)["size"].max()
+    return {
+        "lon": places["lon"].tolist(),
+        "lat": places["lat"].tolist(),
+        "size": places["size"].round(1).tolist(),
     }
 
 
@@ -582,7 +625,7 @@ def map_figure(
         hoverlabel={"bgcolor": "white", "font": {"size": 12}},
         # Keep the user's pan and zoom when a patch arrives.
         uirevision="map",
-        meta={"badges": badges(visible)},
+        meta={"badges": badges(visible), "collider": name_collider(dataset.incidents)},
     )
     return fig
 

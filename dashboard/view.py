@@ -580,12 +580,37 @@ def _bounds_of(lon: np.ndarray, lat: np.ndarray) -> list[float] | None:
     return [float(lon[keep].min()), float(lat[keep].min()), float(lon[keep].max()), float(lat[keep].max())]
 
 
+#: Without a boundary layer, incidents farther than this many times the typical (75th percentile)
+#: distance from the incidents' median point are left out of the frame, when they are at most
+#: :data:`STRAY_SHARE` of them: the region is where most of them are.
+STRAY_DISTANCE = 4.0
+STRAY_SHARE = 0.1
+
+
+def _dense_bounds(lon: np.ndarray, lat: np.ndarray) -> list[float] | None:
+    """Bounds of the points less a few strays far from all the others (the built-in data's one
+    incident in Belgrade, 200 km north of Kosovo's others, put Kosovo in a corner of the map)."""
+    keep = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[keep], lat[keep]
+    if len(lon) < 3:
+        return _bounds_of(lon, lat)
+    centre_lon, centre_lat = np.median(lon), np.median(lat)
+    # Degrees of longitude shrink with latitude: distances in degrees of latitude.
+    distance = np.hypot((lon - centre_lon) * np.cos(np.radians(centre_lat)), lat - centre_lat)
+    typical = np.quantile(distance, 0.75)
+    near = distance <= STRAY_DISTANCE * typical
+    if typical > 0 and (~near).sum() <= STRAY_SHARE * len(lon):
+        lon, lat = lon[near], lat[near]
+    return _bounds_of(lon, lat)
+
+
 def home_bounds(dataset: Dataset) -> list[float]:
-    """[west, south, east, north] of the whole boundary layer (else of every incident)."""
+    """[west, south, east, north] of the whole boundary layer (else of the incidents, less a few
+    strays far from the rest: :func:`_dense_bounds`)."""
     if dataset.boundaries is not None and len(dataset.boundaries.country):
         return [float(v) for v in dataset.boundaries.country.total_bounds]
     incidents = dataset.incidents
-    found = _bounds_of(incidents["lon"].to_numpy(float), incidents["lat"].to_numpy(float))
+    found = _dense_bounds(incidents["lon"].to_numpy(float), incidents["lat"].to_numpy(float))
     return found or list(WORLD_BOUNDS)
 
 
@@ -593,14 +618,17 @@ def frame_bounds(dataset: Dataset, rows: np.ndarray, narrowed: bool) -> list[flo
     """What the map fits: the whole boundary layer, or the incidents at ``rows`` when a filter
     other than the dates narrows them (the date window is left out so Play does not jump
     the camera every day). Incidents outside the boundary layer only count when nothing
-    else is left; they are reached through the header's "outside the map" note instead."""
+    else is left; they are reached through the header's "outside the map" note instead.
+    Without a layer, a few strays far from the rest are left out (:func:`_dense_bounds`)."""
     if not narrowed or not len(rows):
         return home_bounds(dataset)
     chosen = take_rows(dataset.incidents, rows, ("lon", "lat", "outside_boundaries"))
     inside = ~chosen["outside_boundaries"].to_numpy(dtype=bool)
     if inside.any():
         chosen = chosen[inside]
-    found = _bounds_of(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float))
+    # Without a layer every incident counts as outside it: the strays are left out instead.
+    bounds_of = _bounds_of if dataset.boundaries is not None else _dense_bounds
+    found = bounds_of(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float))
     return _at_least(found, MIN_FRAME_DEGREES) if found else home_bounds(dataset)
 
 

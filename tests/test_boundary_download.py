@@ -20,7 +20,7 @@ from geodata.boundaries import (
     sha256_of,
 )
 from geodata.dataset import load_dataset
-from tests.browser import count_in_view, visible_marker_ids
+from tests.browser import MAP_JS, count_in_view, visible_marker_ids, wait_map_loaded, wait_until
 from tests.loopback import closed_port_url
 
 ADM2, ADM2_SHA256 = REGISTRY["ADM2"]
@@ -100,3 +100,18 @@ def test_offline_dashboard_shows_incidents_and_says_how_to_add_boundaries(dash_d
     assert "Municipal boundaries not loaded: could not download" in header
     assert "outside the map" not in header
     assert "North Kosovo" not in dash_duo.find_element("#view-summary").text  # not known without the layer
+    # The map frames the region the incidents are in, not the box that also holds Belgrade (200 km
+    # north), which put them in a corner: every other incident is on the map, Belgrade is not.
+    belgrade = dataset.incidents["place_name"] == "Belgrade"
+    assert belgrade.sum() == 1
+
+    def on_canvas() -> list[bool]:
+        wait_map_loaded(dash_duo)
+        return dash_duo.driver.execute_script(
+            MAP_JS + "const map = gd._fullLayout.map._subplot.map; const box = map.getContainer();"
+            "return arguments[0].map(([lon, lat]) => { const p = map.project([lon, lat]);"
+            "  return p.x >= 0 && p.y >= 0 && p.x <= box.clientWidth && p.y <= box.clientHeight; });",
+            dataset.incidents[["lon", "lat"]].to_numpy().tolist(),
+        )
+
+    wait_until(dash_duo, lambda: on_canvas() == (~belgrade).tolist(), 15, "the map does not frame the region")

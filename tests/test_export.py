@@ -31,6 +31,7 @@ from dashboard.export import (
     export_figure,
     file_name,
     frame_count,
+    screen_sized,
 )
 from dashboard.viewstate import ViewState
 from geodata.filters import ViewFilter, apply_filter
@@ -286,6 +287,33 @@ def test_names_stand_clear_of_the_count_badges_and_markers(dataset, renderer, la
             assert gap >= radius, (label.get_text(), (x, y, radius), box)
 
 
+@pytest.mark.parametrize(("lang", "size"), [("en", (1200, 900)), ("sq", (800, 600))])
+def test_no_name_is_crossed_by_the_country_outline(dataset, renderer, lang, size):
+    """Pixels: no part of the country's thick outline inside a name's box (it ran through "Hani i
+    Elezit", a name wider than its municipality at the border, between the letters' halos)."""
+    from matplotlib.colors import to_rgb
+
+    spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
+    figure = renderer.draw(spec).figure
+    figure.set_dpi(96)
+    figure.canvas.draw()
+    pixels = np.asarray(figure.canvas.buffer_rgba())[:, :, :3].astype(int)
+    line = np.round(np.array(to_rgb(style.COUNTRY_LINE)) * 255).astype(int)
+    outline = np.abs(pixels - line).max(axis=2) < 8  # the line's own colour (its core, not its blur)
+    assert outline.sum() > 1000  # the test sees the outline where it is drawn
+    drawn, height = figure.canvas.get_renderer(), pixels.shape[0]
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert len(labels) >= 30
+    crossed = []
+    for label in labels:
+        box = label.get_window_extent(drawn)
+        rows = slice(int(height - box.y1), int(np.ceil(height - box.y0)))
+        columns = slice(int(box.x0), int(np.ceil(box.x1)))
+        if outline[rows, columns].any():
+            crossed.append((label.get_text(), int(outline[rows, columns].sum())))
+    assert crossed == []
+
+
 def test_screen_framing_shows_what_the_map_on_screen_showed(dataset, renderer):
     """The dialog's default: the view's centre and zoom over the map's size on screen (the trial's
     export showed the whole country while the screen was zoomed to the incidents)."""
@@ -309,6 +337,34 @@ def test_screen_framing_shows_what_the_map_on_screen_showed(dataset, renderer):
     no_camera = export_figure(dataset, MARCH, options)
     assert no_camera.extent == export_figure(dataset, MARCH, replace(options, fit="country")).extent
     assert no_camera.options.fit == "country"
+
+
+@pytest.mark.parametrize("screen", [(900, 640), (392, 520)])
+def test_as_on_screen_keeps_the_map_at_its_size_on_screen(dataset, renderer, screen):
+    """'As on screen' drew the map on a canvas of the map's size on screen, with the caption and the
+    legend in it: the map came out at about two thirds of its size. The canvas grows round it now."""
+    from dashboard.export_panel import SCREEN, export_options
+
+    camera = {"lat": 42.88, "lon": 20.87, "zoom": 9.0}
+    state = replace(MARCH, **camera)
+    request = {"screen": list(screen)}
+    options = export_options(request, "png", SCREEN, None, None, 1, ["caption", "legend"], "screen")
+    assert (options.width, options.height) == screen
+    shrunk = renderer.draw(export_figure(dataset, state, options)).map_box
+    assert shrunk.height < 0.8 * screen[1]  # the old drawing
+    spec = screen_sized(export_figure(dataset, state, options), renderer.draw)
+    drawing = renderer.draw(spec)
+    assert drawing.map_box.width == pytest.approx(screen[0], abs=1)
+    assert drawing.map_box.height == pytest.approx(screen[1], abs=1)
+    # At the screen's scale: the camera's extent over the screen's size, no more, no less.
+    seen = camera_extent(camera["lat"], camera["lon"], camera["zoom"], *screen)
+    assert drawing.extent == pytest.approx(seen, abs=0.01 * (seen[2] - seen[0]))
+    png = Image.open(io.BytesIO(renderer.render(spec)))
+    assert png.size == (spec.options.width, spec.options.height)
+    assert png.size[0] > screen[0] and png.size[1] > screen[1]
+    # Without caption and legend the canvas is the map's own size, as before.
+    bare = replace(options, caption=False, legend=False)
+    assert screen_sized(export_figure(dataset, state, bare), renderer.draw).options == bare
 
 
 def test_camera_extent_is_web_mercator():

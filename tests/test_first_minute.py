@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,6 +67,36 @@ def test_incidents_outside_the_map_are_named_and_one_click_away(context, inciden
     assert f"data-incident='{outside['id'].iloc[0]}'" in header  # a button that selects it
     march = view_update(context, window=[30, 60])[OUTSIDE]  # Belgrade is not in this window
     assert "outside the map" not in str(march)
+
+
+def test_without_boundaries_the_frame_is_still_the_region_not_belgrade(tmp_path, dataset, incidents):
+    from geodata.dataset import load_dataset
+
+    bare = load_dataset(boundaries_dir=tmp_path)  # an empty folder: no layer
+    assert bare.boundaries is None
+    kosovo = home_bounds(dataset)  # the boundary layer's box
+    belgrade = incidents[incidents["outside_boundaries"]]
+    inside = incidents[~incidents["outside_boundaries"]]
+    west, south, east, north = home_bounds(bare)
+    # Every incident in Kosovo is framed, the one in Belgrade (200 km north) is not...
+    assert [west, south, east, north] == pytest.approx(
+        [inside["lon"].min(), inside["lat"].min(), inside["lon"].max(), inside["lat"].max()]
+    )
+    assert kosovo[0] <= west and east <= kosovo[2] and kosovo[1] <= south and north <= kosovo[3]
+    assert north < float(belgrade["lat"].iloc[0])
+    # ...as on first load and under a filter, while Belgrade alone is framed when chosen alone.
+    bare_context = view_context(bare)
+    assert view_update(bare_context)[FRAME] == [west, south, east, north]
+    kinds = sorted(incidents["event_type"].unique())
+    assert view_update(bare_context, event_types=kinds)[FRAME] == pytest.approx([west, south, east, north])
+    rows = np.flatnonzero(
+        bare.incidents["outside_boundaries"] & (bare.incidents["id"] == belgrade["id"].iloc[0])
+    )
+    lon, lat = float(belgrade["lon"].iloc[0]), float(belgrade["lat"].iloc[0])
+    half = MIN_FRAME_DEGREES / 2
+    assert frame_bounds(bare, rows, narrowed=True) == pytest.approx(
+        [lon - half, lat - half, lon + half, lat + half]
+    )
 
 
 def test_without_boundaries_the_header_says_they_are_not_loaded_and_why(tmp_path):
@@ -176,6 +208,28 @@ def test_incidents_on_one_spot_get_a_count_badge(dataset, incidents):
     css = (Path(__file__).resolve().parents[1] / "assets" / "style.css").read_text()
     assert style.BADGE_FILL in css and f"height: {style.BADGE_SIZE}px" in css
     assert f"font: {style.BADGE_TEXT_SIZE}px" in css and f"color: {style.BADGE_TEXT}" in css
+
+
+def test_names_collider_covers_every_marker_and_badge_of_the_dataset(incidents):
+    from dashboard import style
+    from dashboard.figures import COLLIDER_LIMIT, co_located, marker_sizes, name_collider
+
+    collider = name_collider(incidents)
+    squares = pd.DataFrame(collider).set_index(["lon", "lat"])["size"]
+    assert squares.index.is_unique
+    # Every incident's marker has a square at least its size where it is drawn...
+    placed = list(zip(incidents["lon"].round(5), incidents["lat"].round(5), strict=True))
+    for place, size in zip(placed, marker_sizes(incidents), strict=True):
+        assert squares[place] >= size
+    # ...and every incident that can carry a count badge, one at least the badge's size.
+    spots = co_located(incidents)
+    for lon, lat in zip(spots["lon"].round(5), spots["lat"].round(5), strict=True):
+        assert squares[(lon, lat)] >= style.BADGE_SIZE
+    lonely = incidents[incidents["id"] == "KOS-2008-05"]
+    assert name_collider(lonely)["size"] == [float(marker_sizes(lonely)[0])]
+    # A dataset too big for the detailed view has none (no badges, maybe no markers).
+    many = pd.concat([incidents] * (COLLIDER_LIMIT // len(incidents) + 1))
+    assert name_collider(many) == {"lon": [], "lat": [], "size": []}
 
 
 def test_hover_names_event_type_place_and_date(dataset, incidents):

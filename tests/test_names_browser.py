@@ -1,0 +1,170 @@
+"""The municipality names on the screen map: never drawn over a marker or a count badge, never cut
+by the map's edge, at a desktop, a laptop and a phone size."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.app import create_app
+from tests.browser import (
+    EVENT_MARKER_CODES,
+    MAP_JS,
+    app_errors,
+    settled,
+    visible_marker_ids,
+    wait_map_loaded,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+#: The names' MapLibre layer (figures.LABEL_LAYER: Plotly names it plotly-layout-layer-<map>-1).
+NAMES_JS = (
+    MAP_JS + "const map = gd._fullLayout.map._subplot.map;"
+    "const names = map.getStyle().layers.find("
+    "  l => l.id.startsWith('plotly-layout-layer-') && l.id.endsWith('-1')).id;"
+    "const canvas = map.getContainer().getBoundingClientRect();"
+)
+
+#: Every name MapLibre placed, and each one whose drawn box (MapLibre's own, from its collision
+#: index, through queryRenderedFeatures) meets an event marker (where Plotly drew it: projected
+#: point, marker diameter from the decoded data) or a count badge (its HTML box). The boxes are
+#: taken 1 px in: the names' box has 1 px of text-padding round the glyphs.
+CLASHES_JS = (
+    NAMES_JS
+    + """
+const obstacles = [];
+const marks = gd._fullData.find(d => d.name === 'Incidents');
+for (let i = 0; marks && marks.lat && i < marks.lat.length; i++) {
+  if (!arguments[0].includes(marks.marker.color[i])) continue;
+  const p = map.project([marks.lon[i], marks.lat[i]]), r = marks.marker.size[i] / 2;
+  obstacles.push({what: 'marker at ' + marks.lon[i] + ',' + marks.lat[i],
+                  box: [p.x - r, p.y - r, p.x + r, p.y + r]});
+}
+document.querySelectorAll('#map .map-badge').forEach(b => {
+  const r = b.getBoundingClientRect();
+  const x = canvas.left, y = canvas.top;
+  obstacles.push({what: 'badge ' + b.textContent, box: [r.left - x, r.top - y, r.right - x, r.bottom - y]});
+});
+const clashes = [];
+let seen = 0;
+obstacles.forEach(o => {
+  const [x1, y1, x2, y2] = o.box;
+  if (x2 < 0 || y2 < 0 || x1 > canvas.width || y1 > canvas.height) return;
+  seen += 1;
+  map.queryRenderedFeatures([[x1 + 1, y1 + 1], [x2 - 1, y2 - 1]], {layers: [names]})
+    .forEach(f => clashes.push(f.properties.label + ' over ' + o.what));
+});
+const placed = map.queryRenderedFeatures({layers: [names]}).map(f => f.properties.label);
+return {placed: placed, clashes: clashes, obstacles: seen,
+        badges: document.querySelectorAll('#map .map-badge').length};
+"""
+)
+
+
+#: Names MapLibre placed across the map's edge (cut off): those whose box meets a 1 px strip along
+#: an edge, inside the map; and the number of names placed, and the zoom.
+CUT_JS = (
+    NAMES_JS
+    + """
+const w = canvas.width, h = canvas.height;
+const strips = {top: [[0, 0], [w, 1]], bottom: [[0, h - 1], [w, h]], left: [[0, 0], [1, h]],
+                right: [[w - 1, 0], [w, h]]};
+const cut = [];
+Object.entries(strips).forEach(([side, box]) => map.queryRenderedFeatures(box, {layers: [names]})
+  .forEach(f => cut.push(f.properties.label + ' at the ' + side)));
+return {cut: cut, placed: map.queryRenderedFeatures({layers: [names]}).length, zoom: map.getZoom()};
+"""
+)
+
+
+def start_at(dash_duo, dataset, size: tuple[int, int], path: str = "/") -> None:
+    dash_duo.driver.set_window_size(*size)
+    dash_duo.start_server(create_app(dataset))
+    if path != "/":
+        dash_duo.driver.get(dash_duo.server_url + path)
+    dash_duo.wait_for_element("#incident-count b", timeout=45)
+    wait_map_loaded(dash_duo, timeout=45)
+
+
+def settled_read(dash_duo, script: str) -> dict:
+    """``script``'s answer once the map has drawn and its names have kept one placement for a while."""
+
+    def read() -> str:
+        wait_map_loaded(dash_duo)
+        return repr(dash_duo.driver.execute_script(script, EVENT_MARKER_CODES))
+
+    settled(dash_duo, read, quiet=1.0)
+    return dash_duo.driver.execute_script(script, EVENT_MARKER_CODES)
+
+
+def clashes(dash_duo) -> dict:
+    return settled_read(dash_duo, CLASHES_JS)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (412, 915)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_names_are_never_drawn_over_markers_or_badges(dash_duo, dataset, size):
+    start_at(dash_duo, dataset, size)
+    found = clashes(dash_duo)
+    # Something to test: names placed, markers and badges among them.
+    assert len(found["placed"]) >= 20, found
+    assert found["badges"] >= 3 and found["obstacles"] >= 20, found
+    assert found["clashes"] == [], found
+    # Zoomed into the crowded north, names and markers still keep apart.
+    dash_duo.driver.execute_script(
+        MAP_JS + "gd._fullLayout.map._subplot.map.jumpTo({center: [20.8, 42.95], zoom: 9.5});"
+    )
+    found = clashes(dash_duo)
+    assert {"Zubin Potok", "Zvečan", "North Mitrovica"} <= set(found["placed"]), found
+    assert found["clashes"] == [], found
+    assert app_errors(dash_duo) == []
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (412, 915)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_names_stay_inside_the_map_when_a_filter_refits_it(dash_duo, dataset, size):
+    # The protests lie in the north and the east: the map is fitted to them, zoomed in, and the
+    # names of the municipalities round them reach the map's edges (several were cut in half).
+    start_at(dash_duo, dataset, size, "/?type=Protests")
+    found = wait_until(
+        dash_duo,
+        lambda: (r := settled_read(dash_duo, CUT_JS))["zoom"] > 8 and r,
+        30,
+        "the map was not refitted",
+    )
+    assert found["placed"] >= 5, found
+    assert found["cut"] == [], found
+    # The names also keep clear of the markers there.
+    assert clashes(dash_duo)["clashes"] == []
+    assert app_errors(dash_duo) == []
+
+
+def test_slider_steps_lay_no_collider_out_again(dash_duo, dataset, incidents):
+    """The colliders cost a slider step nothing: their data is the whole dataset's and the camera's,
+    neither of which a step changes, so neither source is set again (each setting is a round of
+    MapLibre's worker and a new placement of the names)."""
+    from selenium.webdriver.common.keys import Keys
+
+    start_at(dash_duo, dataset, (1280, 720))
+    driver = dash_duo.driver
+    driver.execute_script(
+        MAP_JS + "const map = gd._fullLayout.map._subplot.map; window.colliderSets = {};"
+        "['unrest-names-collider', 'unrest-names-edge'].forEach(id => {"
+        "  const source = map.getSource(id), setData = source.setData; window.colliderSets[id] = 0;"
+        "  source.setData = function (...args) { window.colliderSets[id] += 1;"
+        "    return setData.apply(this, args); }; });"
+    )
+    low = dash_duo.find_elements("#date-range [role=slider]")[0]
+    low.click()
+    label = dash_duo.find_element("#date-range-label")
+    for _ in range(6):
+        before = label.text
+        low.send_keys(Keys.ARROW_RIGHT)
+        wait_until(dash_duo, lambda before=before: label.text != before)
+        wait_map_loaded(dash_duo)
+    assert len(settled(dash_duo, lambda: frozenset(visible_marker_ids(dash_duo)))) < len(incidents)
+    sets = lambda: driver.execute_script("return window.colliderSets")  # noqa: E731
+    assert sets() == {"unrest-names-collider": 0, "unrest-names-edge": 0}
+    # A move sets the edge's squares again, once; the markers' stay.
+    driver.execute_script(MAP_JS + "gd._fullLayout.map._subplot.map.jumpTo({zoom: 8.5});")
+    wait_map_loaded(dash_duo)
+    assert sets() == {"unrest-names-collider": 0, "unrest-names-edge": 1}
