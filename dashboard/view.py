@@ -507,6 +507,13 @@ def view_outputs(
         # A new drawn area (or none) drops the selection outline and dimming: the filter replaces them.
         map_patch["layout"]["selectionrevision"] = area_to_param(area) or "none"
         map_patch["layout"]["selections"] = []
+        if not dates_only:
+            # Plotly writes a Box/Lasso selection into the figure's own traces (selectedpoints), and a
+            # patch keeps it: the points, now filtered, would stay dimmed by indices into the old ones
+            # (and after Clear or Reset, everything outside the old box). Not on slider steps: the
+            # change would send every source to the map's worker again.
+            for index in figures.TRACE_INDEX.values():
+                map_patch["data"][index]["selectedpoints"] = None
     return (
         map_patch,
         timeline,

@@ -20,6 +20,7 @@ from tests.browser import (
     app_errors,
     click_map_at,
     count_in_view,
+    project,
     settled,
     visible_marker_ids,
     wait_map_loaded,
@@ -521,3 +522,41 @@ def test_map_draws_only_whole_frames(dash_duo, dataset, incidents):
         assert drawn == (1 if expected != shown else 0), (day, drawn)
         changed += expected != shown
     assert changed >= 2  # steps that changed the markers were seen
+
+
+#: Traces whose points Plotly styles as selected or not (an array ``selectedpoints``), and their names.
+SELECTION_STYLED_JS = (
+    MAP_JS + "return gd._fullData.filter(t => Array.isArray(t.selectedpoints)).map(t => t.name || t.type);"
+)
+
+
+def test_a_drawn_box_filters_without_leaving_the_map_faded(dash_duo, dataset, incidents):
+    """Box select dims the points outside the box until the filter answers; then the map draws the
+    filtered incidents at full strength, and Clear brings back all of them, none faded."""
+    dash_duo.driver.set_window_size(1600, 1000)
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(incidents)), timeout=30)
+    wait_map_loaded(dash_duo)
+    everything = settled(dash_duo, lambda: visible_marker_ids(dash_duo))
+    dash_duo.find_element("#map .modebar-btn[data-val='select']").click()
+    canvas = dash_duo.find_element("#map .maplibregl-canvas")
+    x0, y0 = project(dash_duo, 20.5, 43.25)
+    x1, y1 = project(dash_duo, 21.0, 42.85)
+    ActionChains(dash_duo.driver).move_to_element_with_offset(
+        canvas, int(x0), int(y0)
+    ).click_and_hold().pause(0.2).move_by_offset(int(x1 - x0) // 2, int(y1 - y0) // 2).pause(
+        0.2
+    ).move_by_offset(int(x1 - x0) - int(x1 - x0) // 2, int(y1 - y0) - int(y1 - y0) // 2).pause(
+        0.2
+    ).release().perform()
+    inside = incidents["lon"].between(20.5, 21.0) & incidents["lat"].between(42.85, 43.25)
+    wait_until(
+        dash_duo, lambda: dash_duo.find_element("#incident-count b").text == str(int(inside.sum())), 20
+    )
+    settled(dash_duo, lambda: visible_marker_ids(dash_duo))
+    assert visible_marker_ids(dash_duo) == set(incidents.loc[inside, "id"])
+    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(SELECTION_STYLED_JS) == [], 10, "still faded")
+    dash_duo.find_element("#area-clear").click()
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(incidents)), timeout=20)
+    assert settled(dash_duo, lambda: visible_marker_ids(dash_duo)) == everything
+    assert dash_duo.driver.execute_script(SELECTION_STYLED_JS) == []
