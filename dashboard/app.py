@@ -132,7 +132,8 @@ def dataset_app(
         url_base_pathname=prefix_of(sha) if sha else "/",
         suppress_callback_exceptions=False,
     )
-    app.index_string = INDEX_STRING.replace("PLOTLY_JS", head_scripts(app))
+    # An upload's page takes plotly.js from the default app at "/": one URL, fetched once.
+    app.index_string = INDEX_STRING.replace("PLOTLY_JS", head_scripts(app, home="/" if sha else None))
     # The dates, filter choices and labels, derived once here for the layout and every callback (what
     # counts every row read from the cache entry when it is stored there).
     context = served_context(dataset) if context is None else context

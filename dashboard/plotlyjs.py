@@ -81,10 +81,15 @@ def bundle_matches(bundle: Path, wanted: str) -> bool:
     return found == wanted
 
 
-def plotly_js_url(app: Dash) -> str:
+def plotly_js_url(app: Dash, home: str | None = None) -> str:
     """The URL of the plotly.js the page runs: the vendored map bundle when it is the installed
-    plotly's plotly.js, registered with Dash and fingerprinted (cached for a year); else Dash's
-    full bundle."""
+    plotly's plotly.js, fingerprinted (cached for a year); else Dash's full bundle.
+
+    The bundle is registered with ``app``'s Dash (served by its component-suite route: its
+    compression and caching apply). ``home``: the path prefix of the app that serves it instead,
+    for an uploaded dataset's app under ``/d/<sha256>/``, so that every dataset's page names the
+    same URL and the browser fetches the bundle once, not once per dataset.
+    """
     from plotly.offline import get_plotlyjs_version
 
     prefix = app.config.requests_pathname_prefix or "/"
@@ -92,14 +97,15 @@ def plotly_js_url(app: Dash) -> str:
     version = get_plotlyjs_version()
     if not bundle_matches(bundle, version):
         return prefix + FULL_BUNDLE_PATH
-    # Served by Dash's component-suite route (its compression and caching apply), not put in the page.
-    app.scripts.append_script(
-        {"relative_package_path": VENDORED_BUNDLE, "namespace": "dashboard", "dynamic": True}
-    )
+    # Registered at once (not when Dash first renders the page): a first visitor may open an
+    # upload's page, whose bundle the home app serves, before the home page.
+    app.registered_paths["dashboard"].add(VENDORED_BUNDLE)
     fingerprint = build_fingerprint(VENDORED_BUNDLE, version, int(bundle.stat().st_mtime))
-    return f"{prefix}_dash-component-suites/dashboard/{fingerprint}"
+    return f"{prefix if home is None else home}_dash-component-suites/dashboard/{fingerprint}"
 
 
-def head_scripts(app: Dash) -> str:
-    """The page head's two scripts: the placeholder, then the deferred bundle."""
-    return f'<script>{PLACEHOLDER_JS}</script>\n        <script defer src="{plotly_js_url(app)}"></script>'
+def head_scripts(app: Dash, home: str | None = None) -> str:
+    """The page head's two scripts: the placeholder, then the deferred bundle (see :func:`plotly_js_url`)."""
+    return (
+        f'<script>{PLACEHOLDER_JS}</script>\n        <script defer src="{plotly_js_url(app, home)}"></script>'
+    )

@@ -116,6 +116,20 @@ def test_route_stores_the_file_and_names_its_hash(cache, client):
     assert "5 rows read = 2 placed + 3 reported" in layout
 
 
+def test_an_upload_page_takes_plotly_js_from_the_home_app(cache, client):
+    """One URL for every dataset's page: the browser fetches the 3 MB bundle once, not per upload."""
+    import re
+
+    answer = post(client, FIXTURE.read_bytes(), "incidents.csv")
+    sha = answer.json["data"]
+    home = client.get("/").get_data(as_text=True)
+    upload = client.get(f"/d/{sha}/").get_data(as_text=True)
+    bundle = re.compile(r'<script defer src="([^"]+)"')
+    assert bundle.search(upload).group(1) == bundle.search(home).group(1)
+    assert bundle.search(upload).group(1).startswith("/_dash-component-suites/dashboard/vendor/plotly-map.v")
+    assert client.get(bundle.search(upload).group(1)).status_code == 200
+
+
 def test_route_refuses_a_request_over_the_size_limit_before_storing(cache, client):
     answer = post(client, b"x" * (MAX_UPLOAD_BYTES + 100_000), "big.csv")
     assert answer.status_code == 413
