@@ -1,0 +1,59 @@
+"""The import to cache, made cheaper: coordinates read as codes check and convert as plain text does,
+and the entry's two halves come back as the frame that was written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from geodata import cache, importers
+from geodata.dataset import load_dataset
+from geodata.importers import import_events, read_events
+
+ACLED = Path(__file__).parent / "data" / "acled_sample.csv"
+
+
+def test_coordinates_read_as_codes_give_the_same_records_and_reports(tmp_path):
+    """Repeated, padded, comma-grouped, non-plain, empty, unreadable and out-of-range coordinates:
+    the import (codes, each text parsed once) gives read_events' records and problems (plain text)."""
+    assert {"latitude", "longitude"} <= importers.ACLED_CODED
+    lines = ACLED.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    latitudes = ["42.6629", "42.6629", " 42.6629", "42.66290", "4,2.5", "42.5e0", "", "abc", "91", "-0.0"]
+    longitudes = ["21.1655", "21.1655 ", "21.2", "1,021.5", "inf", "181", "-179.99", "21", "nan", "21.1655"]
+    rows = []
+    for i in range(300):
+        cells = lines[1 + i % (len(lines) - 1)].split(",")
+        cells[header.index("latitude")] = latitudes[i % len(latitudes)]
+        cells[header.index("longitude")] = longitudes[(i * 3) % len(longitudes)]
+        cells[header.index("event_id_cnty")] = f"XKX{i}"
+        rows.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+    path = tmp_path / "acled_coordinates.csv"
+    path.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    result, file_format, own = import_events(path)
+    expected, _ = read_events(path)
+    assert file_format == "acled" and own is not None
+    assert any(p.field == "latitude" for p in result.problems)
+    assert any(p.field == "longitude" for p in result.problems)
+    assert 0 < len(result.records) < 300
+    originals = [c for c in expected.records.columns if c.startswith("src_")]
+    pd.testing.assert_frame_equal(result.records, expected.records.drop(columns=originals), check_exact=True)
+    assert result.problems == expected.problems and result.rows_read == expected.rows_read
+
+
+def test_the_entrys_two_halves_come_back_as_the_frame(cache_dir, boundaries_dir, tmp_path):
+    copy = tmp_path / "acled.csv"
+    shutil.copy(ACLED, copy)
+    first = load_dataset(copy, strict=False)
+    key = next(cache_dir.glob("*.json")).stem
+    halves = cache._core_paths(key)
+    assert all(half.is_file() for half in halves)
+    second = load_dataset(copy, strict=False)
+    assert second.from_cache
+    pd.testing.assert_frame_equal(first.incidents, second.incidents)  # column order and dtypes too
+    halves[1].unlink()  # half an entry is no entry: it is written afresh
+    third = load_dataset(copy, strict=False)
+    assert not third.from_cache and halves[1].is_file()
+    pd.testing.assert_frame_equal(first.incidents, third.incidents)
