@@ -1,15 +1,18 @@
 """The import to cache, made cheaper: coordinates read as codes check and convert as plain text does,
-and the entry's two halves come back as the frame that was written."""
+combinations of coded columns are numbered from their codes as from their values, and the entry's two
+halves come back as the frame that was written."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geodata import cache, importers
 from geodata.dataset import load_dataset
+from geodata.distinct import distinct_rows
 from geodata.importers import import_events, read_events
 
 ACLED = Path(__file__).parent / "data" / "acled_sample.csv"
@@ -57,3 +60,19 @@ def test_the_entrys_two_halves_come_back_as_the_frame(cache_dir, boundaries_dir,
     third = load_dataset(copy, strict=False)
     assert not third.from_cache and halves[1].is_file()
     pd.testing.assert_frame_equal(first.incidents, third.incidents)
+
+
+def test_combinations_of_coded_columns_are_numbered_as_their_values_are():
+    """Categorical columns (missing values and unused categories too) give the rows and numbers their
+    values as plain objects give: each combination's first row, numbered in order of appearance."""
+    rng = np.random.default_rng(5)
+    for rows in (0, 1, 7, 5_000):
+        dates = pd.Series(pd.Categorical(rng.choice(["2008-02-19", "2008-03-17", None], rows)))
+        codes = pd.Series(
+            pd.Categorical(rng.choice(["3", "1", "2"], rows), categories=["1", "2", "3", "unused"])
+        )
+        sides = pd.Series(pd.Categorical(rng.choice([f"side {i}" for i in range(40)], rows)))
+        for columns in [(dates, codes), (codes, sides, dates)]:
+            coded = distinct_rows(*columns)
+            plain = distinct_rows(*(column.astype(object) for column in columns))
+            assert coded[0].tolist() == plain[0].tolist() and coded[1].tolist() == plain[1].tolist()
