@@ -1,6 +1,7 @@
 """The import to cache, made cheaper: coordinates read as codes check and convert as plain text does,
-combinations of coded columns are numbered from their codes as from their values, and the entry's two
-halves come back as the frame that was written."""
+combinations of coded columns are numbered from their codes as from their values, sort orders of few
+distinct values are those of the general way, and the entry's two halves come back as the frame that
+was written."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from geodata import cache, importers
 from geodata.dataset import load_dataset
 from geodata.distinct import distinct_rows
 from geodata.importers import import_events, read_events
+from geodata.sortorders import ColumnOrder, column_order, sort_keys, stable_order
 
 ACLED = Path(__file__).parent / "data" / "acled_sample.csv"
 
@@ -76,3 +78,36 @@ def test_combinations_of_coded_columns_are_numbered_as_their_values_are():
             coded = distinct_rows(*columns)
             plain = distinct_rows(*(column.astype(object) for column in columns))
             assert coded[0].tolist() == plain[0].tolist() and coded[1].tolist() == plain[1].tolist()
+
+
+def _general_order(values: pd.Series) -> ColumnOrder:
+    """:func:`column_order` the general way: the keys gathered in order, the ranks scattered back."""
+    keys = sort_keys(values, ascending=True)
+    order = stable_order(keys).astype(np.int32)
+    known = int(np.isfinite(keys).sum())
+    ordered = keys[order[:known]]
+    distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1])) if known else 0
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64) if distinct < np.iinfo(t).max)
+    ranks = np.full(len(keys), np.iinfo(dtype).max, dtype=dtype)
+    if known:
+        steps = np.r_[0, ordered[1:] != ordered[:-1]].astype(dtype)
+        ranks[order[:known]] = np.cumsum(steps, dtype=dtype)
+    return ColumnOrder(order, ranks, known)
+
+
+def test_orders_of_few_distinct_values_are_the_general_ways():
+    rng = np.random.default_rng(2)
+    rows = 20_000
+    cases = [
+        pd.Series(pd.Categorical(rng.choice(["b", "a", None], rows), categories=["c", "b", "a", "z"])),
+        pd.Series(pd.array(np.where(rng.random(rows) < 0.2, None, rng.integers(-5, 300, rows)), "Int64")),
+        pd.Series(rng.choice(["Prizren", "Peja", "", "Ćirilica"], rows)).astype("string"),
+        pd.Series(np.r_[0.0, 65_534.0, rng.integers(0, 65_534, rows)]),  # the widest span taken this way
+        pd.Series(rng.permutation(rows).astype(float) % 300),
+        pd.Series([3.0]),
+    ]
+    for values in cases:
+        general, found = _general_order(values), column_order(values)
+        assert found.known == general.known and found.order.dtype == general.order.dtype
+        assert found.order.tolist() == general.order.tolist()
+        assert found.ranks.dtype == general.ranks.dtype and found.ranks.tolist() == general.ranks.tolist()
