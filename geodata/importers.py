@@ -143,10 +143,9 @@ def _number(text: pd.Series) -> pd.Series:
 def _coded_number(codes: pd.Series) -> pd.Series:
     """:func:`_number` of a categorical column of text (as an import reads coordinates: places
     repeat), each distinct text parsed once and spread by the codes."""
-    parsed = _number(pd.Series(codes.cat.categories, copy=False)).to_numpy()
+    parsed = _number(pd.Series(codes.cat.categories, copy=False)).to_numpy(dtype=float)
     positions = codes.cat.codes.to_numpy()
-    values = parsed.take(positions)
-    values[positions < 0] = np.nan  # a missing cell, as _number reads one
+    values = np.append(parsed, np.nan).take(positions)  # code -1, a missing cell: NaN, as _number reads one
     return pd.Series(values, index=codes.index)
 
 
