@@ -140,15 +140,6 @@ def _number(text: pd.Series) -> pd.Series:
     return values
 
 
-def _coded_number(codes: pd.Series) -> pd.Series:
-    """:func:`_number` of a categorical column of text (as an import reads coordinates: places
-    repeat), each distinct text parsed once and spread by the codes."""
-    parsed = _number(pd.Series(codes.cat.categories, copy=False)).to_numpy(dtype=float)
-    positions = codes.cat.codes.to_numpy()
-    values = np.append(parsed, np.nan).take(positions)  # code -1, a missing cell: NaN, as _number reads one
-    return pd.Series(values, index=codes.index)
-
-
 def _categories(values: pd.Series) -> pd.Series:
     """``values.astype("category")``, factorized once per distinct value."""
     return per_distinct(lambda v: v.astype("category"), values)
@@ -157,8 +148,7 @@ def _categories(values: pd.Series) -> pd.Series:
 def _coordinates(raw: pd.DataFrame, check: _Checker, lat: str, lon: str) -> tuple[pd.Series, pd.Series]:
     out = []
     for column, limit in ((lat, 90), (lon, 180)):
-        text = raw[column]
-        values = _coded_number(text) if isinstance(text.dtype, pd.CategoricalDtype) else _number(text)
+        values = _number(raw[column])
         bad = values.isna() | ~np.isfinite(values) | (values.abs() > limit)
         check.flag(bad, column, (f"{v!r} is not a {column} within ±{limit}" for v in raw[column][bad]))
         out.append(values)
@@ -250,8 +240,7 @@ ACLED_READ = (
     "source",
 )
 #: The columns of an ACLED export :func:`acled_frame` reads only value by distinct value (dates,
-#: codes, types, counts, coordinates): an import reads them as dictionary arrays, pandas
-#: categoricals.
+#: codes, types, counts): an import reads them as dictionary arrays, pandas categoricals.
 ACLED_CODED = frozenset(
     {
         "event_date",
@@ -262,8 +251,6 @@ ACLED_CODED = frozenset(
         "fatalities",
         "time_precision",
         "geo_precision",
-        "latitude",
-        "longitude",
     }
 )
 #: The columns of an ACLED export not kept as ``src_*`` (their values are in the common columns):
