@@ -1,11 +1,12 @@
 """A columnar cache for imported files: the next start maps the joined columns instead of reading CSV.
 
-An entry is the joined frame as an uncompressed Arrow IPC file (memory-mapped at load), the
-incident table's sort orders as another (``geodata/sortorders.py``), the import's original
-columns as Parquet (read by id for the details panel) and the read report as JSON. The key is
-the file's sha256, the schema version, the importer version, the cache format and the boundary
-layer's identity, so a changed file, schema or boundary layer rebuilds the entry. The folder is
-``$UNREST_MAP_CACHE`` or the user cache folder.
+An entry is the joined frame as two uncompressed Arrow IPC files, half of its columns each
+(written by two threads; memory-mapped at load), the incident table's sort orders as another
+(``geodata/sortorders.py``), the import's original columns as Parquet (read by id for the
+details panel) and the read report as JSON. The key is the file's sha256, the schema version,
+the importer version, the cache format and the boundary layer's identity, so a changed file,
+schema or boundary layer rebuilds the entry. The folder is ``$UNREST_MAP_CACHE`` or the user
+cache folder.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ CACHE_ENV_VAR = "UNREST_MAP_CACHE"
 #: searches only text must not read these entries).
 IMPORTER_VERSION = 5
 #: Bump when the files of an entry change (2: the joined frame as Arrow IPC instead of Parquet;
-#: 3: the table's sort orders beside it).
-CACHE_FORMAT = 3
+#: 3: the table's sort orders beside it; 4: the joined frame's columns in two files).
+CACHE_FORMAT = 4
 
 
 def cache_folder() -> Path:
@@ -137,15 +138,15 @@ def load_cached(key: str) -> tuple[pd.DataFrame, ReadResult, str, Path] | None:
     flags) is copied.
     """
     folder = cache_folder()
-    table, report, originals = _core_path(key), folder / f"{key}.json", _originals_path(key)
-    if not (table.is_file() and report.is_file() and originals.is_file()):
+    tables, report, originals = _core_paths(key), folder / f"{key}.json", _originals_path(key)
+    if not (all(t.is_file() for t in tables) and report.is_file() and originals.is_file()):
         return None
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
     try:
         meta = json.loads(report.read_text(encoding="utf-8"))
-        arrow = ipc.open_file(pa.memory_map(str(table), "r")).read_all()
+        arrow = _joined_halves([ipc.open_file(pa.memory_map(str(t), "r")).read_all() for t in tables])
         # One chunk per column: taking rows from a many-chunked Arrow string column costs
         # milliseconds per call however few rows, and the dashboard takes rows every step.
         # Entries are written as one record batch, so this copies nothing for them.
@@ -159,8 +160,54 @@ def load_cached(key: str) -> tuple[pd.DataFrame, ReadResult, str, Path] | None:
     return frame, ReadResult(frame, problems, rows_read=meta["rows_read"]), meta["format"], originals
 
 
-def _core_path(key: str) -> Path:
-    return cache_folder() / f"{key}.arrow"
+def _core_paths(key: str) -> tuple[Path, Path]:
+    """The files of the joined frame's two halves (Arrow IPC, like the sort orders)."""
+    return cache_folder() / f"{key}.arrow", cache_folder() / f"{key}.second.feather"
+
+
+#: Schema metadata of the first half: the frame's column names in order, as JSON.
+_COLUMNS_KEY = b"unrest-map:columns"
+
+
+def _halves(table):
+    """``table``'s columns in two tables of about the same size (the first carries the schema's
+    metadata and the column order): two threads write one each, in half the time of one."""
+    import pyarrow as pa
+
+    names = table.column_names
+    sizes = [column.nbytes for column in table.columns]
+    parts: tuple[list[int], list[int]] = ([], [])
+    weight = [0, 0]
+    for position in sorted(range(len(names)), key=lambda i: -sizes[i]):
+        lighter = 0 if weight[0] <= weight[1] else 1
+        parts[lighter].append(position)
+        weight[lighter] += sizes[position]
+    metadata = {**(table.schema.metadata or {}), _COLUMNS_KEY: json.dumps(names).encode()}
+    return tuple(
+        pa.Table.from_arrays(
+            [table.column(i) for i in sorted(part)],
+            schema=pa.schema([table.schema.field(i) for i in sorted(part)], metadata=None if n else metadata),
+        )
+        for n, part in enumerate(parts)
+    )
+
+
+def _joined_halves(halves):
+    """The table :func:`_halves` split, put together again (no data copied)."""
+    import pyarrow as pa
+
+    first = halves[0]
+    metadata = dict(first.schema.metadata)
+    names = json.loads(metadata.pop(_COLUMNS_KEY))
+    fields = {
+        field.name: (field, column)
+        for half in halves
+        for field, column in zip(half.schema, half.columns, strict=True)
+    }
+    return pa.Table.from_arrays(
+        [fields[name][1] for name in names],
+        schema=pa.schema([fields[name][0] for name in names], metadata=metadata),
+    )
 
 
 def _originals_path(key: str) -> Path:
@@ -273,6 +320,20 @@ def _write_dictionaries_as_text(table, path: Path) -> None:
         writer.add_key_value_metadata(metadata)
 
 
+def _return_free_memory() -> None:
+    """Hand the memory Arrow's and C's allocators keep for reuse back to the system, just before an
+    entry's files are written: the system then fills the files' pages with it. Pages it has not
+    handed out for a while cost far more to fill (on a virtual machine whose host takes freed
+    memory back: 1-2 ms per MB, most of the write's time)."""
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # glibc's; other C libraries may have none
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def orders_in_thread(frame: pd.DataFrame, target: Path, known=None) -> Future[Path | None]:
     """The table's sort orders of ``frame`` (:func:`geodata.sortorders.orders_table`: about 0.3 CPU-s
     per million rows, mostly NumPy and Arrow sorts, which let go of the GIL), computed and written
@@ -320,8 +381,15 @@ def store(
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if any(column.num_chunks > 1 for column in table.columns):
         table = table.combine_chunks()  # one record batch (see load_cached)
-    core = _write_atomically(table, _core_path(key))
+    first, second = _halves(table)
     del table
+    _return_free_memory()
+    pool = ThreadPoolExecutor(max_workers=1)
+    second_written = pool.submit(_write_atomically, second, _core_paths(key)[1])
+    pool.shutdown(wait=False)
+    core = _write_atomically(first, _core_paths(key)[0])
+    del first, second
+    second_written.result()
     orders.result()
     written = originals.result() if originals is not None else core
     meta = {

@@ -15,8 +15,12 @@ SAMPLE_ROWS = 10_000
 def distinct_rows(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(a row standing for each distinct combination of the columns' values, each row's combination).
 
-    The standing row is the combination's first.
+    The standing row is the combination's first; combinations are numbered in the order they first
+    appear.
     """
+    coded = _coded_rows(columns)
+    if coded is not None:
+        return coded
     if len(columns) == 1:  # one column's codes number its values already: no key to factorize
         which, uniques = pd.factorize(columns[0], use_na_sentinel=False)
         count = len(uniques)
@@ -32,6 +36,32 @@ def distinct_rows(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     first = np.zeros(count, dtype=np.int64)
     first[which[::-1]] = np.arange(len(which))[::-1]
     return first, which
+
+
+def _coded_rows(columns: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`distinct_rows` of two or more categorical columns with few combinations of categories,
+    from their codes by arithmetic and a table (hashing a million keys after factorizing each column
+    took 40-70 ms a call at a million rows; one column's codes are factorized faster than this);
+    None for any other columns."""
+    if len(columns) < 2 or not all(isinstance(column.dtype, pd.CategoricalDtype) for column in columns):
+        return None
+    rows = len(columns[0])
+    size = 1
+    for column in columns:
+        size *= len(column.cat.categories) + 1  # code -1 (a missing value) is a value too
+    if size > max(rows, 1 << 16):
+        return None  # the table would outweigh the rows
+    key = np.zeros(rows, dtype=np.int64)
+    for column in columns:
+        key *= len(column.cat.categories) + 1
+        key += column.cat.codes.to_numpy() + 1
+    first_of = np.full(size, rows, dtype=np.int64)
+    first_of[key[::-1]] = np.arange(rows)[::-1]  # the last write wins: each key's first row
+    present = np.flatnonzero(first_of < rows)
+    present = present[np.argsort(first_of[present], kind="stable")]  # in order of first appearance
+    number = np.empty(size, dtype=np.int64)
+    number[present] = np.arange(len(present))
+    return first_of[present], number[key]
 
 
 def per_distinct(compute: Callable, *columns: pd.Series):

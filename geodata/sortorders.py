@@ -106,6 +106,9 @@ class ColumnOrder:
 def column_order(values: pd.Series) -> ColumnOrder:
     """The stable ascending order of ``values`` (unknown last) and their dense ranks."""
     keys = sort_keys(values, ascending=True)
+    small = _small_keys(keys)
+    if small is not None:
+        return _small_column_order(small)
     order = stable_order(keys)
     order = order.astype(np.int32) if len(order) < 2**31 else order
     known = int(np.isfinite(keys).sum())
@@ -119,6 +122,41 @@ def column_order(values: pd.Series) -> ColumnOrder:
         np.not_equal(ordered[1:], ordered[:-1], out=steps[1:], casting="unsafe")
         ranks[order[:known]] = np.cumsum(steps, dtype=dtype)
     return ColumnOrder(order, ranks, known)
+
+
+#: :func:`_small_keys`' stand-in for an unknown value (sorts last).
+_UNKNOWN_SMALL = 65_535
+
+
+def _small_keys(keys: np.ndarray) -> np.ndarray | None:
+    """``keys`` (+inf unknown) as 16-bit whole numbers from 0 (unknown: :data:`_UNKNOWN_SMALL`), when
+    the known keys are whole numbers spanning fewer than 65,535 values (codes, ranks of few distinct
+    texts, counts); None otherwise, or when no key is known."""
+    finite = np.isfinite(keys)
+    known = keys[finite]
+    if not len(known):
+        return None
+    low, high = known.min(), known.max()
+    if high - low >= _UNKNOWN_SMALL or not bool(np.all(known == np.floor(known))):
+        return None
+    small = np.full(len(keys), _UNKNOWN_SMALL, dtype=np.uint16)
+    small[finite] = (known - low).astype(np.uint16)
+    return small
+
+
+def _small_column_order(small: np.ndarray) -> ColumnOrder:
+    """:func:`column_order` from :func:`_small_keys`: the same stable order (a radix sort), and the
+    ranks from a table of the values present instead of gathering the keys in order and scattering
+    the ranks back (two passes of random access over the rows, and their arrays)."""
+    order = np.argsort(small, kind="stable")
+    order = order.astype(np.int32) if len(order) < 2**31 else order
+    counts = np.bincount(small, minlength=_UNKNOWN_SMALL + 1)
+    present = counts[:_UNKNOWN_SMALL] > 0
+    distinct = int(np.count_nonzero(present))
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64) if distinct < np.iinfo(t).max)
+    table = np.full(_UNKNOWN_SMALL + 1, np.iinfo(dtype).max, dtype=dtype)
+    table[:_UNKNOWN_SMALL][present] = np.arange(distinct, dtype=dtype)
+    return ColumnOrder(order, table[small], len(small) - int(counts[_UNKNOWN_SMALL]))
 
 
 def orders_table(frame: pd.DataFrame, columns=SORTED_COLUMNS, known: Mapping[str, ColumnOrder] | None = None):
