@@ -815,6 +815,10 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
                     (0.0, -height * 1.8),
                     (0.0, height * 1.8),
                     *((dx, dy) for dx in (-beside, beside) for dy in (-height * 0.9, height * 0.9)),
+                    # Further off, tried last: a small municipality's point is on its town's big marker
+                    # (North Mitrovica's), and the spots nearer it may be taken by its neighbours' names.
+                    (0.0, -height * 2.7),
+                    (0.0, height * 2.7),
                 )
             ]
             candidates += spots
