@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import subprocess
@@ -592,3 +593,48 @@ def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer)
     assert spec.outside.startswith("Municipal boundaries not loaded")  # not "outside the boundary layer"
     image = Image.open(io.BytesIO(renderer.render(spec)))
     assert image.size == (800, 600)
+
+
+@pytest.mark.parametrize("image_format", ["png", "svg", "pdf"])
+def test_the_dialog_says_the_resolution_only_for_a_png(dataset, image_format):
+    """After an SVG or PDF download the status said "(600×400 at 2x)": a vector file has no pixels to
+    multiply. Asked as the browser asks it, through the app's own callback."""
+    from dashboard.app import create_app
+
+    app = create_app(dataset)
+    states = {
+        "export-format.value": image_format,
+        "export-aspect.value": "Custom size",
+        "export-width.value": 600,
+        "export-height.value": 400,
+        "export-scale.value": 2,
+        "export-include.value": ["caption", "legend"],
+        "export-framing.value": "country",
+    }
+    body = {
+        "output": "..export-file.data...export-status.children..",
+        "outputs": [
+            {"id": "export-file", "property": "data"},
+            {"id": "export-status", "property": "children"},
+        ],
+        "inputs": [{"id": "export-request", "property": "data", "value": {"query": "start=2008-03-01"}}],
+        "changedPropIds": ["export-request.data"],
+        "state": [
+            {"id": key.split(".")[0], "property": key.split(".")[1], "value": value}
+            for key, value in states.items()
+        ],
+    }
+    answer = app.server.test_client().post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.text
+    response = answer.get_json()["response"]
+    status = response["export-status"]["children"]
+    sent = response["export-file"]["data"]
+    assert sent["filename"].endswith(f".{image_format}")
+    assert (
+        base64.b64decode(sent["content"])[:4]
+        == {"png": b"\x89PNG", "svg": b"<?xm", "pdf": b"%PDF"}[image_format]
+    )
+    if image_format == "png":
+        assert status.endswith("(600×400 at 2x)"), status
+    else:
+        assert status.endswith("(600×400)") and " at " not in status, status
