@@ -216,3 +216,34 @@ def test_zoomed_in_a_name_is_drawn_inside_its_own_municipality(dash_duo, dataset
         outside = [c for c in corners if not shapes[names[text]].contains(shapely.Point(c))]
         assert outside == [], (text, corners)
     assert app_errors(dash_duo) == []
+
+
+def test_an_uploads_town_centre_incidents_are_not_under_the_names(dash_duo, dataset, tmp_path, monkeypatch):
+    """Incidents at the town centres of Zubin Potok and Prizren sat under those municipalities'
+    names (before the names' collider): an upload's own app carries the collider of its incidents."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from geodata.cache import CACHE_ENV_VAR
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    towns = tmp_path / "towns.csv"
+    towns.write_text(
+        "date,place,event_type,actor1,description,injured\n"
+        "2008-03-14,Zubin Potok,Protests,Kosovo Serbs,Rally in the town centre,\n"
+        "2008-03-15,Prizren,Protests,Kosovo Albanians,March in the town centre,2\n",
+        encoding="utf-8",
+    )
+    start_at(dash_duo, dataset, (1600, 1000))
+    dash_duo.find_element("#upload-file").send_keys(str(towns))
+    shown = lambda: parse_qs(urlsplit(dash_duo.driver.current_url).query).get("data", [""])[0]  # noqa: E731
+    wait_until(dash_duo, lambda: len(shown()) == 64, timeout=30, message="no ?data=<hash>")
+    dash_duo.wait_for_text_to_equal("#incident-count b", "2", timeout=30)
+    wait_until(
+        dash_duo,
+        lambda: len(dash_duo.driver.execute_script(MAP_JS + "return gd.layout.meta.collider.lon")) == 2,
+    )
+    found = clashes(dash_duo)
+    assert found["obstacles"] == 2, found  # both markers on the map
+    assert {"Zubin Potok", "Prizren"} <= set(found["placed"]), found  # named, beside their markers
+    assert found["clashes"] == [], found
+    assert app_errors(dash_duo) == []
