@@ -818,10 +818,6 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
                     (0.0, -height * 1.8),
                     (0.0, height * 1.8),
                     *((dx, dy) for dx in (-beside, beside) for dy in (-height * 0.9, height * 0.9)),
-                    # Further off, tried last: a small municipality's point is on its town's big marker
-                    # (North Mitrovica's), and the spots nearer it may be taken by its neighbours' names.
-                    (0.0, -height * 2.7),
-                    (0.0, height * 2.7),
                 )
             ]
             candidates += spots
@@ -842,6 +838,18 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
                 break  # most names find their own point clear: no other spot is measured
             ranked.append((rank, len(ranked), spot))
         box = spot if rank == clear else min(ranked)[2]
+        if rank != clear and min(ranked)[0][:2] != (0.0, False):
+            # Every spot is on a mark: a little further off its point, above or below, if that is clear
+            # of them (a small municipality's point is on its town's big marker, North Mitrovica's, and
+            # the nearer spots may be taken by its neighbours' names). Not for the outline alone: a
+            # spot that far can be outside the country (Hani i Elezit's was).
+            for dy in (-height * 2.7, height * 2.7):
+                spot = Box(x - width / 2, y + dy - height / 2, width, height)
+                if not on_map(spot) or any(spot.overlaps(other) for other in placed):
+                    continue
+                if covered(spot, badge_discs) == 0.0 and covered(spot, markers) == 0.0:
+                    box = spot
+                    break
         placed.append(box)
         centre_lon = lon0 + (box.x + box.width / 2 - map_box.x) / map_box.width * (lon1 - lon0)
         centre_lat = lat1 - (box.y + box.height / 2 - map_box.y) / map_box.height * (lat1 - lat0)
