@@ -473,6 +473,31 @@ def test_gif_frames_differ_and_share_one_legend(dataset, renderer):
     assert legend and all(layout.boxes[k].y >= layout.map_box.bottom for k in legend)
 
 
+@pytest.mark.parametrize(("lang", "size"), [("en", (1200, 900)), ("sr", (1000, 750))])
+def test_every_name_stands_in_the_country(dataset, renderer, lang, size):
+    """A name moved off a marker or off the outline stays on Kosovo: a spot far below its point put
+    "Hani i Elezit" outside the country."""
+    import shapely
+
+    spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
+    drawing = renderer.draw(spec)
+    figure = drawing.figure
+    figure.set_dpi(96)
+    figure.canvas.draw()
+    rendered, height = figure.canvas.get_renderer(), figure.bbox.height
+    country = shapely.union_all(list(dataset.boundaries.country.geometry))
+    lon0, lat0, lon1, lat1 = drawing.extent
+    box = drawing.map_box
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert len(labels) >= 35
+    for label in labels:
+        extent = label.get_window_extent(rendered)
+        x, y = (extent.x0 + extent.x1) / 2, height - (extent.y0 + extent.y1) / 2
+        lon = lon0 + (x - box.x) / box.width * (lon1 - lon0)
+        lat = lat1 - (y - box.y) / box.height * (lat1 - lat0)
+        assert country.contains(shapely.Point(lon, lat)), label.get_text()
+
+
 def test_an_animations_names_stay_clear_of_every_frames_markers(dataset):
     """The names of an animation are placed once, with its first frame: they were placed clear of
     that frame's markers only, and in README's GIF Mitrovica's riots (from the 15th) ran through
