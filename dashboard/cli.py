@@ -364,6 +364,25 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `unrest-map data | head`: the reader left, not an error
         sys.stderr.close()
         return 0
+    except OSError as error:
+        if error.filename is None:
+            raise
+        # A file that cannot be written or read (a folder, no permission): one line naming it.
+        print(f"unrest-map {args.command}: {error.filename}: {error.strerror or error}", file=sys.stderr)
+        return 2
+
+
+def output_file(path: str) -> Path:
+    """``path`` with its folder created: README's commands write into docs/, which a folder outside
+    the checkout does not have (that was a traceback). A folder that cannot be made is a
+    :class:`CliError` naming it."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = error.strerror or error
+        raise CliError(f"{path}: cannot create its folder {target.parent} ({reason})") from error
+    return target
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -435,6 +454,7 @@ def run_geocode(args: argparse.Namespace) -> int:
     if args.output != "-" and suffix not in (".csv", ".geojson", ".json"):
         print(f"{args.output}: name the output .csv or .geojson", file=sys.stderr)
         return 2
+    output = sys.stdout if args.output == "-" else output_file(args.output)  # its folder, before the work
     try:
         boundaries = load_kosovo_boundaries(args.boundaries_dir)
     except BoundaryDataError as error:
@@ -454,12 +474,12 @@ def run_geocode(args: argparse.Namespace) -> int:
     print(f"{report.summary()}; format {detected}", file=sys.stderr)
     extra = GEOCODE_COLUMNS if detected == "places" else ()
     if suffix in (".geojson", ".json"):
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
             write_geojson(joined, handle, extra=extra)
     elif args.output == "-":
         write_csv(joined, sys.stdout, extra=extra)
     else:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
             write_csv(joined, handle, extra=extra)
     return 1 if report.read.problems else 0
 
@@ -468,6 +488,7 @@ def run_data(args: argparse.Namespace) -> int:
     from geodata.filters import apply_filter
     from geodata.output import write_csv, write_geojson
 
+    output = None if args.output == "-" else output_file(args.output)  # its folder, before the work
     dataset = _load(args, strict=False)
     _report_read(dataset, args.data or "built-in records")
     selected = apply_filter(dataset.incidents, view_filter_from_args(args, dataset))
@@ -479,10 +500,10 @@ def run_data(args: argparse.Namespace) -> int:
         else:
             write_csv(frame, out, lang=args.lang)
 
-    if args.output == "-":
+    if output is None:
         write(selected, sys.stdout)
     else:
-        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
             write(selected, handle)
     return 0
 
@@ -644,6 +665,7 @@ def run_export(args: argparse.Namespace) -> int:
         args.data = _upload_named_by(args.view_url)
     try:
         options.validated()  # refuse bad sizes before loading anything
+        output = output_file(args.output)  # its folder, before the rendering
         dataset = _load(args, strict=False)
         _report_read(dataset, args.data or "built-in records")
         state = _export_state(args, dataset)
@@ -668,7 +690,7 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     finally:
         renderer.close()
-    Path(args.output).write_bytes(data)
+    output.write_bytes(data)
     print(f"wrote {args.output} ({len(data):,} bytes)", file=sys.stderr)
     return 0
 

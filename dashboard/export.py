@@ -533,11 +533,13 @@ def screen_sized(spec: ExportSpec, draw_spec: Callable[[ExportSpec], Drawing] | 
     return spec
 
 
-def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
+def draw(spec: ExportSpec, animated: bool = False, obstacles: FrameContent | None = None) -> Drawing:
     """Lay out and draw an export. Sizes are pixels at 1x; the output's dpi applies the scale.
 
     ``animated`` marks what changes between frames (markers, dates, count shading) so an
-    animation draws everything else once and blits it.
+    animation draws everything else once and blits it. ``obstacles``: the markers and badges the
+    names keep clear of, when not ``spec``'s own (an animation's names are placed once, clear of
+    every frame's).
     """
     import matplotlib
 
@@ -679,7 +681,8 @@ def draw(spec: ExportSpec, animated: bool = False) -> Drawing:
         outline.set_gid("map-outline")
         ax.add_collection(outline)
     drawing_box = (map_box, shown, k)
-    label_artists = _draw_labels(ax, spec, drawing_box, unit) if spec.labels is not None else []
+    placing = spec if obstacles is None else replace(spec, content=obstacles)
+    label_artists = _draw_labels(ax, placing, drawing_box, unit) if spec.labels is not None else []
     drawing = Drawing(fig, map_box, shown, boxes, texts=texts, municipality_artist=municipality_artist)
     drawing.dynamic = _draw_markers(ax, spec.content, k)
     if animated:
@@ -835,6 +838,18 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
                 break  # most names find their own point clear: no other spot is measured
             ranked.append((rank, len(ranked), spot))
         box = spot if rank == clear else min(ranked)[2]
+        if rank != clear and min(ranked)[0][:2] != (0.0, False):
+            # Every spot is on a mark: a little further off its point, above or below, if that is clear
+            # of them (a small municipality's point is on its town's big marker, North Mitrovica's, and
+            # the nearer spots may be taken by its neighbours' names). Not for the outline alone: a
+            # spot that far can be outside the country (Hani i Elezit's was).
+            for dy in (-height * 2.7, height * 2.7):
+                spot = Box(x - width / 2, y + dy - height / 2, width, height)
+                if not on_map(spot) or any(spot.overlaps(other) for other in placed):
+                    continue
+                if covered(spot, badge_discs) == 0.0 and covered(spot, markers) == 0.0:
+                    box = spot
+                    break
         placed.append(box)
         centre_lon = lon0 + (box.x + box.width / 2 - map_box.x) / map_box.width * (lon1 - lon0)
         centre_lat = lat1 - (box.y + box.height / 2 - map_box.y) / map_box.height * (lat1 - lat0)
@@ -1196,8 +1211,10 @@ class ImageRenderer:
         self,
         specs: Iterator[ExportSpec],
         cancelled: Callable[[], bool] = lambda: False,
+        obstacles: FrameContent | None = None,
     ) -> Iterator[np.ndarray]:
-        """RGB frames of an animation: the layout is drawn once, each frame redraws what moves."""
+        """RGB frames of an animation: the layout is drawn once, each frame redraws what moves;
+        ``obstacles``: what the names, placed with the first frame, keep clear of (see :func:`draw`)."""
         self._acquire()
         try:
             with _DRAWING:
@@ -1208,7 +1225,7 @@ class ImageRenderer:
                     if cancelled():
                         raise ExportError("cancelled")
                     if drawing is None:
-                        drawing = draw(spec, animated=True)
+                        drawing = draw(spec, animated=True, obstacles=obstacles)
                         drawing.figure.set_dpi(PX_PER_INCH * spec.options.scale)
                         canvas = drawing.figure.canvas
                         canvas.draw()  # everything but the animated artists
@@ -1264,28 +1281,16 @@ def animation_windows(
         end += timedelta(days=step_days)
 
 
-def export_animation(
+def animation_frames(
     dataset: Dataset,
     state: ViewState,
-    renderer: ImageRenderer,
     options: ExportOptions,
     step_days: int = 1,
     window_days: int | None = 7,
-    fps: float = 4,
-    progress: Callable[[int, int], None] | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
-    video: str = "gif",
-) -> bytes:
-    """An animated GIF or an MP4: one frame per step, each with its dates; legend and framing fixed.
-
-    The legend lists every event type seen in the whole range and the framing covers the
-    whole range, so nothing jumps from frame to frame.
-    """
-    if video not in ANIMATION_FORMATS:
-        raise ExportError(f"animation format must be one of {', '.join(ANIMATION_FORMATS)}, not {video!r}")
-    if not 0 < fps <= MAX_FPS:
-        raise ExportError(f"fps must be above 0 and at most {MAX_FPS}, not {fps}")
-    options = replace(options, format="png").validated()
+) -> tuple[int, Iterator[ExportSpec], FrameContent]:
+    """An animation's frames: their number; their specs, one per window, made as they are drawn (each
+    with the legend, framing and shading scale of the whole range); and what the names, placed once,
+    keep clear of: the markers and badges of the whole range, which hold every frame's."""
     first, last = _window(dataset, state)
     windows = list(animation_windows(first, last, step_days, window_days))
     if len(windows) > MAX_FRAMES:
@@ -1311,11 +1316,44 @@ def export_animation(
                 dataset, frame_state, options, legend_types=legend_types, extent=extent, shade_max=shade_max
             )
 
+    # The names are placed once, with the first frame: clear of the markers and badges of the whole
+    # range (a superset of every frame's), or a later frame's marker ran through one (Mitrovica's
+    # riots through "North Mitrovica").
+    everything = replace(state, filter=replace(state.filter, start=first, end=last))
+    obstacles = export_figure(
+        dataset, everything, options, legend_types=legend_types, extent=extent, shade_max=shade_max
+    ).content
+    return len(windows), specs(), obstacles
+
+
+def export_animation(
+    dataset: Dataset,
+    state: ViewState,
+    renderer: ImageRenderer,
+    options: ExportOptions,
+    step_days: int = 1,
+    window_days: int | None = 7,
+    fps: float = 4,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    video: str = "gif",
+) -> bytes:
+    """An animated GIF or an MP4: one frame per step, each with its dates; legend and framing fixed.
+
+    The legend lists every event type seen in the whole range and the framing covers the
+    whole range, so nothing jumps from frame to frame.
+    """
+    if video not in ANIMATION_FORMATS:
+        raise ExportError(f"animation format must be one of {', '.join(ANIMATION_FORMATS)}, not {video!r}")
+    if not 0 < fps <= MAX_FPS:
+        raise ExportError(f"fps must be above 0 and at most {MAX_FPS}, not {fps}")
+    options = replace(options, format="png").validated()
+    count, specs, obstacles = animation_frames(dataset, state, options, step_days, window_days)
     frames = []
-    for index, frame in enumerate(renderer.frames(specs(), cancelled)):
+    for index, frame in enumerate(renderer.frames(specs, cancelled, obstacles)):
         frames.append(frame)
         if progress:
-            progress(index + 1, len(windows))
+            progress(index + 1, count)
     if video == "mp4":
         return _mp4(frames, fps)
     return _gif(frames, fps)

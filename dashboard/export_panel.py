@@ -230,6 +230,15 @@ def export_options(
     ).validated()
 
 
+def export_status(name: str, options: ExportOptions) -> str:
+    """What the dialog says once the file is sent: its size, and for a PNG the resolution (an SVG or
+    PDF has no pixels to multiply, so "at 2x" does not apply to it)."""
+    size = f"{options.width}×{options.height}"
+    if options.format == "png":
+        return f"Exported {name} ({size} at {options.scale:g}x)"
+    return f"Exported {name} ({size})"
+
+
 def register_export_callbacks(
     app: Dash,
     dataset: Dataset,
@@ -307,9 +316,7 @@ def register_export_callbacks(
         except (ExportError, ExportBusyError) as error:
             return no_update, f"Not exported: {error}"
         name = file_name(dataset, state, options.format)
-        return dcc.send_bytes(
-            data, name
-        ), f"Exported {name} ({options.width}×{options.height} at {options.scale:g}x)"
+        return dcc.send_bytes(data, name), export_status(name, options)
 
     if background_manager is None:
         return

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import shapely
+from shapely.ops import polylabel
 
 from dashboard import offline, style
 from geodata.dataset import Dataset
@@ -445,16 +446,20 @@ def municipality_labels(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> pd.Da
     """Where each municipality's name stands and what it says in ``lang``: ``name`` (the layer's),
     ``text``, ``lon``, ``lat``, in placement priority (the screen map and the exports both read it).
 
-    The position is the polygon's interior point, or the name table's ``label_lon``/``label_lat``
-    where that point lies under incidents or a neighbour's name (the small northern municipalities).
+    The position is the name table's ``label_lon``/``label_lat`` where given and inside the polygon
+    (a spot clear of the built-in incidents), else the polygon's pole of inaccessibility: always in
+    the municipality's own polygon, so that the name is not read as a neighbour's.
     """
     if dataset.boundaries is None:
         return pd.DataFrame({"name": [], "text": [], "lon": [], "lat": []})
     layer = dataset.boundaries.municipalities
-    points = layer.representative_point()
+    shapes = layer.geometry.to_numpy()
+    inner = [_inner_point(shape) for shape in shapes]
     table = read_municipality_names().reindex(layer["name"])
-    lon = np.where(table["label_lon"].notna(), table["label_lon"], points.x.to_numpy())
-    lat = np.where(table["label_lat"].notna(), table["label_lat"], points.y.to_numpy())
+    given = shapely.points(table["label_lon"].to_numpy(dtype=float), table["label_lat"].to_numpy(dtype=float))
+    use = table["label_lon"].notna().to_numpy() & shapely.contains(shapes, given)
+    lon = np.where(use, table["label_lon"], [point.x for point in inner])
+    lat = np.where(use, table["label_lat"], [point.y for point in inner])
     labels = pd.DataFrame(
         {
             "name": layer["name"].to_numpy(),
@@ -464,6 +469,14 @@ def municipality_labels(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> pd.Da
         }
     )
     return labels.iloc[_label_order(layer)].reset_index(drop=True)
+
+
+def _inner_point(shape: Any) -> shapely.Point:
+    """The point of ``shape`` (of its largest part) farthest from its edge: where a name has most
+    room round it (a representative point can lie next to the boundary: North Mitrovica's is 100 m
+    from it, on the town's markers)."""
+    largest = max(getattr(shape, "geoms", [shape]), key=lambda part: part.area)
+    return polylabel(largest, tolerance=0.001)  # degrees (about 100 m): a few milliseconds for 38 shapes
 
 
 def hover_names(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> list[str]:

@@ -667,10 +667,10 @@ def outside_note(
     layer; then every incident is flagged outside a layer that is not there, and the note says that
     the boundaries are not loaded, and why, instead."""
     if missing:
-        reason = missing.removeprefix("Boundary layer missing: ")
-        first = reason.split(". ", 1)[0].rstrip(".")  # the rest is in the notice under the header
+        # Briefly: the notice under the header has the whole reason, with its URL and paths, which
+        # on one line made the page wider than the screen.
         return [
-            html.Span(f"Municipal boundaries not loaded: {first}.", title=reason),
+            f"Municipal boundaries not loaded: {boundary_reason(missing)}.",
             " Incidents are drawn at their coordinates, with no municipality.",
         ]
     outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
@@ -697,6 +697,18 @@ def outside_note(
     more = [f" and {count - OUTSIDE_NAMED:,} more"] if count > OUTSIDE_NAMED else []
     # "including": they are in the header's count too, only drawn beyond the boundary layer.
     return [f"including {count:,} outside the map: ", *buttons, *more]
+
+
+def boundary_reason(notice: str) -> str:
+    """A few words for why the boundary layer is missing, from the dataset's ``boundary_notice``
+    (the messages of :class:`geodata.boundaries.BoundaryDataError`): no URL, no path."""
+    if "could not download" in notice or "could not be downloaded" in notice:
+        return "could not download them (offline?)"
+    if "not found" in notice:
+        return "files not found in the boundaries folder"
+    if "sha256" in notice:
+        return "a file is damaged or another release"
+    return "see the notice below"
 
 
 def incident_link(incident_id: object) -> dict[str, str]:

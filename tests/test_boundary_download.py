@@ -83,6 +83,24 @@ def test_offline_without_a_cache_the_dataset_loads_with_a_notice(user_cache, mon
     assert "Boundary layer missing" in dataset.boundary_notice and ENV_VAR in dataset.boundary_notice
 
 
+def test_offline_the_header_says_it_briefly_and_the_notice_in_full(user_cache, monkeypatch):
+    from dashboard.layout import build_layout
+    from dashboard.view import view_context
+    from tests.views import view_update
+
+    url = closed_port_url()
+    monkeypatch.setenv(URL_ENV_VAR, url)
+    dataset = load_dataset()
+    context = view_context(dataset)
+    header = str(view_update(context)[16])  # the outside note, the header's second line
+    # The URL and the cache path, one unbreakable line, made the page wider than the screen.
+    assert "could not download them" in header
+    assert url.split("/")[2] not in header and str(user_cache) not in header and len(header) < 300
+    page = str(build_layout(dataset, "none", context))
+    assert page.count(url.split("/")[2]) == 1  # the full reason once: in the notice under the header
+    assert "Municipal boundaries not loaded: could not download them" in page
+
+
 @pytest.mark.browser
 def test_offline_dashboard_shows_incidents_and_says_how_to_add_boundaries(dash_duo, user_cache, monkeypatch):
     monkeypatch.setenv(URL_ENV_VAR, closed_port_url())

@@ -128,3 +128,40 @@ def test_filter_values_match_whatever_their_case_accents_or_language(boundaries_
     wrong = run("data", "--event-type", "riotz")
     assert wrong.returncode == 2 and wrong.stdout == ""
     assert "--event-type 'riotz' matches nothing in this data; it may be one of: Battles," in wrong.stderr
+
+
+def test_outputs_into_a_folder_that_is_not_there_yet(boundaries_dir, tmp_path):
+    """README's commands write into docs/: run from a folder without one (outside the checkout) they
+    raised FileNotFoundError with a traceback. The folder is created."""
+    from PIL import Image
+
+    def in_folder(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "dashboard.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=tmp_path,
+        )
+
+    url = "http://127.0.0.1:8050/?start=2008-03-01&end=2008-03-31&sel=KOS-2008-14"
+    result = in_folder(
+        "export-image", "--view-url", url, "--width", "400", "--height", "300", "-o", "docs/x.png"
+    )
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "docs" / "x.png") as image:
+        assert image.format == "PNG" and image.size == (400, 300)
+    result = in_folder("data", "--event-type", "Riots", "-o", "out/riots/riots.csv")
+    assert result.returncode == 0, result.stderr
+    assert len(list(csv.DictReader((tmp_path / "out/riots/riots.csv").open(encoding="utf-8")))) >= 1
+    # A folder that cannot be made (a file stands in its way): one line naming it, no traceback.
+    (tmp_path / "taken").write_text("a file", encoding="utf-8")
+    for command in (["data"], ["export-image", "--width", "400", "--height", "300"]):
+        result = in_folder(*command, "-o", "taken/x.png" if command != ["data"] else "taken/x.csv")
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and "taken" in result.stderr
+        assert len(result.stderr.strip().splitlines()) <= 2, result.stderr
+    # A file that cannot be written (a folder by that name): the same.
+    (tmp_path / "a-folder.csv").mkdir()
+    result = in_folder("data", "-o", "a-folder.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "a-folder.csv" in result.stderr

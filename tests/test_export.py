@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import subprocess
@@ -24,9 +25,11 @@ from dashboard.export import (
     ExportOptions,
     ImageRenderer,
     _rgba,
+    animation_frames,
     animation_windows,
     camera_extent,
     caption_lines,
+    draw,
     export_animation,
     export_figure,
     file_name,
@@ -470,6 +473,72 @@ def test_gif_frames_differ_and_share_one_legend(dataset, renderer):
     assert legend and all(layout.boxes[k].y >= layout.map_box.bottom for k in legend)
 
 
+@pytest.mark.parametrize(("lang", "size"), [("en", (1200, 900)), ("sr", (1000, 750))])
+def test_every_name_stands_in_the_country(dataset, renderer, lang, size):
+    """A name moved off a marker or off the outline stays on Kosovo: a spot far below its point put
+    "Hani i Elezit" outside the country."""
+    import shapely
+
+    spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
+    drawing = renderer.draw(spec)
+    figure = drawing.figure
+    figure.set_dpi(96)
+    figure.canvas.draw()
+    rendered, height = figure.canvas.get_renderer(), figure.bbox.height
+    country = shapely.union_all(list(dataset.boundaries.country.geometry))
+    lon0, lat0, lon1, lat1 = drawing.extent
+    box = drawing.map_box
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert len(labels) >= 35
+    for label in labels:
+        extent = label.get_window_extent(rendered)
+        x, y = (extent.x0 + extent.x1) / 2, height - (extent.y0 + extent.y1) / 2
+        lon = lon0 + (x - box.x) / box.width * (lon1 - lon0)
+        lat = lat1 - (y - box.y) / box.height * (lat1 - lat0)
+        assert country.contains(shapely.Point(lon, lat)), label.get_text()
+
+
+def test_an_animations_names_stay_clear_of_every_frames_markers(dataset):
+    """The names of an animation are placed once, with its first frame: they were placed clear of
+    that frame's markers only, and in README's GIF Mitrovica's riots (from the 15th) ran through
+    "North Mitrovica". They keep clear of the markers and badges of every frame now."""
+    state = ViewState(filter=ViewFilter(start=date(2008, 3, 10), end=date(2008, 3, 23)))
+    options = ExportOptions(width=800, height=600)
+    count, specs, obstacles = animation_frames(dataset, state, options, window_days=3)
+    specs = list(specs)
+    assert count == len(specs) == 12
+    drawing = draw(specs[0], animated=True, obstacles=obstacles)  # as ImageRenderer.frames draws it
+    figure = drawing.figure
+    figure.set_dpi(96)
+    figure.canvas.draw()
+    rendered, height = figure.canvas.get_renderer(), figure.bbox.height
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    assert "North Mitrovica" in {label.get_text() for label in labels}
+    boxes = [(label.get_text(), label.get_window_extent(rendered)) for label in labels]
+    clashes = set()
+    for index, spec in enumerate(specs):
+        discs = [
+            (*drawing.to_pixels(lon, lat), style.BADGE_SIZE / 2)
+            for lon, lat in zip(spec.content.badges["lon"], spec.content.badges["lat"], strict=True)
+        ] + [
+            (*drawing.to_pixels(lon, lat), radius)
+            for layer in spec.content.layers
+            if layer.name != "approximate"  # the faint location rings may lie under a name
+            for lon, lat, radius in zip(
+                layer.lon,
+                layer.lat,
+                np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)),
+                strict=True,
+            )
+        ]
+        for text, box in boxes:
+            top, bottom = height - box.y1, height - box.y0
+            for x, y, radius in discs:
+                if np.hypot(max(box.x0 - x, 0, x - box.x1), max(top - y, 0, y - bottom)) < radius:
+                    clashes.add((text, index))
+    assert clashes == set()
+
+
 def test_mp4_has_a_frame_per_step(dataset, renderer, tmp_path):
     import imageio_ffmpeg
 
@@ -592,3 +661,48 @@ def test_export_without_a_boundary_layer_frames_the_incidents(dataset, renderer)
     assert spec.outside.startswith("Municipal boundaries not loaded")  # not "outside the boundary layer"
     image = Image.open(io.BytesIO(renderer.render(spec)))
     assert image.size == (800, 600)
+
+
+@pytest.mark.parametrize("image_format", ["png", "svg", "pdf"])
+def test_the_dialog_says_the_resolution_only_for_a_png(dataset, image_format):
+    """After an SVG or PDF download the status said "(600×400 at 2x)": a vector file has no pixels to
+    multiply. Asked as the browser asks it, through the app's own callback."""
+    from dashboard.app import create_app
+
+    app = create_app(dataset)
+    states = {
+        "export-format.value": image_format,
+        "export-aspect.value": "Custom size",
+        "export-width.value": 600,
+        "export-height.value": 400,
+        "export-scale.value": 2,
+        "export-include.value": ["caption", "legend"],
+        "export-framing.value": "country",
+    }
+    body = {
+        "output": "..export-file.data...export-status.children..",
+        "outputs": [
+            {"id": "export-file", "property": "data"},
+            {"id": "export-status", "property": "children"},
+        ],
+        "inputs": [{"id": "export-request", "property": "data", "value": {"query": "start=2008-03-01"}}],
+        "changedPropIds": ["export-request.data"],
+        "state": [
+            {"id": key.split(".")[0], "property": key.split(".")[1], "value": value}
+            for key, value in states.items()
+        ],
+    }
+    answer = app.server.test_client().post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.text
+    response = answer.get_json()["response"]
+    status = response["export-status"]["children"]
+    sent = response["export-file"]["data"]
+    assert sent["filename"].endswith(f".{image_format}")
+    assert (
+        base64.b64decode(sent["content"])[:4]
+        == {"png": b"\x89PNG", "svg": b"<?xm", "pdf": b"%PDF"}[image_format]
+    )
+    if image_format == "png":
+        assert status.endswith("(600×400 at 2x)"), status
+    else:
+        assert status.endswith("(600×400)") and " at " not in status, status

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+import shapely
 
 from dashboard import offline, style
 from dashboard.figures import (
@@ -18,10 +19,12 @@ from dashboard.figures import (
     casualties,
     daily_counts,
     date_labels,
+    label_points,
     map_figure,
     map_patch,
     mark_colours,
     marker_layers,
+    municipality_labels,
     point_ids,
     timeline_figure,
     timeline_patch,
@@ -256,3 +259,20 @@ def test_histogram_labels_sit_on_the_slider_marks():
         # Each label's day is a slider mark, and each mark a label's day.
         marks = {days[0] + pd.Timedelta(days=offset) for offset in slider_marks(days)}
         assert marks == {pd.Timestamp(value) for value in axis.tickvals} == set(tick_days(days))
+
+
+def test_every_municipality_name_stands_inside_its_own_polygon(dataset):
+    # North Mitrovica's stood south of the river, in Mitrovica: hovering there named the neighbour.
+    labels = municipality_labels(dataset)
+    layer = dataset.boundaries.municipalities
+    assert sorted(labels["name"]) == sorted(layer["name"])  # one name each
+    shapes = dict(zip(layer["name"], layer.geometry, strict=True))
+    for name, lon, lat in labels[["name", "lon", "lat"]].itertuples(index=False):
+        point = shapely.Point(lon, lat)
+        assert shapes[name].contains(point), name
+        assert shapes[name].boundary.distance(point) > 0.003, name  # not on its edge: room all round
+    # The layer sent to the map carries these points.
+    features = label_points(dataset)["features"]
+    assert [f["geometry"]["coordinates"] for f in features] == [
+        [round(lon, 5), round(lat, 5)] for lon, lat in zip(labels["lon"], labels["lat"], strict=True)
+    ]

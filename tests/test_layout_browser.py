@@ -175,3 +175,46 @@ def test_play_speed_is_one_named_tab_stop_that_opens_by_keyboard(app_started):
     wait_until(
         dash_duo, lambda: dash_duo.find_element("#play-speed").get_attribute("aria-expanded") == "true"
     )
+
+
+def test_without_boundaries_nothing_is_wider_than_the_screen(dash_duo, tmp_path, monkeypatch):
+    """Offline with no cache the reason names a long URL and the cache path: the header says it
+    briefly and the notice wraps it, at phone and desktop sizes alike."""
+    from geodata.boundaries import ENV_VAR, URL_ENV_VAR
+    from geodata.dataset import load_dataset
+    from tests.loopback import closed_port_url
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-user-cache-folder-with-a-long-name"))
+    # As long as the real release URL (GitHub), on a port nobody listens on: fails at once.
+    long_path = "wmgeolab/geoBoundariesArchive_4_0_0/raw/" + "0123456789abcdef" * 3 + "/gbOpen/XKX"
+    monkeypatch.setenv(URL_ENV_VAR, closed_port_url() + long_path)
+    bare = load_dataset()
+    assert bare.boundaries is None and long_path in bare.boundary_notice
+    dash_duo.start_server(create_app(bare))
+    dash_duo.wait_for_text_to_equal("#incident-count b", "25", timeout=20)
+    dash_duo.wait_for_contains_text("#url-notice", long_path, timeout=10)
+    assert "could not download them" in dash_duo.find_element("#outside-note").text
+    assert long_path not in dash_duo.find_element("#outside-note").text  # said once, in the notice
+    overflowing = (
+        "return [...document.querySelectorAll('header, header *, #url-notice, #url-notice *')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'auto')"
+        ".map(e => e.id || e.className || e.tagName);"
+    )
+    sizes = ((360, 780, True), (412, 915, True), (1280, 720, False), (1600, 1000, False))
+    for width, height, mobile in sizes:
+        dash_duo.driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+        wait_until(
+            dash_duo,
+            lambda width=width: (
+                dash_duo.driver.execute_script("return document.documentElement.scrollWidth") <= width
+            ),
+            message=f"the page scrolls sideways at {width} px",
+        )
+        assert dash_duo.driver.execute_script(overflowing) == [], width  # no text cut off either
+        if width >= 1280:  # the title keeps its line: a long note squeezed it into three
+            title = _box(dash_duo, "header h1")
+            assert title["bottom"] - title["top"] < 80, (width, title)

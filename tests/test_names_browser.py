@@ -168,3 +168,82 @@ def test_slider_steps_lay_no_collider_out_again(dash_duo, dataset, incidents):
     driver.execute_script(MAP_JS + "gd._fullLayout.map._subplot.map.jumpTo({zoom: 8.5});")
     wait_map_loaded(dash_duo)
     assert sets() == {"unrest-names-collider": 0, "unrest-names-edge": 1}
+
+
+#: Each placed name's drawn box (MapLibre's, through queryRenderedFeatures on 1 px strips across
+#: the map, every 2 px) as lon/lat corners, taken 3 px in (text padding and the strips' step); and
+#: the zoom.
+NAME_BOXES_JS = (
+    NAMES_JS
+    + """
+const w = canvas.width, h = canvas.height, x = {}, y = {};
+const grow = (into, label, v) => { const r = into[label] || [v, v];
+  into[label] = [Math.min(r[0], v), Math.max(r[1], v)]; };
+for (let i = 0; i < w; i += 2) map.queryRenderedFeatures([[i, 0], [i + 1, h]], {layers: [names]})
+  .forEach(f => grow(x, f.properties.label, i));
+for (let j = 0; j < h; j += 2) map.queryRenderedFeatures([[0, j], [w, j + 1]], {layers: [names]})
+  .forEach(f => grow(y, f.properties.label, j));
+const boxes = {};
+Object.keys(x).filter(label => y[label]).forEach(label => {
+  const [x1, x2] = x[label], [y1, y2] = y[label];
+  boxes[label] = [[x1 + 3, y1 + 3], [x2 - 3, y1 + 3], [x2 - 3, y2 - 3], [x1 + 3, y2 - 3]]
+    .map(p => map.unproject(p).toArray());
+});
+return {boxes: boxes, zoom: map.getZoom()};
+"""
+)
+
+
+def test_zoomed_in_a_name_is_drawn_inside_its_own_municipality(dash_duo, dataset):
+    """North Mitrovica's name stood south of the river, in Mitrovica (hovering there named it); at
+    the zoom where the small municipality holds its name, the name is drawn within it."""
+    import shapely
+
+    from dashboard.figures import municipality_labels
+
+    start_at(dash_duo, dataset, (1600, 1000), "/?lat=42.90&lon=20.86&zoom=11")
+    found = wait_until(
+        dash_duo,
+        lambda: (r := settled_read(dash_duo, NAME_BOXES_JS))["zoom"] > 10.5 and r,
+        30,
+        "the map did not open at the link's zoom",
+    )
+    layer = dataset.boundaries.municipalities
+    shapes = dict(zip(layer["name"], layer.geometry, strict=True))
+    names = dict(zip(*municipality_labels(dataset)[["text", "name"]].to_numpy().T, strict=True))
+    assert "North Mitrovica" in found["boxes"], found
+    for text, corners in found["boxes"].items():
+        outside = [c for c in corners if not shapes[names[text]].contains(shapely.Point(c))]
+        assert outside == [], (text, corners)
+    assert app_errors(dash_duo) == []
+
+
+def test_an_uploads_town_centre_incidents_are_not_under_the_names(dash_duo, dataset, tmp_path, monkeypatch):
+    """Incidents at the town centres of Zubin Potok and Prizren sat under those municipalities'
+    names (before the names' collider): an upload's own app carries the collider of its incidents."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from geodata.cache import CACHE_ENV_VAR
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    towns = tmp_path / "towns.csv"
+    towns.write_text(
+        "date,place,event_type,actor1,description,injured\n"
+        "2008-03-14,Zubin Potok,Protests,Kosovo Serbs,Rally in the town centre,\n"
+        "2008-03-15,Prizren,Protests,Kosovo Albanians,March in the town centre,2\n",
+        encoding="utf-8",
+    )
+    start_at(dash_duo, dataset, (1600, 1000))
+    dash_duo.find_element("#upload-file").send_keys(str(towns))
+    shown = lambda: parse_qs(urlsplit(dash_duo.driver.current_url).query).get("data", [""])[0]  # noqa: E731
+    wait_until(dash_duo, lambda: len(shown()) == 64, timeout=30, message="no ?data=<hash>")
+    dash_duo.wait_for_text_to_equal("#incident-count b", "2", timeout=30)
+    wait_until(
+        dash_duo,
+        lambda: len(dash_duo.driver.execute_script(MAP_JS + "return gd.layout.meta.collider.lon")) == 2,
+    )
+    found = clashes(dash_duo)
+    assert found["obstacles"] == 2, found  # both markers on the map
+    assert {"Zubin Potok", "Prizren"} <= set(found["placed"]), found  # named, beside their markers
+    assert found["clashes"] == [], found
+    assert app_errors(dash_duo) == []
