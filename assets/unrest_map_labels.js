@@ -23,6 +23,9 @@
   // Places to try, in order (anchor, offset in ems): at the point, then beside it, then a little
   // further, clear of a marker or badge on the point (the collider below).
   const NEAR = 0.6, FAR = 1.5;
+  // A municipality is named from the zoom at which it has room for its name (figures.name_min_zoom,
+  // each point's min_zoom): a narrower one's name would stand mostly on its neighbours.
+  const LABEL_FILTER = [">=", ["zoom"], ["coalesce", ["get", "min_zoom"], -99]];
   const LABEL_LAYOUT = {
     "text-variable-anchor-offset": [
       "center", [0, 0],
@@ -145,6 +148,10 @@
     });
   }
 
+  function setFilter(map, id) {
+    if (JSON.stringify(map.getFilter(id)) !== JSON.stringify(LABEL_FILTER)) map.setFilter(id, LABEL_FILTER);
+  }
+
   function mapOf(gd) {
     const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
     return sub && sub.map;
@@ -190,6 +197,7 @@
     if (labels) {
       set(map, labels, "layout", LABEL_LAYOUT);
       set(map, labels, "paint", LABEL_PAINT);
+      setFilter(map, labels);
       collide(map, gd);
     }
     if (!map.unrestBadges) {
@@ -213,6 +221,7 @@
       if (typeof id === "string" && id.startsWith("plotly-layout-layer-") && id.endsWith("-" + LABELS)) {
         set(map, id, "layout", LABEL_LAYOUT);
         set(map, id, "paint", LABEL_PAINT);
+        setFilter(map, id);
         collide(map, document.querySelector("#map .js-plotly-plot"));
       }
       return result;

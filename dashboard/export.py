@@ -452,6 +452,19 @@ class Drawing:
 FONT: Final = "DejaVu Sans"
 
 
+def text_unit(width: int, height: int) -> float:
+    """The drawing's type size against the screen's: it grows a little with the page, within
+    readable bounds."""
+    return min(max(math.sqrt(width * height) / 1000, 0.8), 1.5)
+
+
+def names_zoom(map_width_px: float, lon_span: float, unit: float) -> float:
+    """The map zoom a drawing's names are chosen at (figures.name_min_zoom): MapLibre's zoom of
+    the map's scale with the type at ``unit`` times the screen's, at whole zooms as the screen's
+    names layer filters."""
+    return float(np.floor(np.log2(map_width_px / unit / lon_span * 360 / figures.WORLD_PX_AT_ZOOM_0)))
+
+
 @functools.lru_cache(maxsize=4096)
 def _text_width(text: str, size_px: float, bold: bool) -> float:
     """Width of one line of text in pixels, as drawn.
@@ -550,8 +563,7 @@ def draw(spec: ExportSpec, animated: bool = False, obstacles: FrameContent | Non
 
     options = spec.options
     width, height = options.width, options.height
-    # Type grows a little with the page, within readable bounds.
-    unit = min(max(math.sqrt(width * height) / 1000, 0.8), 1.5)
+    unit = text_unit(width, height)
     margin = round(16 * unit)
     inner = width - 2 * margin
     fig = Figure(figsize=(width / PX_PER_INCH, height / PX_PER_INCH), dpi=PX_PER_INCH)
@@ -799,7 +811,12 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     artists = []
     xs, ys = to_px(spec.labels["lon"], spec.labels["lat"])
     names = spec.labels["name"] if "name" in spec.labels else spec.labels["text"]
-    for name, text, x, y in zip(names, spec.labels["text"], xs, ys, strict=True):
+    # A municipality too narrow for its name at this scale is not named (figures.NAME_ROOM).
+    zoom = names_zoom(map_box.width, lon1 - lon0, unit)
+    min_zooms = spec.labels["min_zoom"] if "min_zoom" in spec.labels else np.full(len(xs), -np.inf)
+    for name, text, x, y, min_zoom in zip(names, spec.labels["text"], xs, ys, min_zooms, strict=True):
+        if min_zoom > zoom:
+            continue
         width = _text_width(text, size, False) + 2
         shifts = (0.0, -height * 0.9, height * 0.9)
         beside = width / 2 + 0.4 * size  # left or right of its point, as the screen's fallback anchors

@@ -442,16 +442,32 @@ def _label_order(layer: pd.DataFrame) -> np.ndarray:
     return np.lexsort((-area, ~north))
 
 
+#: A municipality is named once it is at least this share of its name's width across: a narrower
+#: one's name stands mostly on its neighbours (North Mitrovica's read over Zubin Potok at the opening
+#: view). Its average glyph width, in ems of the label size, estimates a name's width.
+NAME_ROOM, GLYPH_EMS = 0.4, 0.6
+#: MapLibre's world width in pixels at zoom 0 (512-pixel tiles).
+WORLD_PX_AT_ZOOM_0 = 512
+
+
+def name_min_zoom(width_degrees: float, text: str) -> float:
+    """The zoom from which a municipality ``width_degrees`` across (longitude) has room for ``text``
+    (:data:`NAME_ROOM`); the screen's names layer and the exports both apply it."""
+    text_px = max(len(text), 1) * GLYPH_EMS * style.LABEL_SIZE
+    return float(np.log2(NAME_ROOM * text_px * 360 / (WORLD_PX_AT_ZOOM_0 * max(width_degrees, 1e-9))))
+
+
 def municipality_labels(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> pd.DataFrame:
     """Where each municipality's name stands and what it says in ``lang``: ``name`` (the layer's),
-    ``text``, ``lon``, ``lat``, in placement priority (the screen map and the exports both read it).
+    ``text``, ``lon``, ``lat``, and ``min_zoom`` (:func:`name_min_zoom`), in placement priority (the
+    screen map and the exports both read it).
 
     The position is the name table's ``label_lon``/``label_lat`` where given and inside the polygon
     (a spot clear of the built-in incidents), else the polygon's pole of inaccessibility: always in
     the municipality's own polygon, so that the name is not read as a neighbour's.
     """
     if dataset.boundaries is None:
-        return pd.DataFrame({"name": [], "text": [], "lon": [], "lat": []})
+        return pd.DataFrame({"name": [], "text": [], "lon": [], "lat": [], "min_zoom": []})
     layer = dataset.boundaries.municipalities
     shapes = layer.geometry.to_numpy()
     inner = [_inner_point(shape) for shape in shapes]
@@ -460,12 +476,18 @@ def municipality_labels(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> pd.Da
     use = table["label_lon"].notna().to_numpy() & shapely.contains(shapes, given)
     lon = np.where(use, table["label_lon"], [point.x for point in inner])
     lat = np.where(use, table["label_lat"], [point.y for point in inner])
+    texts = municipality_names(layer["name"], lang)
+    bounds = shapely.bounds(shapes)
     labels = pd.DataFrame(
         {
             "name": layer["name"].to_numpy(),
-            "text": municipality_names(layer["name"], lang),
+            "text": texts,
             "lon": lon.astype(float),
             "lat": lat.astype(float),
+            # Rounded as the names layer's points carry it, so that the screen and an export agree.
+            "min_zoom": [
+                round(name_min_zoom(x1 - x0, t), 2) for (x0, _, x1, _), t in zip(bounds, texts, strict=True)
+            ],
         }
     )
     return labels.iloc[_label_order(layer)].reset_index(drop=True)
@@ -487,18 +509,21 @@ def hover_names(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> list[str]:
 
 
 def label_points(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
-    """The municipality names in ``lang`` as a GeoJSON FeatureCollection of points (property
-    ``label``), in placement priority: MapLibre places earlier features first."""
+    """The municipality names in ``lang`` as a GeoJSON FeatureCollection of points (properties
+    ``label`` and ``min_zoom``, which the names layer's filter reads), in placement priority: MapLibre
+    places earlier features first."""
     labels = municipality_labels(dataset, lang)
     return {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "properties": {"label": text},
+                "properties": {"label": text, "min_zoom": min_zoom},
                 "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
             }
-            for text, lon, lat in zip(labels["text"], labels["lon"], labels["lat"], strict=True)
+            for text, lon, lat, min_zoom in zip(
+                labels["text"], labels["lon"], labels["lat"], labels["min_zoom"], strict=True
+            )
         ],
     }
 

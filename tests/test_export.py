@@ -250,8 +250,15 @@ def test_labels_of_a_fitted_export_stay_whole_inside_the_map(dataset, renderer, 
         )
         assert all(inside), f"{label.get_text()!r} crosses the map's edge: {box} in {edge}"
     if view == NORTH:
-        # Its label point lies just below this framing; the name now stands on the map's bottom edge.
-        assert "Severna Mitrovica" in {label.get_text() for label in labels}
+        # Its label point lies just below this framing: the name stands on the map's bottom edge when
+        # the municipality has room for it at this scale (figures.name_min_zoom), else it is left out.
+        from dashboard.export import names_zoom, text_unit
+
+        lon0, _, lon1, _ = drawing.extent
+        zoom = names_zoom(drawing.map_box.width, lon1 - lon0, text_unit(*size))
+        labels_sr = figures.municipality_labels(dataset, "sr").set_index("text")
+        has_room = labels_sr.loc["Severna Mitrovica", "min_zoom"] <= zoom
+        assert ("Severna Mitrovica" in {label.get_text() for label in labels}) == has_room
 
 
 @pytest.mark.parametrize("lang", ["en", "sq", "sr"])
@@ -281,7 +288,7 @@ def test_names_stand_clear_of_the_count_badges_and_markers(dataset, renderer, la
         )
     ]
     labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
-    assert len(labels) >= 35
+    assert len(labels) >= _names_with_room(dataset, drawing, lang, size) - 3
     for label in labels:
         box = label.get_window_extent(drawn)
         top, bottom = height - box.y1, height - box.y0  # from the top, as the drawing's pixels
@@ -489,7 +496,7 @@ def test_every_name_stands_in_the_country(dataset, renderer, lang, size):
     lon0, lat0, lon1, lat1 = drawing.extent
     box = drawing.map_box
     labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
-    assert len(labels) >= 35
+    assert len(labels) >= _names_with_room(dataset, drawing, lang, size) - 3
     for label in labels:
         extent = label.get_window_extent(rendered)
         x, y = (extent.x0 + extent.x1) / 2, height - (extent.y0 + extent.y1) / 2
@@ -513,7 +520,8 @@ def test_an_animations_names_stay_clear_of_every_frames_markers(dataset):
     figure.canvas.draw()
     rendered, height = figure.canvas.get_renderer(), figure.bbox.height
     labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
-    assert "North Mitrovica" in {label.get_text() for label in labels}
+    # Names beside Mitrovica's riots (North Mitrovica's own is too wide for it at this scale).
+    assert {"Mitrovica", "Zubin Potok"} <= {label.get_text() for label in labels}
     boxes = [(label.get_text(), label.get_window_extent(rendered)) for label in labels]
     clashes = set()
     for index, spec in enumerate(specs):
@@ -706,3 +714,14 @@ def test_the_dialog_says_the_resolution_only_for_a_png(dataset, image_format):
         assert status.endswith("(600×400 at 2x)"), status
     else:
         assert status.endswith("(600×400)") and " at " not in status, status
+
+
+def _names_with_room(dataset, drawing, lang: str, size: tuple[int, int]) -> int:
+    """How many municipalities are wide enough for their names at the drawing's scale
+    (figures.name_min_zoom): the names an export can hold, a few of which may find no free spot."""
+    from dashboard.export import names_zoom, text_unit
+    from dashboard.figures import municipality_labels
+
+    lon0, _, lon1, _ = drawing.extent
+    zoom = names_zoom(drawing.map_box.width, lon1 - lon0, text_unit(*size))
+    return int((municipality_labels(dataset, lang)["min_zoom"] <= zoom).sum())

@@ -247,3 +247,30 @@ def test_an_uploads_town_centre_incidents_are_not_under_the_names(dash_duo, data
     assert {"Zubin Potok", "Prizren"} <= set(found["placed"]), found  # named, beside their markers
     assert found["clashes"] == [], found
     assert app_errors(dash_duo) == []
+
+
+@pytest.mark.parametrize("size", [(1600, 1000), (412, 915)])
+def test_a_municipality_is_named_only_where_it_has_room_for_its_name(dash_duo, dataset, size):
+    """At the opening view North Mitrovica (a few pixels across, its own point under the 8 badge) had
+    its name pushed aside onto Zubin Potok; a name is drawn only from the zoom at which its
+    municipality is at least figures.NAME_ROOM of the name's width across (its min_zoom)."""
+    from dashboard.figures import municipality_labels
+
+    dash_duo.driver.set_window_size(*size)
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(dataset.incidents)), timeout=30)
+    wait_map_loaded(dash_duo)
+    read = (
+        NAMES_JS + "return [map.getZoom(), map.queryRenderedFeatures({layers: [names]})"
+        ".map(f => f.properties.label)];"
+    )
+    zoom, drawn = settled(dash_duo, lambda: dash_duo.driver.execute_script(read))
+    min_zoom = municipality_labels(dataset).set_index("text")["min_zoom"]
+    assert len(drawn) >= 20 and "North Mitrovica" not in drawn, drawn
+    assert [n for n in drawn if min_zoom[n] > int(zoom)] == [], zoom
+    # Zoomed in, it has room, and its name is drawn.
+    dash_duo.driver.execute_script(
+        MAP_JS + "gd._fullLayout.map._subplot.map.jumpTo({center: [20.87, 42.90], zoom: 11});"
+    )
+    wait_map_loaded(dash_duo)
+    wait_until(dash_duo, lambda: "North Mitrovica" in dash_duo.driver.execute_script(read)[1], 10)
