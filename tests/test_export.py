@@ -272,21 +272,7 @@ def test_names_stand_clear_of_the_count_badges_and_markers(dataset, renderer, la
     figure.set_dpi(96)
     figure.canvas.draw()
     drawn, height = figure.canvas.get_renderer(), figure.bbox.height
-    badges = [
-        (*drawing.to_pixels(lon, lat), style.BADGE_SIZE / 2)
-        for lon, lat in zip(spec.content.badges["lon"], spec.content.badges["lat"], strict=True)
-    ]
-    dots = [
-        (*drawing.to_pixels(lon, lat), radius)
-        for layer in spec.content.layers
-        if layer.name != "approximate"  # the faint location rings may lie under a name
-        for lon, lat, radius in zip(
-            layer.lon,
-            layer.lat,
-            np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)),
-            strict=True,
-        )
-    ]
+    badges, dots = _badge_and_dot_discs(drawing, spec)
     labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
     assert len(labels) >= _names_with_room(dataset, drawing, lang, size) - 3
     for label in labels:
@@ -525,20 +511,8 @@ def test_an_animations_names_stay_clear_of_every_frames_markers(dataset):
     boxes = [(label.get_text(), label.get_window_extent(rendered)) for label in labels]
     clashes = set()
     for index, spec in enumerate(specs):
-        discs = [
-            (*drawing.to_pixels(lon, lat), style.BADGE_SIZE / 2)
-            for lon, lat in zip(spec.content.badges["lon"], spec.content.badges["lat"], strict=True)
-        ] + [
-            (*drawing.to_pixels(lon, lat), radius)
-            for layer in spec.content.layers
-            if layer.name != "approximate"  # the faint location rings may lie under a name
-            for lon, lat, radius in zip(
-                layer.lon,
-                layer.lat,
-                np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)),
-                strict=True,
-            )
-        ]
+        badges, dots = _badge_and_dot_discs(drawing, spec)
+        discs = badges + dots
         for text, box in boxes:
             top, bottom = height - box.y1, height - box.y0
             for x, y, radius in discs:
@@ -725,3 +699,24 @@ def _names_with_room(dataset, drawing, lang: str, size: tuple[int, int]) -> int:
     lon0, _, lon1, _ = drawing.extent
     zoom = names_zoom(drawing.map_box.width, lon1 - lon0, text_unit(*size))
     return int((municipality_labels(dataset, lang)["min_zoom"] <= zoom).sum())
+
+
+def _badge_and_dot_discs(drawing, spec) -> tuple[list, list]:
+    """(x, y, radius) in the drawing's pixels of the count badges and of the markers (not the faint
+    approximate-location rings, which may lie under a name)."""
+    badges = [
+        (*drawing.to_pixels(lon, lat), style.BADGE_SIZE / 2)
+        for lon, lat in zip(spec.content.badges["lon"], spec.content.badges["lat"], strict=True)
+    ]
+    dots = [
+        (*drawing.to_pixels(lon, lat), radius)
+        for layer in spec.content.layers
+        if layer.name != "approximate"
+        for lon, lat, radius in zip(
+            layer.lon,
+            layer.lat,
+            np.broadcast_to(np.asarray(layer.sizes, float) / 2, len(layer.lon)),
+            strict=True,
+        )
+    ]
+    return badges, dots

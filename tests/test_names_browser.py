@@ -15,6 +15,7 @@ from tests.browser import (
     wait_map_loaded,
     wait_until,
 )
+from tests.test_first_minute_browser import start_at
 
 pytestmark = pytest.mark.browser
 
@@ -76,15 +77,6 @@ Object.entries(strips).forEach(([side, box]) => map.queryRenderedFeatures(box, {
 return {cut: cut, placed: map.queryRenderedFeatures({layers: [names]}).length, zoom: map.getZoom()};
 """
 )
-
-
-def start_at(dash_duo, dataset, size: tuple[int, int], path: str = "/") -> None:
-    dash_duo.driver.set_window_size(*size)
-    dash_duo.start_server(create_app(dataset))
-    if path != "/":
-        dash_duo.driver.get(dash_duo.server_url + path)
-    dash_duo.wait_for_element("#incident-count b", timeout=45)
-    wait_map_loaded(dash_duo, timeout=45)
 
 
 def settled_read(dash_duo, script: str) -> dict:
