@@ -688,15 +688,18 @@ def map_patch(
     shade_by_count: bool,
     lang: str = DEFAULT_LANGUAGE,
     names: bool = False,
+    name_points: dict | None = None,
 ) -> Patch:
     """Only what a slider step or filter change alters: marker data and the shading; with ``names``
-    also the municipality names in ``lang`` (the first figure has them in English)."""
+    also the municipality names in ``lang`` (the first figure has them in English): ``name_points``,
+    :func:`label_points` of ``lang`` when already derived."""
     from dash import Patch
 
     patch = Patch()
     if names and dataset.boundaries is not None:
         patch["data"][TRACE_INDEX["municipalities"]]["text"] = hover_names(dataset, lang)
-        patch["layout"]["map"]["layers"][LABEL_LAYER]["source"] = label_points(dataset, lang)
+        points = label_points(dataset, lang) if name_points is None else name_points
+        patch["layout"]["map"]["layers"][LABEL_LAYER]["source"] = points
     marks = packed_marks(marker_layers(dataset, visible, selected_id, lang))
     incidents = patch["data"][TRACE_INDEX["incidents"]]
     incidents["lat"], incidents["lon"], incidents["text"] = (

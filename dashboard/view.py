@@ -341,6 +341,9 @@ class ViewContext:
     dates: DateOrder | None = None
     #: What the opening view counts over every row, stored with the cache entry (``opening.py``).
     opening: OpeningData | None = None
+    #: Per language: the names layer's points (figures.label_points), derived once: every view update
+    #: in another language than the first figure's sends them (12 ms each to derive).
+    name_points: dict[str, dict] | None = None
 
     @property
     def municipality_values(self) -> list[str]:
@@ -372,6 +375,7 @@ def view_context(dataset: Dataset, opening: OpeningData | None = None) -> ViewCo
         timeline,
         dates,
         opening,
+        {lang: figures.label_points(dataset, lang) for lang in LANGUAGES},
     )
 
 
@@ -499,7 +503,17 @@ def view_outputs(
     # first figure's (a page opened on ?lang=sq); English views send none (no per-update text).
     names = lang_changed or lang != DEFAULT_LANGUAGE
     map_patch = (
-        None if for_page else figures.map_patch(dataset, visible, selected_id, bool(shade), lang, names)
+        None
+        if for_page
+        else figures.map_patch(
+            dataset,
+            visible,
+            selected_id,
+            bool(shade),
+            lang,
+            names,
+            context.name_points[lang] if context.name_points else None,
+        )
     )
     if map_patch is not None:
         # The map says which window it has drawn: Play steps on only once it has (unrest_map.js).
