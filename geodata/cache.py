@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -101,11 +102,24 @@ def known_cache_key(path: Path, boundary_identity: str, file_format: str | None)
     return _key(digest, boundary_identity, file_format) if digest is not None else None
 
 
-def cache_key_in_thread(path: Path, boundary_identity: str, file_format: str | None) -> Future[str]:
+def cache_key_in_thread(
+    path: Path, boundary_identity: str, file_format: str | None, after: threading.Event | None = None
+) -> Future[str]:
     """:func:`cache_key`, worked out in a thread: hashing a file nobody has hashed yet (0.2 CPU-s
-    at a million rows) runs beside the caller's reading of it (the digest lets go of the GIL)."""
+    at a million rows) runs beside the caller's work (the digest lets go of the GIL).
+
+    ``after``: the hashing waits until it is set. Arrow's parser keeps every core busy while it
+    reads the file, and the checks that follow leave one idle: hashed then, the file costs the
+    import no time. The caller must set it (in a ``finally``), or the key never comes.
+    """
+
+    def key() -> str:
+        if after is not None:
+            after.wait()
+        return cache_key(path, boundary_identity, file_format)
+
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(cache_key, path, boundary_identity, file_format)
+    future = pool.submit(key)
     pool.shutdown(wait=False)
     return future
 

@@ -360,12 +360,12 @@ def _load_file(
     # Geocoded rows depend on GeoNames and the gazetteer too: a change there rebuilds the entry.
     identity = f"{boundary_identity}:{snap_tolerance_m}:{geocoder_identity()}"
     key = cache.known_cache_key(path, identity, file_format)
-    hashing = None
+    hashing, parsed = None, threading.Event()
     if key is None:
-        # A file not hashed before (at this path, with these times) is hashed while it is read:
-        # the key (the whole file's sha256, as always) is known once it is read, and an entry for
-        # the same bytes under another name or time is still found then, the reading wasted.
-        hashing = cache.cache_key_in_thread(path, identity, file_format)
+        # A file not hashed before (at this path, with these times) is hashed while its rows are
+        # checked: the key (the whole file's sha256, as always) is known once it is read, and an
+        # entry for the same bytes under another name or time is still found then, the reading wasted.
+        hashing = cache.cache_key_in_thread(path, identity, file_format, after=parsed)
     else:
         cached = cache.load_cached(key)
         if cached is not None:
@@ -381,7 +381,7 @@ def _load_file(
         early.extend([every_row, cache.store_originals(early_key, every_row, every_row_kept)])
 
     try:
-        read, detected, own = import_events(path, file_format, early=write_early)
+        read, detected, own = import_events(path, file_format, early=write_early, parsed=parsed.set)
         if hashing is not None:
             key = hashing.result()
             cached = cache.load_cached(key)
@@ -401,6 +401,7 @@ def _load_file(
             writing = cache.store_originals(key, own) if own is not None else None
         del own
     finally:
+        parsed.set()  # (an import that failed before its file was read)
         if not every_row_kept.done():  # rows rejected, a failure, or an entry under the same bytes
             every_row_kept.set_result(False)
         if early and not every_row_kept.result():

@@ -628,6 +628,7 @@ def import_events(
     path: str | Path,
     file_format: str | None = None,
     early: Callable[[pa.Table], object] | None = None,
+    parsed: Callable[[], object] | None = None,
 ) -> tuple[ReadResult, str, pa.Table | None]:
     """:func:`read_events`, for an import to cache: a regular ACLED export's own columns come
     back as an Arrow table (``id`` and ``src_*`` of the accepted rows, in file order) instead of
@@ -638,17 +639,26 @@ def import_events(
     the rows are checked (so the caller can write them while the checks run), when every row has
     an id of its own. The table returned is that same object when every row was accepted;
     otherwise it is another table (the accepted rows) and what ``early`` got is not theirs.
+
+    ``parsed``: called once Arrow's parser, which keeps every core busy, is done with the file
+    (before ``early``); for a file that goes another way, before it is read. Work that would
+    compete with the parser for the cores can wait for it.
     """
     path = Path(path)
-    split = _acled_split(path, file_format, early)
+    split = _acled_split(path, file_format, early, parsed)
     if split is not None:
         return split
+    if parsed is not None:
+        parsed()
     read, detected = read_events(path, file_format)
     return read, detected, None
 
 
 def _acled_split(
-    path: Path, file_format: str | None, early: Callable[[pa.Table], object] | None = None
+    path: Path,
+    file_format: str | None,
+    early: Callable[[pa.Table], object] | None = None,
+    parsed: Callable[[], object] | None = None,
 ) -> tuple[ReadResult, str, pa.Table | None] | None:
     import pyarrow as pa
 
@@ -671,6 +681,8 @@ def _acled_split(
     cells = _arrow_cells(path, frozenset(ACLED_READ), ACLED_CODED | kept_only)
     if cells is None:
         return None
+    if parsed is not None:
+        parsed()
     names, columns, rows = cells
     # read_table's names (stripped, the first of a repeated name kept), then acled_frame's
     # (lower case): any clash left goes the usual way.

@@ -199,3 +199,35 @@ def test_originals_written_early_under_a_remembered_key(cache_dir, synthetic, tm
     assert not dataset.from_cache and wanted.result() and written.result() == dataset.originals_path
     pd.testing.assert_frame_equal(pd.read_parquet(dataset.originals_path), _expected_originals(copy))
     assert load_dataset(copy, strict=False).from_cache
+
+
+@pytest.mark.parametrize("events", [ACLED, Path(__file__).parent / "data" / "ucdp_sample.csv"])
+def test_a_new_file_is_hashed_once_arrows_parser_is_done_with_it(cache_dir, events, tmp_path, monkeypatch):
+    """The parser keeps every core busy: the hash waits for it (an ACLED export); a file that goes
+    another way (UCDP) is hashed beside its reading, as before. Either way, once, and the entry is
+    found next time."""
+    from geodata import importers
+
+    steps: list[str] = []
+    parse, key = importers._arrow_cells, cache.cache_key
+
+    def parsing(*args, **kwargs):
+        steps.append("parse starts")
+        try:
+            return parse(*args, **kwargs)
+        finally:
+            steps.append("parse ends")
+
+    def hashing(*args, **kwargs):
+        steps.append("hash starts")
+        return key(*args, **kwargs)
+
+    monkeypatch.setattr(importers, "_arrow_cells", parsing)
+    monkeypatch.setattr(cache, "cache_key", hashing)
+    copy = tmp_path / events.name
+    shutil.copy(events, copy)
+    dataset = load_dataset(copy, strict=False)
+    assert not dataset.from_cache and steps.count("hash starts") == 1
+    if events == ACLED:
+        assert steps.index("hash starts") > steps.index("parse ends")
+    assert load_dataset(copy, strict=False).from_cache
