@@ -250,6 +250,9 @@ def serve_fast(server: Flask) -> Flask:
     def cache_versioned(response):
         versioned = request.path.startswith(assets_prefix) and ("m" in request.args or "v" in request.args)
         if versioned and response.status_code == 200:
+            # Flask marks every file it sends no-cache: with it, browsers asked again on every page
+            # load and fetched the glyphs whole (95 kB) each time, whatever the lifetime said.
+            response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = LONG_CACHE_SECONDS
             response.cache_control.immutable = True
