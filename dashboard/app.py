@@ -29,6 +29,7 @@ from dashboard.export_panel import register_export_callbacks
 from dashboard.layout import build_layout
 from dashboard.opening import served_context
 from dashboard.plotlyjs import head_scripts
+from dashboard.shared_files import share_home_files
 from dashboard.upload import register_upload_callbacks, register_upload_route, upload_panel
 from dashboard.view import ViewContext
 from geodata.dataset import Dataset
@@ -104,6 +105,7 @@ def create_app(
             upload_app.server.config["UNREST_MAP_ASSETS_PATH"] = prefix_of(uploaded.sha) + "assets"
             serve_fast(upload_app.server)
         upload_app.server.config["MAX_CONTENT_LENGTH"] = server.config.get("MAX_CONTENT_LENGTH")
+        share_home_files(upload_app, app)
         # Dash's one-time setup, before a user's request reaches it.
         return finish_setup(upload_app.server, prefix_of(uploaded.sha))
 

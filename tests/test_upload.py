@@ -110,7 +110,7 @@ def test_route_stores_the_file_and_names_its_hash(cache, client):
     sha = hashlib.sha256(data).hexdigest()
     assert answer.json == {"data": sha, "url": f"?data={sha}", "name": "incidents.csv"}
     page = client.get(f"/?data={sha}").get_data(as_text=True)
-    assert f"/d/{sha}/_dash-component-suites/" in page  # the upload's own app answers
+    assert f'"requests_pathname_prefix":"\\u002fd\\u002f{sha}\\u002f"' in page  # the upload's own app answers
     layout = client.get(f"/d/{sha}/_dash-layout").get_data(as_text=True)
     assert "Uploaded: incidents" in layout
     assert "5 rows read = 2 placed + 3 reported" in layout
@@ -128,6 +128,23 @@ def test_an_upload_page_takes_plotly_js_from_the_home_app(cache, client):
     assert bundle.search(upload).group(1) == bundle.search(home).group(1)
     assert bundle.search(upload).group(1).startswith("/_dash-component-suites/dashboard/vendor/plotly-map.v")
     assert client.get(bundle.search(upload).group(1)).status_code == 200
+
+
+def test_an_upload_page_names_the_home_pages_scripts_and_styles(cache, dataset):
+    """Dash's scripts, the assets and the icon: the URLs of the home page, each served, even to a first
+    visitor who opens an upload before the home page, so the browser fetches them once for every dataset."""
+    import re
+
+    from dashboard.app import create_app
+
+    client = create_app(dataset).server.test_client()  # no page rendered yet but start-up's own
+    sha = post(client, FIXTURE.read_bytes(), "incidents.csv").json["data"]
+    files = re.compile(r'(?:src|href)="([^"]+)"')
+    upload = files.findall(client.get(f"/d/{sha}/").get_data(as_text=True))
+    for url in upload:
+        assert client.get(url).status_code == 200, url
+    assert len([url for url in upload if url.startswith("/_dash-component-suites/dash/")]) >= 5
+    assert sorted(upload) == sorted(files.findall(client.get("/").get_data(as_text=True)))
 
 
 def test_route_refuses_a_request_over_the_size_limit_before_storing(cache, client):
