@@ -177,6 +177,33 @@ def test_play_speed_is_one_named_tab_stop_that_opens_by_keyboard(app_started):
     )
 
 
+def filter_headings(dash_duo) -> list[str]:
+    """The filter sidebar's headings laid out on the page (the phone's closed drawer lays them out too)."""
+    return dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#filters h3')]"
+        ".filter(h => h.getClientRects().length).map(h => h.textContent);"
+    )
+
+
+def test_a_filter_with_nothing_to_choose_is_not_shown(dash_duo, tmp_path, monkeypatch):
+    """An upload without actor columns names no side: no empty "Side / actor" heading (trial), at
+    every size; the municipalities, which it has, keep theirs."""
+    from geodata.cache import CACHE_ENV_VAR
+    from geodata.dataset import load_dataset
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    places = load_dataset(Path(__file__).parent / "data" / "places_sample.csv", strict=False)
+    assert set(places.incidents["sides"].astype(str)) == {""}
+    dash_duo.start_server(create_app(places))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(places.incidents)), timeout=20)
+    for width, height in ((1600, 1000), (1280, 720), (412, 915)):
+        dash_duo.driver.set_window_size(width, height)
+        wait_until(dash_duo, lambda width=width: dash_duo.driver.execute_script("return innerWidth") <= width)
+        assert filter_headings(dash_duo) == ["Event type", "Municipality", "Place kind", "Map"], width
+    # The hidden checklist is still in the page: the view update reads its value.
+    assert dash_duo.find_element("#filter-side") is not None
+
+
 def test_without_boundaries_nothing_is_wider_than_the_screen(dash_duo, tmp_path, monkeypatch):
     """Offline with no cache the reason names a long URL and the cache path: the header says it
     briefly and the notice wraps it, at phone and desktop sizes alike."""
@@ -215,6 +242,8 @@ def test_without_boundaries_nothing_is_wider_than_the_screen(dash_duo, tmp_path,
             message=f"the page scrolls sideways at {width} px",
         )
         assert dash_duo.driver.execute_script(overflowing) == [], width  # no text cut off either
+        # No municipality to choose: no empty "Municipality" filter (its dropdown held nothing).
+        assert filter_headings(dash_duo) == ["Event type", "Side / actor", "Place kind", "Map"], width
         if width >= 1280:  # the title keeps its line: a long note squeezed it into three
             title = _box(dash_duo, "header h1")
             assert title["bottom"] - title["top"] < 80, (width, title)
