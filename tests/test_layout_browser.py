@@ -177,6 +177,29 @@ def test_play_speed_is_one_named_tab_stop_that_opens_by_keyboard(app_started):
     )
 
 
+#: Each text of the shading legend (its heading, every class) with the lines it is laid out on.
+LEGEND_TEXT_LINES_JS = """
+return [...document.querySelectorAll('.legend-scale .legend-label, .legend-scale .legend-class')]
+  .flatMap(el => [...el.childNodes].filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()))
+  .map(text => { const range = document.createRange(); range.selectNodeContents(text);
+                 return [text.textContent.trim(), range.getClientRects().length]; });
+"""
+
+
+def test_the_shading_legend_keeps_each_label_on_one_line_on_a_phone(dash_duo, dataset):
+    """At 412 px the classes squeezed beside the heading, and "1–2" broke at its dash (trial)."""
+    dash_duo.driver.set_window_size(412, 915)
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.driver.get(dash_duo.server_url + "/?shade=1")
+    dash_duo.wait_for_element(".legend-scale .legend-class", timeout=20)
+    lines = dash_duo.driver.execute_script(LEGEND_TEXT_LINES_JS)
+    assert len(lines) >= 4 and lines[0][0].startswith("Incidents per municipality")
+    assert all(count == 1 for _, count in lines), lines
+    # Nothing wider than the legend either.
+    legend, scale = _box(dash_duo, "#map-legend"), _box(dash_duo, ".legend-scale")
+    assert scale["right"] <= legend["right"]
+
+
 def filter_headings(dash_duo) -> list[str]:
     """The filter sidebar's headings laid out on the page (the phone's closed drawer lays them out too)."""
     return dash_duo.driver.execute_script(
