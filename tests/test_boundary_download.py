@@ -92,10 +92,12 @@ def test_offline_the_header_says_it_briefly_and_the_notice_in_full(user_cache, m
     monkeypatch.setenv(URL_ENV_VAR, url)
     dataset = load_dataset()
     context = view_context(dataset)
-    header = str(view_update(context)[16])  # the outside note, the header's second line
+    note = view_update(context)[16]  # the outside note, the header's second line
+    header = str(note)
+    words = "".join(part if isinstance(part, str) else part.children for part in note)
     # The URL and the cache path, one unbreakable line, made the page wider than the screen.
     assert "could not download them" in header
-    assert url.split("/")[2] not in header and str(user_cache) not in header and len(header) < 300
+    assert url.split("/")[2] not in header and str(user_cache) not in header and len(words) < 300
     page = str(build_layout(dataset, "none", context))
     assert page.count(url.split("/")[2]) == 1  # the full reason once: in the notice under the header
     assert "Municipal boundaries not loaded: could not download them" in page
@@ -113,10 +115,11 @@ def test_offline_dashboard_shows_incidents_and_says_how_to_add_boundaries(dash_d
     assert ENV_VAR in notice
     assert "Boundary layer missing" in dash_duo.find_element("#attribution").text
     assert visible_marker_ids(dash_duo) == set(dataset.incidents["id"])  # every incident is drawn
-    # The header says what is true: no layer, and why (not "25 outside the map").
+    # The header says what is true: no layer, and why (not "25 outside the map"), and which incident
+    # the map's frame leaves out.
     header = dash_duo.find_element("#outside-note").text
     assert "Municipal boundaries not loaded: could not download" in header
-    assert "outside the map" not in header
+    assert "including 1 outside the map: Belgrade, 6 Mar 2008" in header
     assert "North Kosovo" not in dash_duo.find_element("#view-summary").text  # not known without the layer
     # The map frames the region the incidents are in, not the box that also holds Belgrade (200 km
     # north), which put them in a corner: every other incident is on the map, Belgrade is not.
