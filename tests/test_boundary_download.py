@@ -64,14 +64,16 @@ def test_a_corrupt_cached_file_offline_says_what_to_do(user_cache, boundaries_di
     message = str(error.value)
     assert str(damaged) in message and "corrupt or partial" in message
     assert "Delete" in message and ENV_VAR in message
+    assert error.value.reason == "could not download them (offline?)"  # what is needed is a download
 
 
 def test_a_mirror_serving_a_damaged_file_is_refused(mirror, user_cache, boundaries_dir, monkeypatch):
     folder, url = mirror
     (folder / ADM2).write_bytes((boundaries_dir / ADM2).read_bytes()[:-100])
     monkeypatch.setenv(URL_ENV_VAR, url)
-    with pytest.raises(BoundaryDataError, match="does not match its pinned sha256"):
+    with pytest.raises(BoundaryDataError, match="does not match its pinned sha256") as error:
         boundary_file("ADM2")
+    assert error.value.reason == "a file is damaged or another release"
     assert not (user_cache / ADM2).exists()  # nothing damaged is kept for next time
 
 
