@@ -557,7 +557,7 @@ def name_anchors(country: Any, labels: pd.DataFrame) -> list[list]:
     size = style.LABEL_SIZE
     height = 1.2 * size
     shapes: dict[float, Any] = {}  # the country in pixels, per zoom (most names are checked at one)
-    result = []
+    boxes, countries = [], []
     for text, lon, lat, min_zoom in zip(
         labels["text"], labels["lon"], labels["lat"], labels["min_zoom"], strict=True
     ):
@@ -566,19 +566,31 @@ def name_anchors(country: Any, labels: pd.DataFrame) -> list[list]:
             shapes[zoom] = shapely.transform(
                 country, lambda xy, z=zoom: np.column_stack(_mercator_px(xy[:, 0], xy[:, 1], z))
             )
-        shape = shapes[zoom]
+            shapely.prepare(shapes[zoom])
         x, y = _mercator_px(lon, lat, zoom)
         width = len(text) * ANCHOR_GLYPH_EMS * size
-        kept = []
         for anchor, (dx, dy) in NAME_ANCHORS:
             # The box's centre: the anchor names the side of the text at the point, the offset moves it.
             cx = x + dx * size + (width / 2 if "left" in anchor else -width / 2 if "right" in anchor else 0)
             cy = y + dy * size + (height / 2 if "top" in anchor else -height / 2 if "bottom" in anchor else 0)
-            box = shapely.box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
-            if anchor == "center" or shapely.difference(box, shape).area <= ANCHOR_OUTSIDE * box.area:
-                kept += [anchor, [dx, dy]]
-        result.append(kept)
-    return result
+            boxes.append(shapely.box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2))
+            countries.append(shapes[zoom])
+    # Every box at once; the share outside measured only for those not wholly inside (most are).
+    box_array, country_array = np.array(boxes, dtype=object), np.array(countries, dtype=object)
+    outside = np.zeros(len(boxes))
+    cut = ~shapely.contains(country_array, box_array)
+    outside[cut] = shapely.area(shapely.difference(box_array[cut], country_array[cut]))
+    keep = (outside <= ANCHOR_OUTSIDE * shapely.area(box_array)).reshape(len(labels), len(NAME_ANCHORS))
+    keep[:, 0] = True  # its own point always stays
+    return [
+        [
+            part
+            for (anchor, offset), kept in zip(NAME_ANCHORS, row, strict=True)
+            if kept
+            for part in (anchor, list(offset))
+        ]
+        for row in keep
+    ]
 
 
 def label_points(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
