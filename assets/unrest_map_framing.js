@@ -48,6 +48,7 @@
     fittedSize: [0, 0], // the map's size then
     focus: null, // {id, lonlat} of the selected incident
     shownFocus: null, // the id last brought into view
+    fitting: false, // true while a move of ours is being made
   };
   const watched = new WeakSet();
 
@@ -68,17 +69,36 @@
     }
   }
 
+  function userMoved() {
+    state.keepFirst = false;
+    state.userCamera = true;
+    state.urlCamera = null;
+  }
+
+  /* A camera edit in Plotly's relayout event ({"map.zoom": ...}, {"map.center": ...}, ...). */
+  function movesCamera(edit) {
+    return Object.keys(edit || {}).some((key) => key === "map" || /^map\.(center|zoom)/.test(key));
+  }
+
   function watch(map) {
     if (watched.has(map)) return;
     watched.add(map);
     map.on("movestart", (event) => {
       const original = event && event.originalEvent;
-      if (original && !original.unrestFit) {
-        state.keepFirst = false;
-        state.userCamera = true;
-        state.urlCamera = null;
-      }
+      if (original && !original.unrestFit) userMoved();
     });
+    // Zooms that are no drag (the + and - buttons, the scroll wheel, a double click) reach MapLibre
+    // without an originalEvent; Plotly reports each as a relayout. So does every move of ours,
+    // but those happen inside ours() (fitBounds without animation moves at once). Plotly tells
+    // its listeners in order, Dash's first: the URL is written in a callback run later, with
+    // the camera already counted as the user's.
+    const gd = document.querySelector("#map .js-plotly-plot");
+    if (gd && typeof gd.on === "function" && !watched.has(gd)) {
+      watched.add(gd);
+      gd.on("plotly_relayout", (edit) => {
+        if (!state.fitting && movesCamera(edit)) userMoved();
+      });
+    }
     // Plotly resizes the map with the window ("responsive"); the automatic camera follows.
     // Plotly also calls resize() when nothing changed size: then the camera stays as it is.
     map.on("resize", () => {
@@ -86,6 +106,16 @@
       const changed = width !== state.fittedSize[0] || height !== state.fittedSize[1];
       if (changed && !state.userCamera && state.bounds) fit(map, state.bounds);
     });
+  }
+
+  /* Make a move of ours: its relayout event is not the user's. */
+  function ours(move) {
+    state.fitting = true;
+    try {
+      move();
+    } finally {
+      state.fitting = false;
+    }
   }
 
   function size(map) {
@@ -128,11 +158,8 @@
       [west, south],
       [east, north],
     ];
-    map.fitBounds(
-      box,
-      { padding: paddingFor(map, box), animate: false, maxZoom: MAX_ZOOM },
-      { originalEvent: FIT_EVENT }
-    );
+    const options = { padding: paddingFor(map, box), animate: false, maxZoom: MAX_ZOOM };
+    ours(() => map.fitBounds(box, options, { originalEvent: FIT_EVENT }));
     state.fittedKey = JSON.stringify(bounds);
     state.fittedSize = [width, height];
   }
@@ -145,14 +172,12 @@
     const west = view.getWest(), east = view.getEast(), south = view.getSouth(), north = view.getNorth();
     const dx = (east - west) * inset, dy = (north - south) * inset;
     if (lon > west + dx && lon < east - dx && lat > south + dy && lat < north - dy) return;
-    map.fitBounds(
-      [
-        [Math.min(west, lon), Math.min(south, lat)],
-        [Math.max(east, lon), Math.max(north, lat)],
-      ],
-      { padding: padding(map), animate: false, maxZoom: map.getZoom() },
-      { originalEvent: FIT_EVENT }
-    );
+    const box = [
+      [Math.min(west, lon), Math.min(south, lat)],
+      [Math.max(east, lon), Math.max(north, lat)],
+    ];
+    const options = { padding: padding(map), animate: false, maxZoom: map.getZoom() };
+    ours(() => map.fitBounds(box, options, { originalEvent: FIT_EVENT }));
   }
 
   Object.assign(window.unrestMap, {
@@ -168,6 +193,7 @@
         state.urlCamera = null;
         if (home) state.bounds = home;
       } else if (state.keepFirst) {
+        withMap(() => {}); // no fit, but the user's moves from the URL's camera are watched
         if (filterPart(query) === urlFilters) state.keepFirst = false; // the URL's view is restored
         state.fittedKey = JSON.stringify(state.bounds);
         return window.dash_clientside.no_update;

@@ -20,19 +20,14 @@
   const HALO = "#f3f1ec"; // dashboard/style.py BACKGROUND
   // Position of the names in layout.map.layers (figures.LABEL_LAYER).
   const LABELS = 1;
-  // Places to try, in order (anchor, offset in ems): at the point, then beside it, then a little
-  // further, clear of a marker or badge on the point (the collider below).
-  const NEAR = 0.6, FAR = 1.5;
   // A municipality is named from the zoom at which it has room for its name (figures.name_min_zoom,
   // each point's min_zoom): a narrower one's name would stand mostly on its neighbours.
   const LABEL_FILTER = [">=", ["zoom"], ["coalesce", ["get", "min_zoom"], -99]];
   const LABEL_LAYOUT = {
+    // Places to try, in order: each point's own list (figures.NAME_ANCHORS less those that would put
+    // the name outside the country, figures.name_anchors), else its point only.
     "text-variable-anchor-offset": [
-      "center", [0, 0],
-      "top", [0, NEAR], "bottom", [0, -NEAR], "left", [NEAR, 0], "right", [-NEAR, 0],
-      "top-left", [NEAR, NEAR], "top-right", [-NEAR, NEAR],
-      "bottom-left", [NEAR, -NEAR], "bottom-right", [-NEAR, -NEAR],
-      "top", [0, FAR], "bottom", [0, -FAR], "left", [FAR, 0], "right", [-FAR, 0],
+      "case", ["has", "anchors"], ["get", "anchors"], ["literal", ["center", [0, 0]]],
     ],
     "text-padding": 1,
   };

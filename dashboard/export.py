@@ -210,7 +210,8 @@ class ExportSpec:
     extent: tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
     municipalities: Any = None  # GeoDataFrame (name, geometry) or None
     country: Any = None  # GeoSeries of the outline or None
-    #: Municipality names to draw, in placement priority: figures.municipality_labels (text, lon, lat).
+    #: Municipality names to draw, in placement priority: figures.municipality_labels (name, text, lon,
+    #: lat, min_zoom).
     labels: Any = None
     metadata: dict[str, str] = field(default_factory=dict)
 
@@ -810,11 +811,12 @@ def _draw_labels(ax, spec: ExportSpec, drawing_box: tuple, unit: float) -> list:
     placed: list[Box] = []
     artists = []
     xs, ys = to_px(spec.labels["lon"], spec.labels["lat"])
-    names = spec.labels["name"] if "name" in spec.labels else spec.labels["text"]
     # A municipality too narrow for its name at this scale is not named (figures.NAME_ROOM).
     zoom = names_zoom(map_box.width, lon1 - lon0, unit)
-    min_zooms = spec.labels["min_zoom"] if "min_zoom" in spec.labels else np.full(len(xs), -np.inf)
-    for name, text, x, y, min_zoom in zip(names, spec.labels["text"], xs, ys, min_zooms, strict=True):
+    labels = spec.labels
+    for name, text, x, y, min_zoom in zip(
+        labels["name"], labels["text"], xs, ys, labels["min_zoom"], strict=True
+    ):
         if min_zoom > zoom:
             continue
         width = _text_width(text, size, False) + 2

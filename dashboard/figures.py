@@ -508,21 +508,110 @@ def hover_names(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> list[str]:
     return [html.escape(n) for n in municipality_names(dataset.boundaries.municipalities["name"], lang)]
 
 
+#: Where the screen's names layer tries each name, in order (MapLibre's text-variable-anchor-offset:
+#: the text's anchor, and its offset in ems): at its point, then beside it, then a little further,
+#: clear of a marker or badge on the point (``assets/unrest_map_labels.js`` reads each point's own).
+NEAR_EMS, FAR_EMS = 0.6, 1.5
+NAME_ANCHORS: tuple[tuple[str, tuple[float, float]], ...] = (
+    ("center", (0, 0)),
+    ("top", (0, NEAR_EMS)),
+    ("bottom", (0, -NEAR_EMS)),
+    ("left", (NEAR_EMS, 0)),
+    ("right", (-NEAR_EMS, 0)),
+    ("top-left", (NEAR_EMS, NEAR_EMS)),
+    ("top-right", (-NEAR_EMS, NEAR_EMS)),
+    ("bottom-left", (NEAR_EMS, -NEAR_EMS)),
+    ("bottom-right", (-NEAR_EMS, -NEAR_EMS)),
+    ("top", (0, FAR_EMS)),
+    ("bottom", (0, -FAR_EMS)),
+    ("left", (FAR_EMS, 0)),
+    ("right", (-FAR_EMS, 0)),
+)
+#: The zoom the anchors are checked at (at least): the whole country framed in a 1280x720 window or on
+#: a phone is about 7.1.
+ANCHOR_ZOOM = 7.0
+#: A name's box is its characters at about this many ems each (Open Sans at the label size), one line
+#: (1.2 ems) high; an anchor that puts more than this share of it outside the country is not tried.
+ANCHOR_GLYPH_EMS, ANCHOR_OUTSIDE = 0.5, 0.5
+
+
+def _mercator_px(lon: np.ndarray, lat: np.ndarray, zoom: float) -> tuple[np.ndarray, np.ndarray]:
+    """MapLibre's pixel coordinates at ``zoom`` (Web Mercator, 512-pixel tiles; y grows southwards)."""
+    scale = WORLD_PX_AT_ZOOM_0 * 2.0**zoom
+    x = (np.asarray(lon, dtype=float) + 180) / 360 * scale
+    phi = np.radians(np.asarray(lat, dtype=float))
+    y = (1 - np.log(np.tan(phi) + 1 / np.cos(phi)) / np.pi) / 2 * scale
+    return x, y
+
+
+def name_anchors(country: Any, labels: pd.DataFrame) -> list[list]:
+    """Per name of ``labels`` (:func:`municipality_labels`), the :data:`NAME_ANCHORS` it may take, as
+    MapLibre reads them (``[anchor, [x, y], ...]``): those that keep it in ``country``, at the zoom
+    it is first named at or :data:`ANCHOR_ZOOM`, whichever is larger. Its own point always stays. At
+    the opening view of a 1280x720 window, Zubin Potok's name, pushed off its point by the markers
+    round it, took the next free anchor, half beyond the border, as if naming a place in Serbia;
+    now it waits for a zoom at which it has a place in the country."""
+    every = [part for anchor, offset in NAME_ANCHORS for part in (anchor, list(offset))]
+    if country is None:
+        return [list(every) for _ in range(len(labels))]
+    size = style.LABEL_SIZE
+    height = 1.2 * size
+    shapes: dict[float, Any] = {}  # the country in pixels, per zoom (most names are checked at one)
+    boxes, countries = [], []
+    for text, lon, lat, min_zoom in zip(
+        labels["text"], labels["lon"], labels["lat"], labels["min_zoom"], strict=True
+    ):
+        zoom = max(float(min_zoom), ANCHOR_ZOOM)
+        if zoom not in shapes:
+            shapes[zoom] = shapely.transform(
+                country, lambda xy, z=zoom: np.column_stack(_mercator_px(xy[:, 0], xy[:, 1], z))
+            )
+            shapely.prepare(shapes[zoom])
+        x, y = _mercator_px(lon, lat, zoom)
+        width = len(text) * ANCHOR_GLYPH_EMS * size
+        for anchor, (dx, dy) in NAME_ANCHORS:
+            # The box's centre: the anchor names the side of the text at the point, the offset moves it.
+            cx = x + dx * size + (width / 2 if "left" in anchor else -width / 2 if "right" in anchor else 0)
+            cy = y + dy * size + (height / 2 if "top" in anchor else -height / 2 if "bottom" in anchor else 0)
+            boxes.append(shapely.box(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2))
+            countries.append(shapes[zoom])
+    # Every box at once; the share outside measured only for those not wholly inside (most are).
+    box_array, country_array = np.array(boxes, dtype=object), np.array(countries, dtype=object)
+    outside = np.zeros(len(boxes))
+    cut = ~shapely.contains(country_array, box_array)
+    outside[cut] = shapely.area(shapely.difference(box_array[cut], country_array[cut]))
+    keep = (outside <= ANCHOR_OUTSIDE * shapely.area(box_array)).reshape(len(labels), len(NAME_ANCHORS))
+    keep[:, 0] = True  # its own point always stays
+    return [
+        [
+            part
+            for (anchor, offset), kept in zip(NAME_ANCHORS, row, strict=True)
+            if kept
+            for part in (anchor, list(offset))
+        ]
+        for row in keep
+    ]
+
+
 def label_points(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
     """The municipality names in ``lang`` as a GeoJSON FeatureCollection of points (properties
-    ``label`` and ``min_zoom``, which the names layer's filter reads), in placement priority: MapLibre
-    places earlier features first."""
+    ``label``, ``min_zoom`` and ``anchors``, which the names layer reads: :func:`name_anchors`), in
+    placement priority: MapLibre places earlier features first."""
     labels = municipality_labels(dataset, lang)
+    country = None
+    if dataset.boundaries is not None and len(dataset.boundaries.country):
+        country = shapely.union_all(dataset.boundaries.country.geometry.to_numpy())
+    anchors = name_anchors(country, labels)
     return {
         "type": "FeatureCollection",
         "features": [
             {
                 "type": "Feature",
-                "properties": {"label": text, "min_zoom": min_zoom},
+                "properties": {"label": text, "min_zoom": min_zoom, "anchors": kept},
                 "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
             }
-            for text, lon, lat, min_zoom in zip(
-                labels["text"], labels["lon"], labels["lat"], labels["min_zoom"], strict=True
+            for text, lon, lat, min_zoom, kept in zip(
+                labels["text"], labels["lon"], labels["lat"], labels["min_zoom"], anchors, strict=True
             )
         ],
     }

@@ -57,6 +57,14 @@ def language_switch() -> html.Div:
     )
 
 
+def filter_section(heading: html.H3, control) -> html.Div:
+    """A filter's heading and control, hidden when the dataset offers nothing to choose: an upload
+    without actor columns names no side, a dataset without a boundary layer no municipality. The
+    choices are the dataset's (a view's filters change only their counts), so this holds for the page.
+    The control stays in the page: the view update reads its value."""
+    return html.Div([heading, control], className="filter-section", hidden=not control.options)
+
+
 def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = None) -> html.Div:
     """The page; ``context``: the dataset's :func:`~dashboard.view.view_context`, when already at hand."""
     context = view_context(dataset) if context is None else context
@@ -181,20 +189,24 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
                                 value=[],
                                 className="checklist",
                             ),
-                            html.H3("Side / actor"),
-                            dcc.Checklist(
-                                id="filter-side",
-                                options=opening["filter-side", "options"],
-                                value=[],
-                                className="checklist",
+                            filter_section(
+                                html.H3("Side / actor"),
+                                dcc.Checklist(
+                                    id="filter-side",
+                                    options=opening["filter-side", "options"],
+                                    value=[],
+                                    className="checklist",
+                                ),
                             ),
-                            html.H3("Municipality", id="municipality-label"),
-                            dcc.Dropdown(
-                                id="filter-municipality",
-                                options=opening["filter-municipality", "options"],
-                                value=[],
-                                multi=True,
-                                placeholder="All municipalities",
+                            filter_section(
+                                html.H3("Municipality", id="municipality-label"),
+                                dcc.Dropdown(
+                                    id="filter-municipality",
+                                    options=opening["filter-municipality", "options"],
+                                    value=[],
+                                    multi=True,
+                                    placeholder="All municipalities",
+                                ),
                             ),
                             html.H3("Place kind"),
                             dcc.Checklist(

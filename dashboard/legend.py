@@ -103,13 +103,17 @@ def fill_items(shade: bool, largest: int, has_north: bool) -> list[html.Span]:
     scale = html.Span(
         [
             html.Span("Incidents per municipality: ", className="legend-label"),
-            *[
-                html.Span(
-                    [html.Span(className="swatch area", style={"background": colour}), label],
-                    className="legend-class",
-                )
-                for label, colour in style.shading_legend(largest)
-            ],
+            # One group: where the heading leaves no room for them all, they go under it together.
+            html.Span(
+                [
+                    html.Span(
+                        [html.Span(className="swatch area", style={"background": colour}), label],
+                        className="legend-class",
+                    )
+                    for label, colour in style.shading_legend(largest)
+                ],
+                className="legend-classes",
+            ),
         ],
         className="legend-item legend-scale",
     )

@@ -344,6 +344,8 @@ class ViewContext:
     #: Per language: the names layer's points (figures.label_points), derived once: every view update
     #: in another language than the first figure's sends them (12 ms each to derive).
     name_points: dict[str, dict] | None = None
+    #: Without a boundary layer: which incidents the map's frame leaves out (:func:`strays_of`).
+    strays: np.ndarray | None = None
 
     @property
     def municipality_values(self) -> list[str]:
@@ -376,6 +378,7 @@ def view_context(dataset: Dataset, opening: OpeningData | None = None) -> ViewCo
         dates,
         opening,
         {lang: figures.label_points(dataset, lang) for lang in LANGUAGES},
+        strays_of(dataset),
     )
 
 
@@ -562,6 +565,7 @@ def view_outputs(
             rows,
             lang,
             (dataset.boundary_notice or "no boundary layer given") if dataset.boundaries is None else "",
+            context.strays,
         ),
         municipality_card(
             dataset, clicked, view, int((visible["municipality"] == clicked).sum()), lang, masks
@@ -635,6 +639,20 @@ def home_bounds(dataset: Dataset) -> list[float]:
     return found or list(WORLD_BOUNDS)
 
 
+def strays_of(dataset: Dataset) -> np.ndarray | None:
+    """Without a boundary layer, per incident: it lies outside the frame the map opens on (a stray
+    far from the rest, such as the built-in data's one in Belgrade: :func:`home_bounds`). The header
+    names them as it names the incidents outside a layer. None with a layer: its flag says that."""
+    if dataset.boundaries is not None:
+        return None
+    west, south, east, north = home_bounds(dataset)
+    lon = dataset.incidents["lon"].to_numpy(float)
+    lat = dataset.incidents["lat"].to_numpy(float)
+    # An incident without coordinates is on no map: not "outside" it either.
+    placed = np.isfinite(lon) & np.isfinite(lat)
+    return placed & ((lon < west) | (lon > east) | (lat < south) | (lat > north))
+
+
 def frame_bounds(dataset: Dataset, rows: np.ndarray, narrowed: bool) -> list[float]:
     """What the map fits: the whole boundary layer, or the incidents at ``rows`` when a filter
     other than the dates narrows them (the date window is left out so Play does not jump
@@ -675,19 +693,27 @@ def outside_note(
     rows: np.ndarray,
     lang: str = DEFAULT_LANGUAGE,
     missing: str = "",
+    strays: np.ndarray | None = None,
 ) -> list:
     """'including 1 outside the map: Belgrade, 6 Mar 2008' (the place in ``lang``), each name a
     button that selects it. ``missing``: the dataset's ``boundary_notice`` when it has no boundary
-    layer; then every incident is flagged outside a layer that is not there, and the note says that
-    the boundaries are not loaded, and why, instead."""
+    layer; then every incident is flagged outside a layer that is not there: the note counts the
+    ``strays`` instead (:func:`strays_of`: those the map's frame leaves out), and says that the
+    boundaries are not loaded, and why."""
     if missing:
         # Briefly: the notice under the header has the whole reason, with its URL and paths, which
         # on one line made the page wider than the screen.
-        return [
+        reason = [
             f"Municipal boundaries not loaded: {boundary_reason(missing)}.",
             " Incidents are drawn at their coordinates, with no municipality.",
         ]
-    outside = incidents["outside_boundaries"].to_numpy(dtype=bool)[rows]
+        off_map = _off_map_note(visible, strays[rows], lang) if strays is not None else []
+        return [*off_map, ". ", *reason] if off_map else reason
+    return _off_map_note(visible, incidents["outside_boundaries"].to_numpy(dtype=bool)[rows], lang)
+
+
+def _off_map_note(visible: pd.DataFrame, outside: np.ndarray, lang: str) -> list:
+    """The part of :func:`outside_note` that names the ``visible`` incidents flagged ``outside``."""
     if not outside.any():
         return []
     shown = visible[outside]

@@ -79,7 +79,21 @@ DISTRICT_NAMES: Final[dict[str, tuple[str, str]]] = {
 
 
 class BoundaryDataError(RuntimeError):
-    """The boundary files cannot be had; the message says what to do."""
+    """The boundary files cannot be had; the message says what to do, ``reason`` why in a few words
+    (one of the ``REASON_*`` below: no URL, no path), for a page header that has no room for more."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def __reduce__(self):  # pickled with its reason (a background job's error crosses processes)
+        return type(self), (str(self), self.reason)
+
+
+REASON_NOT_FOUND = "files not found in the boundaries folder"
+REASON_DAMAGED = "a file is damaged or another release"
+REASON_OFFLINE = "could not download them (offline?)"
+REASON_UNUSABLE = "the layer has no usable names or polygons"
 
 
 def clean_name(shape_name: str) -> str:
@@ -118,13 +132,15 @@ def boundary_file(level: str, data_dir: str | Path | None = None) -> Path:
         if not path.is_file():
             raise BoundaryDataError(
                 f"{path} not found. The folder given by {'data_dir' if data_dir else ENV_VAR} must hold "
-                f"{', '.join(name for name, _ in REGISTRY.values())}."
+                f"{', '.join(name for name, _ in REGISTRY.values())}.",
+                REASON_NOT_FOUND,
             )
         actual = sha256_of(path)
         if actual != sha256:
             raise BoundaryDataError(
                 f"{path}: sha256 {actual} does not match the pinned {sha256}. The file is corrupt, "
-                "partial or another release: replace it with the geoBoundaries gbOpen XKX file."
+                "partial or another release: replace it with the geoBoundaries gbOpen XKX file.",
+                REASON_DAMAGED,
             )
         return path
     return _fetch_with_pooch(level)
@@ -154,7 +170,8 @@ def _fetch_with_pooch(level: str) -> Path:
         raise BoundaryDataError(
             f"{url}: the downloaded file does not match its pinned sha256 ({error}). The source "
             f"is serving another or a damaged file; nothing was kept. Set {ENV_VAR} to a folder "
-            "with good copies of the geoBoundaries XKX files."
+            "with good copies of the geoBoundaries XKX files.",
+            REASON_DAMAGED,
         ) from error
     except Exception as error:  # network errors come in many types (requests, OSError)
         if damaged:
@@ -162,11 +179,14 @@ def _fetch_with_pooch(level: str) -> Path:
                 f"{cached}: the cached copy is corrupt or partial (its sha256 does not match the "
                 f"pinned {sha256}) and a fresh one could not be downloaded from {url} "
                 f"({type(error).__name__}). Delete {cached} and retry when online, or set "
-                f"{ENV_VAR} to a folder holding the geoBoundaries XKX files."
+                f"{ENV_VAR} to a folder holding the geoBoundaries XKX files.",
+                # The copy is damaged, but what is needed is a download.
+                REASON_OFFLINE,
             ) from error
         raise BoundaryDataError(
             f"could not download {file_name} from {url} into {cache} ({type(error).__name__}). "
-            f"Offline? Set {ENV_VAR} to a folder holding the geoBoundaries XKX files."
+            f"Offline? Set {ENV_VAR} to a folder holding the geoBoundaries XKX files.",
+            REASON_OFFLINE,
         ) from error
     return Path(fetched)
 
@@ -204,11 +224,12 @@ def load_custom_boundaries(path: str | Path, name_field: str) -> Boundaries:
     layer = gpd.read_file(path)
     if name_field not in layer.columns:
         raise BoundaryDataError(
-            f"{path}: no field {name_field!r}; fields are {[c for c in layer.columns if c != 'geometry']}"
+            f"{path}: no field {name_field!r}; fields are {[c for c in layer.columns if c != 'geometry']}",
+            REASON_UNUSABLE,
         )
     layer = layer[layer.geometry.notna() & layer.geom_type.isin(["Polygon", "MultiPolygon"])]
     if layer.empty:
-        raise BoundaryDataError(f"{path}: no polygon features")
+        raise BoundaryDataError(f"{path}: no polygon features", REASON_UNUSABLE)
     layer = layer.set_crs(4326, allow_override=False) if layer.crs is None else layer.to_crs(4326)
     names = layer[name_field].astype(str)
     municipalities = gpd.GeoDataFrame(

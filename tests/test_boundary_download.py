@@ -64,14 +64,16 @@ def test_a_corrupt_cached_file_offline_says_what_to_do(user_cache, boundaries_di
     message = str(error.value)
     assert str(damaged) in message and "corrupt or partial" in message
     assert "Delete" in message and ENV_VAR in message
+    assert error.value.reason == "could not download them (offline?)"  # what is needed is a download
 
 
 def test_a_mirror_serving_a_damaged_file_is_refused(mirror, user_cache, boundaries_dir, monkeypatch):
     folder, url = mirror
     (folder / ADM2).write_bytes((boundaries_dir / ADM2).read_bytes()[:-100])
     monkeypatch.setenv(URL_ENV_VAR, url)
-    with pytest.raises(BoundaryDataError, match="does not match its pinned sha256"):
+    with pytest.raises(BoundaryDataError, match="does not match its pinned sha256") as error:
         boundary_file("ADM2")
+    assert error.value.reason == "a file is damaged or another release"
     assert not (user_cache / ADM2).exists()  # nothing damaged is kept for next time
 
 
@@ -92,10 +94,12 @@ def test_offline_the_header_says_it_briefly_and_the_notice_in_full(user_cache, m
     monkeypatch.setenv(URL_ENV_VAR, url)
     dataset = load_dataset()
     context = view_context(dataset)
-    header = str(view_update(context)[16])  # the outside note, the header's second line
+    note = view_update(context)[16]  # the outside note, the header's second line
+    header = str(note)
+    words = "".join(part if isinstance(part, str) else part.children for part in note)
     # The URL and the cache path, one unbreakable line, made the page wider than the screen.
     assert "could not download them" in header
-    assert url.split("/")[2] not in header and str(user_cache) not in header and len(header) < 300
+    assert url.split("/")[2] not in header and str(user_cache) not in header and len(words) < 300
     page = str(build_layout(dataset, "none", context))
     assert page.count(url.split("/")[2]) == 1  # the full reason once: in the notice under the header
     assert "Municipal boundaries not loaded: could not download them" in page
@@ -113,10 +117,11 @@ def test_offline_dashboard_shows_incidents_and_says_how_to_add_boundaries(dash_d
     assert ENV_VAR in notice
     assert "Boundary layer missing" in dash_duo.find_element("#attribution").text
     assert visible_marker_ids(dash_duo) == set(dataset.incidents["id"])  # every incident is drawn
-    # The header says what is true: no layer, and why (not "25 outside the map").
+    # The header says what is true: no layer, and why (not "25 outside the map"), and which incident
+    # the map's frame leaves out.
     header = dash_duo.find_element("#outside-note").text
     assert "Municipal boundaries not loaded: could not download" in header
-    assert "outside the map" not in header
+    assert "including 1 outside the map: Belgrade, 6 Mar 2008" in header
     assert "North Kosovo" not in dash_duo.find_element("#view-summary").text  # not known without the layer
     # The map frames the region the incidents are in, not the box that also holds Belgrade (200 km
     # north), which put them in a corner: every other incident is on the map, Belgrade is not.

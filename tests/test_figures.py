@@ -15,6 +15,7 @@ from dashboard import offline, style
 from dashboard.figures import (
     COUNTRY_LAYER,
     MARK_LAYERS,
+    NAME_ANCHORS,
     TRACE_INDEX,
     casualties,
     daily_counts,
@@ -25,6 +26,7 @@ from dashboard.figures import (
     mark_colours,
     marker_layers,
     municipality_labels,
+    name_anchors,
     point_ids,
     timeline_figure,
     timeline_patch,
@@ -276,3 +278,19 @@ def test_every_municipality_name_stands_inside_its_own_polygon(dataset):
     assert [f["geometry"]["coordinates"] for f in features] == [
         [round(lon, 5), round(lat, 5)] for lon, lat in zip(labels["lon"], labels["lat"], strict=True)
     ]
+
+
+def test_a_name_is_offered_no_place_mostly_outside_the_country(dataset):
+    """Each name's anchors (figures.name_anchors) start at its point; Zubin Potok, on the western
+    border, is offered none that puts it west of its point (it stood half in Serbia), an inland name
+    all of them."""
+    every = [part for anchor, offset in NAME_ANCHORS for part in (anchor, list(offset))]
+    anchors = {
+        f["properties"]["label"]: f["properties"]["anchors"] for f in label_points(dataset)["features"]
+    }
+    assert all(kept[:2] == ["center", [0, 0]] for kept in anchors.values())
+    westward = [anchors["Zubin Potok"][i] for i in range(0, len(anchors["Zubin Potok"]), 2)]
+    assert not {"right", "top-right", "bottom-right"} & set(westward), westward
+    assert anchors["Malisheva"] == every  # in the middle of the country
+    # Without a country outline (no boundary layer), nothing to keep a name in: every anchor.
+    assert name_anchors(None, municipality_labels(dataset)) == [every] * len(anchors)

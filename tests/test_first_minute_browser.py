@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 
 from dashboard.app import create_app
 from tests.browser import (
@@ -160,12 +162,56 @@ def test_resize_and_reset_frame_kosovo_again(dash_duo, dataset):
     )
 
 
+def map_zoom(dash_duo) -> float:
+    return dash_duo.driver.execute_script(MAP_JS + "return gd._fullLayout.map._subplot.map.getZoom();")
+
+
+def url_zoom(dash_duo) -> str | None:
+    return parse_qs(urlsplit(dash_duo.driver.current_url).query).get("zoom", [None])[0]
+
+
+def press_zoom_button(dash_duo, direction: str) -> None:
+    """Click the map's own + or - button (Plotly's mode bar, shown while the pointer is on the map)."""
+    button = dash_duo.find_element(f"#map .modebar-btn[data-attr='zoom'][data-val='{direction}']")
+    ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element("#map")).pause(0.2).click(
+        button
+    ).perform()
+    wait_map_loaded(dash_duo)
+
+
 def test_url_camera_is_kept(dash_duo, dataset):
     start_at(dash_duo, dataset, (1280, 720), "/?lat=42.8900&lon=20.8700&zoom=11.00")
     wait_map_loaded(dash_duo)
-    zoom = dash_duo.driver.execute_script(MAP_JS + "return gd._fullLayout.map._subplot.map.getZoom();")
-    assert zoom == pytest.approx(11, abs=0.01)
+    assert map_zoom(dash_duo) == pytest.approx(11, abs=0.01)
     assert "zoom=11.00" in dash_duo.driver.current_url
+    # Zoomed out from the URL's camera: the address bar follows (it kept the URL's numbers).
+    press_zoom_button(dash_duo, "out")
+    zoom = map_zoom(dash_duo)
+    assert zoom < 10.99
+    wait_until(dash_duo, lambda: url_zoom(dash_duo) == f"{zoom:.2f}", 10, "the - button's zoom not in URL")
+
+
+def test_zooms_without_a_pan_write_the_camera(dash_duo, dataset):
+    """The + button and the scroll wheel reach MapLibre without a pointer event (trial: a user zoomed
+    with +, copied the URL, and the link opened at the automatic framing)."""
+    start_at(dash_duo, dataset, (1280, 720))
+    assert url_zoom(dash_duo) is None
+    before = map_zoom(dash_duo)
+    press_zoom_button(dash_duo, "in")
+    zoom = map_zoom(dash_duo)
+    assert zoom > before + 0.1
+    wait_until(dash_duo, lambda: url_zoom(dash_duo) == f"{zoom:.2f}", 10, "the + button's zoom not in URL")
+    # The wheel, as MapLibre's scroll zoom receives it.
+    dash_duo.driver.execute_script(
+        "const c = document.querySelector('#map .maplibregl-canvas'), r = c.getBoundingClientRect();"
+        "c.dispatchEvent(new WheelEvent('wheel', {deltaY: -300, clientX: r.left + r.width / 2,"
+        " clientY: r.top + r.height / 2, bubbles: true, cancelable: true}));"
+    )
+    wait_until(dash_duo, lambda: map_zoom(dash_duo) > zoom + 0.01, 10, "the wheel did not zoom")
+    wait_map_loaded(dash_duo)
+    wheeled = map_zoom(dash_duo)
+    wait_until(dash_duo, lambda: url_zoom(dash_duo) == f"{wheeled:.2f}", 10, "the wheel's zoom not in URL")
+    assert app_errors(dash_duo) == []
 
 
 def test_a_filter_frames_its_incidents_and_selection_comes_into_view(dash_duo, dataset, incidents):

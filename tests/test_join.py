@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 
 import pandas as pd
@@ -84,13 +85,17 @@ def test_corrupt_local_file_is_reported(tmp_path, boundaries_dir, monkeypatch):
         shutil.copy(boundaries_dir / file_name, tmp_path / file_name)
     adm2 = tmp_path / REGISTRY["ADM2"][0]
     adm2.write_bytes(adm2.read_bytes()[:1000])  # a partial download
-    with pytest.raises(BoundaryDataError, match="does not match the pinned"):
+    with pytest.raises(BoundaryDataError, match="does not match the pinned") as damaged:
         boundary_file("ADM2", tmp_path)
+    assert damaged.value.reason == "a file is damaged or another release"  # the header's few words
     missing = tmp_path / "empty"
     missing.mkdir()
     monkeypatch.setenv(ENV_VAR, str(missing))
-    with pytest.raises(BoundaryDataError, match="not found"):
+    with pytest.raises(BoundaryDataError, match="not found") as not_found:
         boundary_file("ADM0")
+    assert not_found.value.reason == "files not found in the boundaries folder"
+    copy = pickle.loads(pickle.dumps(not_found.value))
+    assert (str(copy), copy.reason) == (str(not_found.value), not_found.value.reason)
 
 
 def test_dataset_without_boundaries_still_loads(tmp_path):

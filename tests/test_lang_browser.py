@@ -24,7 +24,8 @@ def test_shqip_renames_map_labels_options_and_table(dash_duo, dataset):
     wait_map_loaded(dash_duo)
     driver = dash_duo.driver
     assert "North Mitrovica" in driver.execute_script(LABELS, figures.LABEL_LAYER).split("|")
-    # The names' halo and fallback anchors (assets/unrest_map_labels.js, set as the layer is added).
+    # The names' halo and fallback anchors (assets/unrest_map_labels.js, set as the layer is added):
+    # each point's own (figures.name_anchors), which the layer's data carries.
     tuned = driver.execute_script(
         MAP_JS + "const m = gd._fullLayout.map._subplot.map; const suffix = '-' + arguments[0];"
         "const id = m.getStyle().layers.map((l) => l.id)"
@@ -33,7 +34,14 @@ def test_shqip_renames_map_labels_options_and_table(dash_duo, dataset):
         "        m.getPaintProperty(id, 'text-halo-width')];",
         figures.LABEL_LAYER,
     )
-    assert tuned[0][:3] == ["center", [0, 0], "top"] and tuned[1] > 0, tuned
+    assert tuned[0][:3] == ["case", ["has", "anchors"], ["get", "anchors"]] and tuned[1] > 0, tuned
+    anchors = driver.execute_script(
+        MAP_JS + "return gd._fullLayout.map.layers[arguments[0]].source.features"
+        ".map(f => f.properties.anchors);",
+        figures.LABEL_LAYER,
+    )
+    assert anchors and all(a[:2] == ["center", [0, 0]] for a in anchors), anchors[:3]
+    assert max(len(a) for a in anchors) == 2 * len(figures.NAME_ANCHORS)  # inland: every spot
     table = dash_duo.find_element("#incident-table")
     wait_until(dash_duo, lambda: "UN courthouse in Mitrovica" in table.text)
 

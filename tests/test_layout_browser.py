@@ -177,6 +177,56 @@ def test_play_speed_is_one_named_tab_stop_that_opens_by_keyboard(app_started):
     )
 
 
+#: Each text of the shading legend (its heading, every class) with the lines it is laid out on.
+LEGEND_TEXT_LINES_JS = """
+return [...document.querySelectorAll('.legend-scale .legend-label, .legend-scale .legend-class')]
+  .flatMap(el => [...el.childNodes].filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()))
+  .map(text => { const range = document.createRange(); range.selectNodeContents(text);
+                 return [text.textContent.trim(), range.getClientRects().length]; });
+"""
+
+
+def test_the_shading_legend_keeps_each_label_on_one_line_on_a_phone(dash_duo, dataset):
+    """At 412 px the classes squeezed beside the heading, and "1–2" broke at its dash (trial)."""
+    dash_duo.driver.set_window_size(412, 915)
+    dash_duo.start_server(create_app(dataset))
+    dash_duo.driver.get(dash_duo.server_url + "/?shade=1")
+    dash_duo.wait_for_element(".legend-scale .legend-class", timeout=20)
+    lines = dash_duo.driver.execute_script(LEGEND_TEXT_LINES_JS)
+    assert len(lines) >= 4 and lines[0][0].startswith("Incidents per municipality")
+    assert all(count == 1 for _, count in lines), lines
+    # Nothing wider than the legend either.
+    legend, scale = _box(dash_duo, "#map-legend"), _box(dash_duo, ".legend-scale")
+    assert scale["right"] <= legend["right"]
+
+
+def filter_headings(dash_duo) -> list[str]:
+    """The filter sidebar's headings laid out on the page (the phone's closed drawer lays them out too)."""
+    return dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#filters h3')]"
+        ".filter(h => h.getClientRects().length).map(h => h.textContent);"
+    )
+
+
+def test_a_filter_with_nothing_to_choose_is_not_shown(dash_duo, tmp_path, monkeypatch):
+    """An upload without actor columns names no side: no empty "Side / actor" heading (trial), at
+    every size; the municipalities, which it has, keep theirs."""
+    from geodata.cache import CACHE_ENV_VAR
+    from geodata.dataset import load_dataset
+
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
+    places = load_dataset(Path(__file__).parent / "data" / "places_sample.csv", strict=False)
+    assert set(places.incidents["sides"].astype(str)) == {""}
+    dash_duo.start_server(create_app(places))
+    dash_duo.wait_for_text_to_equal("#incident-count b", str(len(places.incidents)), timeout=20)
+    for width, height in ((1600, 1000), (1280, 720), (412, 915)):
+        dash_duo.driver.set_window_size(width, height)
+        wait_until(dash_duo, lambda width=width: dash_duo.driver.execute_script("return innerWidth") <= width)
+        assert filter_headings(dash_duo) == ["Event type", "Municipality", "Place kind", "Map"], width
+    # The hidden checklist is still in the page: the view update reads its value.
+    assert dash_duo.find_element("#filter-side") is not None
+
+
 def test_without_boundaries_nothing_is_wider_than_the_screen(dash_duo, tmp_path, monkeypatch):
     """Offline with no cache the reason names a long URL and the cache path: the header says it
     briefly and the notice wraps it, at phone and desktop sizes alike."""
@@ -215,6 +265,8 @@ def test_without_boundaries_nothing_is_wider_than_the_screen(dash_duo, tmp_path,
             message=f"the page scrolls sideways at {width} px",
         )
         assert dash_duo.driver.execute_script(overflowing) == [], width  # no text cut off either
+        # No municipality to choose: no empty "Municipality" filter (its dropdown held nothing).
+        assert filter_headings(dash_duo) == ["Event type", "Side / actor", "Place kind", "Map"], width
         if width >= 1280:  # the title keeps its line: a long note squeezed it into three
             title = _box(dash_duo, "header h1")
             assert title["bottom"] - title["top"] < 80, (width, title)

@@ -266,3 +266,27 @@ def test_a_municipality_is_named_only_where_it_has_room_for_its_name(dash_duo, d
     )
     wait_map_loaded(dash_duo)
     wait_until(dash_duo, lambda: "North Mitrovica" in dash_duo.driver.execute_script(read)[1], 10)
+
+
+def test_no_name_stands_mostly_outside_the_country(dash_duo, dataset):
+    """At the opening view of a 1280x720 window (zoom 7.1) Zubin Potok's name, pushed off its point
+    by the markers round it, stood half beyond the western border, and in Serbian "Kosovska
+    Mitrovica" beyond the north-eastern one (trial): a name now takes no place that puts most of it
+    outside the country (figures.name_anchors)."""
+    import shapely
+
+    country = shapely.union_all(dataset.boundaries.country.geometry.to_numpy())
+    start_at(dash_duo, dataset, (1280, 720))
+    for lang in ("en", "sr"):
+        if lang != "en":
+            dash_duo.driver.get(dash_duo.server_url + f"/?lang={lang}")
+            wait_map_loaded(dash_duo, timeout=45)
+        found = settled_read(dash_duo, NAME_BOXES_JS)
+        assert found["zoom"] < 7.5 and len(found["boxes"]) >= 20, found
+        outside = {}
+        for text, corners in found["boxes"].items():
+            box = shapely.Polygon(corners)
+            outside[text] = round(shapely.difference(box, country).area / box.area, 2)
+        worst = sorted(outside.items(), key=lambda kv: -kv[1])[:5]
+        assert max(outside.values()) <= 0.5, (lang, worst)
+    assert app_errors(dash_duo) == []
