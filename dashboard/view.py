@@ -564,7 +564,7 @@ def view_outputs(
             incidents,
             rows,
             lang,
-            (dataset.boundary_notice or "no boundary layer given") if dataset.boundaries is None else "",
+            (dataset.boundary_reason or "no boundary layer given") if dataset.boundaries is None else "",
             context.strays,
         ),
         municipality_card(
@@ -696,15 +696,15 @@ def outside_note(
     strays: np.ndarray | None = None,
 ) -> list:
     """'including 1 outside the map: Belgrade, 6 Mar 2008' (the place in ``lang``), each name a
-    button that selects it. ``missing``: the dataset's ``boundary_notice`` when it has no boundary
-    layer; then every incident is flagged outside a layer that is not there: the note counts the
-    ``strays`` instead (:func:`strays_of`: those the map's frame leaves out), and says that the
-    boundaries are not loaded, and why."""
+    button that selects it. ``missing``: why the dataset has no boundary layer, in a few words
+    (its ``boundary_reason``); then every incident is flagged outside a layer that is not there:
+    the note counts the ``strays`` instead (:func:`strays_of`: those the map's frame leaves out),
+    and says that the boundaries are not loaded, and why."""
     if missing:
         # Briefly: the notice under the header has the whole reason, with its URL and paths, which
         # on one line made the page wider than the screen.
         reason = [
-            f"Municipal boundaries not loaded: {boundary_reason(missing)}.",
+            f"Municipal boundaries not loaded: {missing}.",
             " Incidents are drawn at their coordinates, with no municipality.",
         ]
         off_map = _off_map_note(visible, strays[rows], lang) if strays is not None else []
@@ -737,18 +737,6 @@ def _off_map_note(visible: pd.DataFrame, outside: np.ndarray, lang: str) -> list
     more = [f" and {count - OUTSIDE_NAMED:,} more"] if count > OUTSIDE_NAMED else []
     # "including": they are in the header's count too, only drawn beyond the boundary layer.
     return [f"including {count:,} outside the map: ", *buttons, *more]
-
-
-def boundary_reason(notice: str) -> str:
-    """A few words for why the boundary layer is missing, from the dataset's ``boundary_notice``
-    (the messages of :class:`geodata.boundaries.BoundaryDataError`): no URL, no path."""
-    if "could not download" in notice or "could not be downloaded" in notice:
-        return "could not download them (offline?)"
-    if "not found" in notice:
-        return "files not found in the boundaries folder"
-    if "sha256" in notice:
-        return "a file is damaged or another release"
-    return "see the notice below"
 
 
 def incident_link(incident_id: object) -> dict[str, str]:

@@ -42,6 +42,8 @@ class Dataset:
     source_attribution: str
     read: ReadResult
     boundary_notice: str = ""
+    #: Why the layer is missing, in a few words (``BoundaryDataError.reason``; "" when it is there).
+    boundary_reason: str = ""
     file_format: str = "unrest-map"
     #: Parquet cache holding the import's original columns (``src_*``), for the details panel.
     originals_path: Path | None = None
@@ -75,14 +77,14 @@ def load_dataset(
     does not stop the load: incidents are kept without municipalities and
     ``boundary_notice`` says what is missing and how to supply it.
     """
-    notice = ""
+    notice, reason = "", ""
     try:
         if boundaries_file:
             boundaries: Boundaries | None = load_custom_boundaries(boundaries_file, boundary_name_field)
         else:
             boundaries = load_kosovo_boundaries(boundaries_dir)
     except BoundaryDataError as error:
-        boundaries, notice = None, f"Boundary layer missing: {error}"
+        boundaries, notice, reason = None, f"Boundary layer missing: {error}", error.reason
     file_format, originals, from_cache, orders = "unrest-map", None, False, None
     if data is None:
         read = read_records()
@@ -106,6 +108,7 @@ def load_dataset(
         source_attribution=BUILTIN_SOURCE if builtin else _imported_source(Path(data), file_format),  # type: ignore[arg-type]
         read=read,
         boundary_notice=notice,
+        boundary_reason=reason,
         file_format=file_format,
         originals_path=originals,
         from_cache=from_cache,

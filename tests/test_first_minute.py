@@ -99,6 +99,25 @@ def test_without_boundaries_the_frame_is_still_the_region_not_belgrade(tmp_path,
     )
 
 
+def test_a_custom_layer_that_cannot_be_used_is_named_in_the_header_with_its_reason(tmp_path):
+    """The header's few words come from the error where it is raised (they were read out of its
+    message, and a custom layer without polygons read 'see the notice below')."""
+    from geodata.boundaries import REASON_UNUSABLE
+    from geodata.dataset import load_dataset
+
+    layer = tmp_path / "points.geojson"
+    layer.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"shapeName": "X"},'
+        ' "geometry": {"type": "Point", "coordinates": [20.9, 42.9]}}]}',
+        encoding="utf-8",
+    )
+    dataset = load_dataset(boundaries_file=layer)
+    assert dataset.boundaries is None and dataset.boundary_reason == REASON_UNUSABLE
+    header = str(view_update(view_context(dataset))[OUTSIDE])
+    assert f"Municipal boundaries not loaded: {REASON_UNUSABLE}." in header
+    assert str(layer) not in header  # the path is in the notice under it, not on the header's line
+
+
 def test_without_boundaries_the_header_says_they_are_not_loaded_and_why(tmp_path):
     from dashboard.details import details_panel, summary_counts
     from dashboard.layout import build_layout
