@@ -184,7 +184,8 @@ def register_callbacks(app: Dash, dataset: Dataset, context: ViewContext | None 
         x_range = ((selection or {}).get("range") or {}).get("x")
         if not x_range:
             return no_update
-        first, last = (pd.Timestamp(x) + pd.Timedelta(hours=12) for x in sorted(x_range))
+        # A day's step runs from its midnight to the next (dashboard.timeaxis): the day of a time is its date.
+        first, last = (pd.Timestamp(x) for x in sorted(x_range))
         low = int((first.normalize() - days[0]).days)
         high = int((last.normalize() - days[0]).days)
         return list(window_bounds(days, [low, high]))

@@ -917,7 +917,8 @@ def timeline_figure(
         plot_bgcolor="rgba(0,0,0,0)",
         xaxis={
             "type": "date",
-            "range": [days[0] - pd.Timedelta(hours=12), days[-1] + pd.Timedelta(hours=12)],
+            # Whole days (the page shares the slider's span instead: timeaxis.share_time_axis).
+            "range": [days[0], days[-1] + pd.Timedelta(days=1)],
             "fixedrange": True,
             "showgrid": False,  # white day lines would cross the window box behind the plot
         },
@@ -926,14 +927,20 @@ def timeline_figure(
     return fig
 
 
+#: Below this many incidents at the timeline's highest step, its axis is ticked by whole incidents.
+FEW_INCIDENTS = 5
+
+
 def count_axis(counts: dict[str, np.ndarray]) -> dict:
-    """The count axis: automatic, but never under one incident. An incident known only to a
-    range is spread over its days (0.002 a day over a year and a half): alone, it would put
-    ticks like 0.001 and 0.002 on an axis of incidents."""
+    """The count axis: automatic, but never under one incident, and ticked by whole incidents while
+    the highest step holds few (Plotly put 0, 0.5 and 1 on an axis of one or two). An incident
+    known only to a range is spread over its days (0.002 a day over a year and a half): alone, it
+    would put ticks like 0.001 and 0.002 on an axis of incidents."""
     stacked = np.sum([values for values in counts.values()], axis=0) if counts else np.zeros(1)
-    if float(np.max(stacked, initial=0)) < 1:
+    highest = float(np.max(stacked, initial=0))
+    if highest < 1:
         return {"autorange": False, "range": [0, 1], "dtick": 1}
-    return {"autorange": True, "range": None, "dtick": None}
+    return {"autorange": True, "range": None, "dtick": 1 if highest < FEW_INCIDENTS else None}
 
 
 def timeline_patch(

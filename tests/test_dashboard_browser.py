@@ -118,15 +118,16 @@ def test_slider_by_keyboard_changes_markers_and_count(app_started, incidents):
 
 
 def window_box_error(dash_duo, first: date, last: date) -> float:
-    """Pixels between the shaded window box's edges and where the histogram's axis puts half a
-    day before ``first`` and after ``last`` (cut at the plot area), whichever edge is further off."""
+    """Pixels between the shaded window box's edges and where the histogram's axis puts the start of
+    ``first`` and the end of ``last`` (a day's step spans the whole day; cut at the plot area),
+    whichever edge is further off."""
     return dash_duo.driver.execute_script(
         """
         const gd = document.querySelector('#timeline .js-plotly-plot');
         const xa = gd._fullLayout.xaxis, plot = gd.querySelector('.nsewdrag').getBoundingClientRect();
         const box = document.getElementById('timeline-window').getBoundingClientRect();
         const at = (ms) => Math.min(Math.max(plot.left + xa.c2p(ms), plot.left), plot.right);
-        const half = 12 * 3600 * 1000, left = at(arguments[0] - half), right = at(arguments[1] + half);
+        const left = at(arguments[0]), right = at(arguments[1] + 24 * 3600 * 1000);
         return Math.max(Math.abs(box.left - left), Math.abs(box.right - right));
         """,
         calendar.timegm(first.timetuple()) * 1000,  # Plotly's date axes count UTC milliseconds

@@ -224,6 +224,9 @@ def test_count_axis_never_shows_fractions_of_one_incident(incidents):
     assert (alone.autorange, list(alone.range), alone.dtick) == (False, [0, 1], 1)
     everything = timeline_figure(incidents, days).layout.yaxis
     assert everything.autorange is True and everything.range is None
+    # A day or two of one or two incidents: whole incidents on the axis, not 0, 0.5 and 1.
+    two = timeline_figure(incidents.head(2), days).layout.yaxis
+    assert two.autorange is True and two.dtick == 1
     # A filter change carries the axis with the counts (the figure is patched, not rebuilt).
     patched = timeline_patch(spread, days).to_plotly_json()["operations"]
     axis = {
@@ -258,9 +261,52 @@ def test_histogram_labels_sit_on_the_slider_marks():
         days = pd.date_range(first, last)
         axis = share_time_axis(go.Figure(), days).layout.xaxis
         assert list(axis.ticktext[:4]) == labels and len(axis.tickvals) <= 12
-        # Each label's day is a slider mark, and each mark a label's day.
+        # Each label's day is a slider mark, and each mark a label's day; each sits at its day's middle.
         marks = {days[0] + pd.Timedelta(days=offset) for offset in slider_marks(days)}
-        assert marks == {pd.Timestamp(value) for value in axis.tickvals} == set(tick_days(days))
+        middles = {pd.Timestamp(value) - pd.Timedelta(hours=12) for value in axis.tickvals}
+        assert marks == middles == set(tick_days(days))
+
+
+def test_a_period_of_days_has_dates_on_its_axis():
+    """An upload of ten days had no month start to label: its axis showed no date at all."""
+    from dashboard.timeaxis import share_time_axis, slider_marks
+
+    days = pd.date_range("2024-03-01", "2024-03-10")
+    axis = share_time_axis(go.Figure(), days).layout.xaxis
+    assert list(axis.ticktext) == [
+        "1 Mar",
+        "2 Mar",
+        "3 Mar",
+        "4 Mar",
+        "5 Mar",
+        "6 Mar",
+        "7 Mar",
+        "8 Mar",
+        "9 Mar",
+        "10 Mar",
+    ]
+    assert len(slider_marks(days)) == len(axis.tickvals)
+    # Across the new year, a week apart, still day and month (not "Dec 2023").
+    across = share_time_axis(go.Figure(), pd.date_range("2023-12-26", "2024-01-20")).layout.xaxis
+    assert list(across.ticktext) == ["26 Dec", "2 Jan", "9 Jan", "16 Jan"]
+
+
+def test_every_day_with_incidents_is_drawn_inside_the_timeline(incidents):
+    """Each day's step is inside the plot area the page shows, the last day's too (its step, from
+    its midnight on, lay wholly past the right edge: an upload's incidents on its last day were
+    counted everywhere but drawn nowhere)."""
+    from dashboard.timeaxis import share_time_axis
+
+    for frame in (incidents, incidents[incidents["date_start"] <= "2008-03-10"]):
+        days = pd.date_range(frame["date_start"].min().normalize(), frame["date_end"].max().normalize())
+        fig = share_time_axis(timeline_figure(frame, days), days)
+        low, high = (pd.Timestamp(edge) for edge in fig.layout.xaxis.range)
+        stacked = np.sum([np.asarray(trace.y) for trace in fig.data], axis=0)
+        for step, height in enumerate(stacked[:-1]):  # the last value only ends the last step
+            start = pd.Timestamp(fig.data[0].x0) + pd.Timedelta(milliseconds=step * fig.data[0].dx)
+            end = start + pd.Timedelta(milliseconds=fig.data[0].dx)
+            if height > 0:
+                assert min(end, high) - max(start, low) >= pd.Timedelta(hours=12), start
 
 
 def test_every_municipality_name_stands_inside_its_own_polygon(dataset):
