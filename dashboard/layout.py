@@ -405,7 +405,9 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
                 style_cell_conditional=[
                     {"if": {"column_id": column}, "minWidth": width, "width": width}
                     for column, width in (("date", "110px"), ("fatalities", "90px"), ("injured", "90px"))
-                ],
+                ]
+                # And for the description: an upload without one squeezed its header to "De".
+                + [{"if": {"column_id": "description"}, "minWidth": "240px"}],
             ),
             html.Footer(
                 [
