@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from dash import html
 
-from dashboard.figures import date_labels
+from dashboard.figures import date_labels, spot_keys
 from geodata.filters import NORTH_KOSOVO_GROUP, ViewFilter, all_facet_counts
 from geodata.names import (
     DEFAULT_LANGUAGE,
@@ -155,24 +155,36 @@ def details_panel(
         )
     others = same_place[same_place["id"] != incident["id"]] if same_place is not None else None
     if others is not None and len(others):
-        header.append(html.H4(f"Also at or near {place} in this view ({len(others)})"))
-        header.append(
-            html.Div(
-                [
-                    html.Button(
-                        f"{incident_id} · {label} · {event_type}",
-                        className="link-button",
-                        # Selects it in the browser (assets/unrest_map.js), no callback per redraw.
-                        **{"data-incident": str(incident_id)},
-                    )
-                    for incident_id, label, event_type in zip(
-                        others["id"], date_labels(others), others["event_type"], strict=True
-                    )
-                ],
-                className="same-place",
-            )
+        # The spot's others first, as many as its badge counts besides this one (trial: a badge of 8
+        # led to "Also at or near (8)", nine incidents with this one); then the markers beside it.
+        here = spot_keys(others["lat"].to_numpy(float), others["lon"].to_numpy(float)) == spot_keys(
+            np.array([float(incident["lat"])]), np.array([float(incident["lon"])])
         )
+        for title, part in (
+            (f"Also on this spot in this view ({int(here.sum())})", others[here]),
+            (f"Beside it in this view ({int((~here).sum())})", others[~here]),
+        ):
+            if len(part):
+                header.extend([html.H4(title), _incident_buttons(part)])
     return header
+
+
+def _incident_buttons(incidents: pd.DataFrame) -> html.Div:
+    """One button per incident (id, date, type), each selecting it."""
+    return html.Div(
+        [
+            html.Button(
+                f"{incident_id} · {label} · {event_type}",
+                className="link-button",
+                # Selects it in the browser (assets/unrest_map.js), no callback per redraw.
+                **{"data-incident": str(incident_id)},
+            )
+            for incident_id, label, event_type in zip(
+                incidents["id"], date_labels(incidents), incidents["event_type"], strict=True
+            )
+        ],
+        className="same-place",
+    )
 
 
 def place_names_of(incident: pd.Series) -> dict[str, str]:
