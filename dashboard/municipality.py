@@ -96,7 +96,10 @@ def municipality_card(
             f"Show only {names[name]}",
             id={"type": "show-only-municipality", "name": id_text(name)},
             className="small",
-            disabled=filtered,
-            title="Filter the whole dashboard to this municipality",
+            # Nothing to show (trial: offered for a municipality with no incident, it emptied the view).
+            disabled=filtered or listed == 0,
+            title="Filter the whole dashboard to this municipality"
+            if listed
+            else "No incident in view is in it or in a region-level record that includes it",
         ),
     ]

@@ -185,6 +185,11 @@ def test_municipality_card_counts_in_view_and_offers_the_filter(context, dataset
     card = str(municipality_card(dataset, "North Mitrovica", riots, count))
     assert "Show only North Mitrovica" in card and f"{expected}" in card
     assert municipality_card(dataset, "Atlantis", riots, 0) == []
+    # Prizren has no incident: its card offers no filter that would empty the view (trial).
+    assert in_view_count(dataset, ViewFilter(), "Prizren") == 0
+    show = municipality_card(dataset, "Prizren", ViewFilter(), 0)[-1]
+    assert show.children == "Show only Prizren" and show.disabled
+    assert not municipality_card(dataset, "North Mitrovica", riots, count)[-1].disabled
 
 
 def test_municipality_card_says_what_show_only_will_list(dataset, incidents):
