@@ -133,7 +133,11 @@ def report_view(sha: str, report: UploadReport) -> html.Div:
             html.Ul(
                 [
                     html.Li(
-                        f"Row {row.row}: '{row.given}' taken as {row.taken_as} (score {row.score:.0f} of 100)"
+                        [
+                            # Where, as every other reported line says it (trial: "Row 5:" stood alone).
+                            html.Span(f"{row.file}, row {row.row}, place: ", className="upload-where"),
+                            f"'{row.given}' taken as {row.taken_as} (score {row.score:.0f} of 100)",
+                        ]
                     )
                     for row in report.guessed[:ROWS_LISTED]
                 ],
