@@ -22,6 +22,7 @@ from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
 from flask import Flask, jsonify, request
 
 from dashboard.ids import from_id_text, id_text
+from geodata.names import display_name
 from geodata.uploads import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_ROWS,
@@ -183,7 +184,7 @@ def _ambiguous_item(row: ReportedRow) -> html.Li:
     for candidate in row.candidates:
         hint = candidate.hint(row.candidates)
         how = (
-            f"municipality {hint['municipality']}"
+            f"municipality {display_name(hint['municipality'])}"
             if "municipality" in hint
             else f"coordinates {hint['lat']}, {hint['lon']}"
         )

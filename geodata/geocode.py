@@ -339,13 +339,16 @@ def _language_forms(name: str, alternates: str) -> tuple[str, str]:
 
 
 def _labels(places: pd.DataFrame, has_boundaries: bool) -> np.ndarray:
-    """'Banjska (GeoNames 792910, settlement, Zveçan)' for every place, for the reports."""
+    """'Banjska (GeoNames 792910, settlement, Zvečan)' for every place, for the reports: the
+    municipality by its English name, as the dashboard names it (the layer's is 'Zveçan')."""
+    from geodata.names import display_name
+
     unknown = "outside the boundaries" if has_boundaries else "municipality unknown"
     columns = (places[c] for c in ("name", "geonames_id", "key", "rank", "municipality"))
     return np.array(
         [
             f"{name} ({f'GeoNames {gid}' if gid else f'gazetteer {key}'}, {_RANK_WORDS[int(rank)]}, "
-            f"{municipality or unknown})"
+            f"{display_name(municipality) if municipality else unknown})"
             for name, gid, key, rank, municipality in zip(*columns, strict=True)
         ],
         dtype=object,

@@ -218,7 +218,7 @@ def count_rows(path: Path) -> int:
 class Candidate:
     """A place an ambiguous name may mean."""
 
-    label: str  # 'Banjska (GeoNames 792910, settlement, Zveçan)'
+    label: str  # 'Banjska (GeoNames 792910, settlement, Zvečan)'
     municipality: str  # the boundary layer's name: the hint that picks it
     lon: float
     lat: float
@@ -417,8 +417,11 @@ def resolution_of(sha: str) -> str:
         return ""
     if not isinstance(about, dict):
         return ""
+    from geodata.names import display_name
+
     chosen = "; ".join(
-        f"row {row}: " + ", ".join(f"{k} {v}" for k, v in values.items())
+        f"row {row}: "
+        + ", ".join(f"{k} {display_name(v) if k == 'municipality' else v}" for k, v in values.items())
         for row, values in about.get("rows", {}).items()
     )
     text = f"Resolved from {str(about.get('from', ''))[:12]}… ({chosen})."

@@ -52,10 +52,11 @@ def test_upload_resolve_and_download(dash_duo, dataset, tmp_path, monkeypatch):
     assert count_in_view(dash_duo) == 2
     assert "hidden" in dash_duo.find_element("#url-notice").get_attribute("class")  # 'data' is no stray
 
-    # Zveçan: a municipality whose name is not ASCII (its button once did nothing).
+    # Zvečan (the layer's Zveçan): a municipality whose name is not ASCII (its button once did
+    # nothing), named as the page names it.
     zvecan = wait_until(
         dash_duo,
-        lambda: [b for b in dash_duo.find_elements(".upload-candidate") if "Zveçan" in b.text],
+        lambda: [b for b in dash_duo.find_elements(".upload-candidate") if "Zvečan" in b.text],
     )
     zvecan[0].click()
     wait_until(dash_duo, lambda: shown_data(dash_duo) not in ("", first), timeout=30, message="not resolved")
