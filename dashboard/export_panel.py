@@ -48,7 +48,10 @@ def export_panel() -> html.Div:
                 [
                     html.Label("Format", id="export-format-label"),
                     dcc.RadioItems(
-                        id="export-format", options=["png", "svg", "pdf"], value="png", inline=True
+                        id="export-format",
+                        options=[{"label": name.upper(), "value": name} for name in ("png", "svg", "pdf")],
+                        value="png",
+                        inline=True,
                     ),
                 ]
             ),
@@ -152,8 +155,15 @@ def export_panel() -> html.Div:
                                 "Format", "animation-format", [("gif", "GIF"), ("mp4", "MP4")], "gif"
                             ),
                             html.Button("Make animation", id="animation-start"),
-                            html.Button("Cancel", id="animation-cancel", disabled=True),
-                            html.Progress(id="animation-progress", value="0", max="1"),
+                            # Shown while a job runs (trial: an idle, disabled Cancel and an empty bar).
+                            html.Span(
+                                [
+                                    html.Button("Cancel", id="animation-cancel", disabled=True),
+                                    html.Progress(id="animation-progress", value="0", max="1"),
+                                ],
+                                id="animation-job",
+                                className="animation-job hidden",
+                            ),
                             html.Span(id="animation-status", className="export-status", role="status"),
                         ],
                         className="animation-row",
@@ -343,6 +353,7 @@ def register_export_callbacks(
         running=[
             (Output("animation-start", "disabled"), True, False),
             (Output("animation-cancel", "disabled"), False, True),
+            (Output("animation-job", "className"), "animation-job", "animation-job hidden"),
         ],
         cancel=[Input("animation-cancel", "n_clicks")],
         progress=[Output("animation-progress", "value"), Output("animation-progress", "max")],
