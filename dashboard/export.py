@@ -1214,7 +1214,9 @@ class ImageRenderer:
             self._slots.release()
 
     def render(self, spec: ExportSpec, options: ExportOptions | None = None) -> bytes:
-        options = (options or spec.options).validated()
+        # The framing was settled with the spec's extent (a "screen" fit with no camera frames the
+        # country): taking the caller's back left the country with no margin, touching the frame.
+        options = replace((options or spec.options).validated(), fit=spec.options.fit)
         if options != spec.options:
             spec = replace(spec, options=options)
         self._acquire()

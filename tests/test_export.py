@@ -213,6 +213,22 @@ def test_fit_to_incidents_frames_only_them(dataset, renderer):
         assert box.x < x < box.x + box.width and box.y < y < box.bottom, row.id
 
 
+def test_a_view_with_no_camera_frames_the_country_with_a_margin_whoever_renders_it(dataset, renderer):
+    """The command line renders a copied URL with its own options ("as on screen"): with no camera in
+    the URL the map frames the country, and the renderer once took the caller's framing back, which
+    left the country touching the map's frame (trial)."""
+    state = ViewState(filter=ViewFilter(event_types=("Riots",)))
+    on_screen = ExportOptions(fit="screen")
+    spec = export_figure(dataset, state, on_screen)
+    image = np.asarray(Image.open(io.BytesIO(renderer.render(spec, on_screen))).convert("L"), dtype=int)
+    country = np.asarray(Image.open(io.BytesIO(renderer.render(spec))).convert("L"), dtype=int)
+    assert np.array_equal(image, country)
+    box = renderer.draw(spec).map_box
+    inside = image[round(box.y) + 2 : round(box.bottom) - 2, round(box.x) + 2 : round(box.x + box.width) - 2]
+    outline = np.flatnonzero((inside < 90).any(axis=1))  # the country's dark outline, row by row
+    assert outline[0] >= 0.02 * box.height and outline[-1] <= len(inside) - 0.02 * box.height
+
+
 NORTH = ViewFilter(municipalities=("North Mitrovica", "Zveçan", "Leposaviq", "Zubin Potok"))
 
 
