@@ -284,12 +284,8 @@ def test_names_stand_clear_of_the_count_badges_and_markers(dataset, renderer, la
     example size, on a marker (Kosovska Mitrovica stood on the Koshutevë one), in any language."""
     spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
     drawing = renderer.draw(spec)
-    figure = drawing.figure
-    figure.set_dpi(96)
-    figure.canvas.draw()
-    drawn, height = figure.canvas.get_renderer(), figure.bbox.height
+    drawn, height, labels = _drawn_names(drawing.figure)
     badges, dots = _badge_and_dot_discs(drawing, spec)
-    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
     assert len(labels) >= _names_with_room(dataset, drawing, lang, size) - 3
     for label in labels:
         box = label.get_window_extent(drawn)
@@ -307,14 +303,11 @@ def test_no_name_is_crossed_by_the_country_outline(dataset, renderer, lang, size
 
     spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
     figure = renderer.draw(spec).figure
-    figure.set_dpi(96)
-    figure.canvas.draw()
+    drawn, height, labels = _drawn_names(figure)
     pixels = np.asarray(figure.canvas.buffer_rgba())[:, :, :3].astype(int)
     line = np.round(np.array(to_rgb(style.COUNTRY_LINE)) * 255).astype(int)
     outline = np.abs(pixels - line).max(axis=2) < 8  # the line's own colour (its core, not its blur)
     assert outline.sum() > 1000  # the test sees the outline where it is drawn
-    drawn, height = figure.canvas.get_renderer(), pixels.shape[0]
-    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
     assert len(labels) >= 30
     crossed = []
     for label in labels:
@@ -490,14 +483,10 @@ def test_every_name_stands_in_the_country(dataset, renderer, lang, size):
 
     spec = export_figure(dataset, ViewState(lang=lang), ExportOptions(width=size[0], height=size[1]))
     drawing = renderer.draw(spec)
-    figure = drawing.figure
-    figure.set_dpi(96)
-    figure.canvas.draw()
-    rendered, height = figure.canvas.get_renderer(), figure.bbox.height
+    rendered, height, labels = _drawn_names(drawing.figure)
     country = shapely.union_all(list(dataset.boundaries.country.geometry))
     lon0, lat0, lon1, lat1 = drawing.extent
     box = drawing.map_box
-    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
     assert len(labels) >= _names_with_room(dataset, drawing, lang, size) - 3
     for label in labels:
         extent = label.get_window_extent(rendered)
@@ -517,11 +506,7 @@ def test_an_animations_names_stay_clear_of_every_frames_markers(dataset):
     specs = list(specs)
     assert count == len(specs) == 12
     drawing = draw(specs[0], animated=True, obstacles=obstacles)  # as ImageRenderer.frames draws it
-    figure = drawing.figure
-    figure.set_dpi(96)
-    figure.canvas.draw()
-    rendered, height = figure.canvas.get_renderer(), figure.bbox.height
-    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    rendered, height, labels = _drawn_names(drawing.figure)
     # Names beside Mitrovica's riots (North Mitrovica's own is too wide for it at this scale).
     assert {"Mitrovica", "Zubin Potok"} <= {label.get_text() for label in labels}
     boxes = [(label.get_text(), label.get_window_extent(rendered)) for label in labels]
@@ -704,6 +689,14 @@ def test_the_dialog_says_the_resolution_only_for_a_png(dataset, image_format):
         assert status.endswith("(600×400 at 2x)"), status
     else:
         assert status.endswith("(600×400)") and " at " not in status, status
+
+
+def _drawn_names(figure) -> tuple:
+    """``figure`` drawn at 96 dpi: its canvas renderer, its height in pixels and its name labels."""
+    figure.set_dpi(96)
+    figure.canvas.draw()
+    labels = figure.findobj(lambda a: hasattr(a, "get_gid") and a.get_gid() == "map-label")
+    return figure.canvas.get_renderer(), figure.bbox.height, labels
 
 
 def _names_with_room(dataset, drawing, lang: str, size: tuple[int, int]) -> int:
