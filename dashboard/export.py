@@ -46,8 +46,6 @@ ANIMATION_FORMATS: Final = ("gif", "mp4")
 #: Framings: the whole boundary layer, the visible incidents' extent, or the map as on screen (the
 #: view's centre and zoom over the map's size on screen).
 FITS: Final = ("country", "incidents", "screen")
-#: MapLibre's world width in pixels at zoom 0 (512-pixel tiles): the scale a map zoom stands for.
-WORLD_PX_AT_ZOOM_0: Final = 512
 #: Upper limits, checked before any rendering starts.
 MAX_SIDE: Final = 4000
 MIN_SIDE: Final = 200
@@ -302,7 +300,7 @@ def camera_extent(
     >>> [round(v, 3) for v in camera_extent(0, 0, 0, 512, 512)]
     [-180.0, -85.051, 180.0, 85.051]
     """
-    world = WORLD_PX_AT_ZOOM_0 * 2.0**zoom
+    world = figures.WORLD_PX_AT_ZOOM_0 * 2.0**zoom
     half_lon = width / 2 / world * 360
     # Mercator y of the centre, 0 (north edge) to 1, then half the height either way.
     y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2

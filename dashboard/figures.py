@@ -446,7 +446,8 @@ def _label_order(layer: pd.DataFrame) -> np.ndarray:
 #: one's name stands mostly on its neighbours (North Mitrovica's read over Zubin Potok at the opening
 #: view). Its average glyph width, in ems of the label size, estimates a name's width.
 NAME_ROOM, GLYPH_EMS = 0.4, 0.6
-#: MapLibre's world width in pixels at zoom 0 (512-pixel tiles).
+#: MapLibre's world width in pixels at zoom 0 (512-pixel tiles): the scale a map zoom stands for
+#: (the screen's names and the exports' framing alike).
 WORLD_PX_AT_ZOOM_0 = 512
 
 
