@@ -15,6 +15,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.export import (
     ASPECTS,
+    FORMATS,
     MAX_SCALE,
     MAX_SIDE,
     MIN_SIDE,
@@ -49,7 +50,7 @@ def export_panel() -> html.Div:
                     html.Label("Format", id="export-format-label"),
                     dcc.RadioItems(
                         id="export-format",
-                        options=[{"label": name.upper(), "value": name} for name in ("png", "svg", "pdf")],
+                        options=[{"label": name.upper(), "value": name} for name in FORMATS],
                         value="png",
                         inline=True,
                     ),
