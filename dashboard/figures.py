@@ -618,12 +618,13 @@ def label_points(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
     }
 
 
-def label_layer(dataset: Dataset, lang: str = DEFAULT_LANGUAGE) -> dict:
-    """The municipality names: a symbol layer over the markers.
-    ``assets/unrest_map_labels.js`` adds the halo and the fallback anchors."""
+def label_layer(dataset: Dataset, lang: str = DEFAULT_LANGUAGE, name_points: dict | None = None) -> dict:
+    """The municipality names: a symbol layer over the markers (``name_points``: :func:`label_points`
+    of ``lang`` when already derived). ``assets/unrest_map_labels.js`` adds the halo and the
+    fallback anchors."""
     return {
         "sourcetype": "geojson",
-        "source": label_points(dataset, lang),
+        "source": label_points(dataset, lang) if name_points is None else name_points,
         "type": "symbol",
         "below": trace_layer("anchor", "line"),  # over the incidents (see below_of)
         "symbol": {
@@ -643,7 +644,7 @@ def _base_style(basemap: str, glyphs: str) -> Any:
     return offline.offline_style(style.BACKGROUND, glyphs)
 
 
-def map_layers(dataset: Dataset, lang: str) -> list[dict]:
+def map_layers(dataset: Dataset, lang: str, name_points: dict | None = None) -> list[dict]:
     """``layout.map.layers``: the country outline and the names (:data:`COUNTRY_LAYER`,
     :data:`LABEL_LAYER`); none without boundaries."""
     if dataset.boundaries is None:
@@ -659,7 +660,7 @@ def map_layers(dataset: Dataset, lang: str) -> list[dict]:
             "below": "traces",
             "sourceattribution": dataset.boundaries.attribution,
         },
-        label_layer(dataset, lang),
+        label_layer(dataset, lang, name_points),
     ]
 
 
@@ -673,11 +674,13 @@ def map_figure(
     zoom: float | None = None,
     glyphs: str = offline.PAGE_GLYPHS,
     lang: str = DEFAULT_LANGUAGE,
+    name_points: dict | None = None,
 ) -> go.Figure:
     """The whole map figure (first load and exports); place and municipality names in ``lang``.
 
     ``glyphs`` is the label glyph URL of the offline style (see :mod:`dashboard.offline`):
-    relative to the dashboard page by default; exports pass a ``file://`` one.
+    relative to the dashboard page by default; exports pass a ``file://`` one. ``name_points``:
+    :func:`label_points` of ``lang`` when already derived (the view context has them).
     """
     fig = go.Figure()
     municipalities = dataset.boundaries.municipalities if dataset.boundaries is not None else None
@@ -732,7 +735,7 @@ def map_figure(
             "style": _base_style(basemap, glyphs),
             "center": center or DEFAULT_CENTER,
             "zoom": DEFAULT_ZOOM if zoom is None else zoom,
-            "layers": map_layers(dataset, lang),
+            "layers": map_layers(dataset, lang, name_points),
         },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor=style.BACKGROUND,

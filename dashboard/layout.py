@@ -73,7 +73,9 @@ def build_layout(dataset: Dataset, basemap: str, context: ViewContext | None = N
     opening = opening_view(context)
     marks = timeaxis.slider_marks(days)  # one time axis: the histogram labels it, slider ticks under it
     everything = dataset.incidents
-    map_fig = figures.map_figure(dataset, everything, basemap=basemap)
+    # The names' points, derived once per dataset with the view context (figures.label_points).
+    points = context.name_points[DEFAULT_LANGUAGE] if context.name_points else None
+    map_fig = figures.map_figure(dataset, everything, basemap=basemap, name_points=points)
     # As an update tags it: Play steps on once the map has drawn this window (unrest_map.js).
     map_fig.update_layout(
         meta={**map_fig.layout.meta, "window": [0, len(days) - 1]}, selectionrevision="none"
